@@ -1,0 +1,25 @@
+# edgekit: two commands on a fresh Debian machine.
+#   make demo  — record → train → quantize → compile → build → flash → HIL on the emulated `coral` + `sim` rig
+#   make test  — the whole test suite (CI runs this through .ci/run)
+# Both bootstrap first (Debian packages + .venv), idempotently.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap demo test test-fast clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+demo: bootstrap
+	$(VENV)/bin/edgekit demo
+
+test: bootstrap
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+test-fast: bootstrap
+	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf build .edgekit .pytest_cache

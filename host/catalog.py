@@ -1,0 +1,152 @@
+"""The board catalogue: one YAML per board in boards/, plus the user's own boards.
+
+Users add boards as YAML files in a folder named by `EDGEKIT_BOARDS` (or `--boards-dir DIR`);
+they are validated by the same schema. A bad file is a one-line `UserError` naming file and field.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from edgekit.errors import UserError
+from edgekit.paths import BOARDS
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Cpu(_Strict):
+    core: str = Field(description="e.g. cortex-m7, cortex-a53, x86-64")
+    cores: int = Field(ge=1)
+    clock_mhz: float = Field(gt=0)
+    isa: str = Field(description="e.g. armv7e-m, armv8-a, x86-64")
+    features: list[str] = Field(description="ISA features the kernels may use: dsp, dotprod, neon, avx2, …")
+
+
+class Memory(_Strict):
+    ram_bytes: int = Field(gt=0, description="RAM available to the model arena and the app")
+    flash_bytes: int = Field(gt=0, description="storage for the firmware image and weights")
+
+
+class Toolchain(_Strict):
+    triple: str = Field(description="GNU triple, e.g. arm-none-eabi; 'native' for the host")
+    cc: str
+    size: str = Field(description="the binutils `size` matching cc")
+    cflags: list[str]
+    ldflags: list[str] = []
+    debian_packages: list[str] = Field(description="Debian packages that provide the toolchain")
+
+
+class Accelerator(_Strict):
+    name: str
+    peak_tops: float = Field(gt=0)
+    watts: float = Field(gt=0, description="typical power at load")
+    interface: str = Field(description="on-chip, PCIe, USB, …")
+    vendor_library: str | None = Field(description="shared library the host backend loads, e.g. libedgetpu.so.1")
+    param_cache_bytes: int | None = None
+
+
+class Power(_Strict):
+    idle_w: float = Field(ge=0)
+    active_w: float = Field(gt=0, description="CPU at full load running inference")
+
+
+class Flash(_Strict):
+    method: Literal["mcuboot-smp", "slot-folders", "native"]
+    slot_bytes: int | None = Field(default=None, gt=0, description="size of one image slot")
+
+
+class Twin(_Strict):
+    kind: Literal["qemu-system-arm", "qemu-aarch64", "native"]
+    machine: str | None = Field(default=None, description="QEMU machine, e.g. mps2-an500")
+    command: list[str] = Field(description="the emulator command line; {image} and {port} are filled in")
+    clock_mhz: float | None = Field(default=None, gt=0, description="the twin's own clock, if it differs")
+    ram_bytes: int | None = Field(default=None, gt=0)
+    flash_bytes: int | None = Field(default=None, gt=0)
+    debian_packages: list[str] = []
+
+
+class Source(_Strict):
+    figure: str
+    source: str
+
+
+class Board(_Strict):
+    name: str
+    title: str
+    cpu: Cpu
+    memory: Memory
+    toolchain: Toolchain
+    accelerator: Accelerator | None
+    power: Power
+    flash: Flash
+    twin: Twin
+    bsp: Literal["mps2", "linux", "host"] = Field(description="firmware board-support family")
+    sources: list[Source] = Field(min_length=1)
+    path: str | None = Field(default=None, description="file this board was read from (filled in)")
+
+    @property
+    def is_mcu(self) -> bool:
+        return self.bsp == "mps2"
+
+
+def _one_line(path: Path, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{path}: field '{field}': {err['msg']}{more}"
+
+
+def load_board_file(path: Path) -> Board:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"{path}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of board fields, got {type(data).__name__}")
+    try:
+        board = Board.model_validate({**data, "path": str(path)})
+    except ValidationError as exc:
+        raise UserError(_one_line(path, exc)) from None
+    if board.name != path.stem:
+        raise UserError(f"{path}: field 'name': {board.name!r} must match the file name {path.stem!r}")
+    return board
+
+
+def board_dirs(extra: str | os.PathLike | None = None) -> list[Path]:
+    dirs = [BOARDS]
+    for d in (os.environ.get("EDGEKIT_BOARDS"), extra):
+        if d:
+            p = Path(d)
+            if not p.is_dir():
+                raise UserError(f"boards folder {p} does not exist")
+            dirs.append(p)
+    return dirs
+
+
+def load_boards(extra: str | os.PathLike | None = None) -> dict[str, Board]:
+    """All boards, built-in first; a user board may not silently shadow a built-in one."""
+    boards: dict[str, Board] = {}
+    for d in board_dirs(extra):
+        for path in sorted(d.glob("*.y*ml")):
+            board = load_board_file(path)
+            if board.name in boards:
+                raise UserError(f"{path}: field 'name': board {board.name!r} is already defined in {boards[board.name].path}")
+            boards[board.name] = board
+    return boards
+
+
+def get_board(name: str, extra: str | os.PathLike | None = None) -> Board:
+    boards = load_boards(extra)
+    if name not in boards:
+        raise UserError(f"unknown board {name!r}; known boards: {', '.join(sorted(boards))}")
+    return boards[name]

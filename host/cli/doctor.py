@@ -1,0 +1,42 @@
+"""`edgekit doctor [--board B] [--json]`: what is missing and how to fix it."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from rich.console import Console
+
+from edgekit.catalog import get_board, load_boards
+from edgekit.doctor import buildable, check_board, check_python
+
+
+def register(sub) -> None:
+    p = sub.add_parser("doctor", help="check toolchains, QEMU, Python packages and vendor libraries")
+    p.add_argument("--board", action="append", help="check only this board (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.board:
+        boards = [get_board(b, args.boards_dir) for b in args.board]
+    else:
+        boards = list(load_boards(args.boards_dir).values())
+    py = check_python()
+    per_board = {b.name: check_board(b) for b in boards}
+    python_ok = buildable(py)
+    status = {name: python_ok and buildable(c) for name, c in per_board.items()}
+    if args.json:
+        print(json.dumps({
+            "python": [asdict(c) for c in py],
+            "boards": {n: {"buildable": status[n], "checks": [asdict(c) for c in cs]} for n, cs in per_board.items()},
+        }, indent=2))
+    else:
+        con = Console()
+        for c in py + [c for cs in per_board.values() for c in cs]:
+            mark = "[green]ok[/]" if c.ok else ("[red]MISSING[/]" if c.needed else "[yellow]optional[/]")
+            con.print(f"{mark:>20} {c.what}: {c.detail}" + (f"\n{'':>10}fix: {c.fix}" if c.fix else ""),
+                      highlight=False)
+        for name, ok in status.items():
+            con.print(f"board {name}: " + ("[green]buildable[/]" if ok else "[red]cannot be built here[/]"))
+    return 0 if all(status.values()) else 1

@@ -1,0 +1,68 @@
+"""What this machine has and lacks for each board, and the command that fixes each gap."""
+from __future__ import annotations
+
+import ctypes.util
+import importlib.util
+import shutil
+from dataclasses import dataclass
+
+from edgekit.catalog import Board
+
+# Python packages the pipeline needs, with the stage that needs them.
+PYTHON_PACKAGES = {
+    "numpy": "everything", "cffi": "compile (host module)", "serial": "twin/flash links (pyserial)",
+    "tensorflow": "train, quantize", "ai_edge_litert": "sim drive, quantize report",
+    "tflite_micro": "verify (TFLM golden)", "tflite": "compile (.tflite reader)",
+    "imgtool": "flash (image signing)", "smpclient": "flash (SMP)", "cbor2": "flash (SMP)",
+    "platformio": "build", "rich": "CLI", "pydantic": "board/rig schemas",
+}
+BOOTSTRAP = "make bootstrap  (or: scripts/bootstrap.sh)"
+
+
+@dataclass
+class Check:
+    what: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    needed: bool = True  # False: optional (e.g. a vendor library only real hardware needs)
+
+
+def check_python() -> list[Check]:
+    out = []
+    for mod, why in PYTHON_PACKAGES.items():
+        found = importlib.util.find_spec(mod) is not None
+        out.append(Check(f"python:{mod}", found, why, "" if found else BOOTSTRAP))
+    return out
+
+
+def apt_fix(packages: list[str]) -> str:
+    return "sudo apt-get install -y --no-install-recommends " + " ".join(packages)
+
+
+def check_board(board: Board) -> list[Check]:
+    checks = []
+    tc = board.toolchain
+    for tool in (tc.cc, tc.size):
+        path = shutil.which(tool)
+        checks.append(Check(f"{board.name}:toolchain:{tool}", path is not None, path or "not on PATH",
+                            "" if path else apt_fix(tc.debian_packages)))
+    if board.twin.kind != "native":
+        exe = board.twin.command[0]
+        path = shutil.which(exe)
+        checks.append(Check(f"{board.name}:twin:{exe}", path is not None, path or "not on PATH",
+                            "" if path else apt_fix(board.twin.debian_packages)))
+    acc = board.accelerator
+    if acc and acc.vendor_library:
+        stem = acc.vendor_library.removeprefix("lib").split(".so")[0]
+        found = ctypes.util.find_library(stem)
+        checks.append(Check(
+            f"{board.name}:vendor:{acc.vendor_library}", found is not None,
+            found or f"not installed: {acc.name} runs are modelled from the board YAML, not measured",
+            "" if found else f"install {acc.vendor_library} from the vendor's package on the real board",
+            needed=False))
+    return checks
+
+
+def buildable(checks: list[Check]) -> bool:
+    return all(c.ok for c in checks if c.needed)

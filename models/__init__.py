@@ -1,0 +1,1 @@
+"""The pilot network and its training (imports TensorFlow lazily)."""
