@@ -39,6 +39,6 @@ def with_batch_one(model):
     import keras
 
     inp = keras.Input(shape=model.input_shape[1:], batch_size=1, name=model.inputs[0].name.split(":")[0])
-    clone = keras.models.clone_model(model, input_tensor=inp)
+    clone = keras.models.clone_model(model, input_tensors=inp)
     clone.set_weights(model.get_weights())
     return clone
