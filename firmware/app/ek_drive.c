@@ -1,0 +1,217 @@
+/* The drive loop: camera frame -> preprocess (uint8 pixel -> int8 model input) -> model ->
+ * steering/throttle with limits and slew -> actuators, plus the failsafe and the RC override.
+ *
+ * Modes: `drive step%` (lockstep: the host announces each frame with `frame SEQ%` after writing
+ * it to the camera side channel), `drive run%` (free-running at EK_CONTROL_HZ from the camera),
+ * `drive off%`. Failsafe: no fresh frame, heartbeat (`hb%`) or RC input for EK_FAILSAFE_US ->
+ * throttle 0 and steering centre at once (no slew), logged as t-failsafe. RC override
+ * (`rc STEER THROTTLE%` in milli-units, `rc off%`) always wins over the model; each takeover is
+ * logged (t-takeover) and counted in storage. Telemetry lines start with `t-`. */
+#include <string.h>
+#include "ek_app.h"
+#include "ek_app_config.h"
+#include "ek_hal.h"
+
+#ifndef EK_CONTROL_HZ
+#define EK_CONTROL_HZ 20
+#endif
+#ifndef EK_FAILSAFE_US
+#define EK_FAILSAFE_US 90000 /* < 100 ms so actuation is at 0 within 100 ms despite poll jitter */
+#endif
+
+enum { OFF, STEP, RUN };
+enum { AUTO, MANUAL, FAILSAFE };
+static const char *const mode_names[] = {"auto", "manual", "failsafe"};
+
+/* Persisted settings (storage offset 0): limits and slew per control step, milli-units. */
+typedef struct {
+    uint32_t magic;
+    int32_t steer_max, throttle_max, steer_slew, throttle_slew;
+    uint32_t boots, takeovers;
+} settings_t;
+#define SETTINGS_MAGIC 0x454b5331u /* "EKS1" */
+
+static settings_t cfg;
+static uint8_t frame[EK_MODEL_INPUT_BYTES];
+static int loop_mode = OFF, rc_active, failsafe;
+static int32_t rc_steer, rc_throttle, out_steer, out_throttle;
+static uint64_t last_fresh, next_tick;
+static uint32_t last_seq = 0xffffffffu;
+
+static void save_settings(void) { hal_storage_write(0, &cfg, sizeof cfg); }
+
+void drive_init(void)
+{
+    if (hal_storage_read(0, &cfg, sizeof cfg) != (int)sizeof cfg || cfg.magic != SETTINGS_MAGIC) {
+        memset(&cfg, 0, sizeof cfg);
+        cfg.magic = SETTINGS_MAGIC;
+        cfg.steer_max = 1000;
+        cfg.throttle_max = 1000;
+        cfg.steer_slew = 2000; /* per step: no slew limit unless configured */
+        cfg.throttle_slew = 2000;
+    }
+    cfg.boots++;
+    save_settings();
+    hal_actuate(0, 0);
+}
+
+static int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static int32_t dequant_milli(int index, float scale, int zp)
+{
+    float v = (float)(ek_output[index] - zp) * scale * 1000.0f;
+    return (int32_t)(v < 0 ? v - 0.5f : v + 0.5f);
+}
+
+static void telemetry(const char *tag, const int64_t *vals, int n, const char *mode)
+{
+    ek_line l;
+    line_start(&l, tag);
+    line_str(&l, "[");
+    for (int i = 0; i < n; i++) {
+        if (i) line_str(&l, ",");
+        line_int(&l, vals[i]);
+    }
+    if (mode) {
+        line_str(&l, ",");
+        line_str(&l, mode);
+    }
+    line_str(&l, "]");
+    line_send(&l);
+}
+
+/* One control step on the frame in `frame`: infer, limit, slew, actuate, report. */
+static void control_step(uint32_t seq, uint64_t t_capture)
+{
+    for (size_t i = 0; i < sizeof frame; i++) ek_input[i] = ek_pixel_lut[frame[i]];
+    int rc = ek_model_invoke(ek_input, ek_output);
+    uint64_t t_infer = hal_clock_us();
+    int32_t angle = dequant_milli(EK_OUT_ANGLE_INDEX, EK_OUT_ANGLE_SCALE, EK_OUT_ANGLE_ZP);
+    int32_t throttle = dequant_milli(EK_OUT_THROTTLE_INDEX, EK_OUT_THROTTLE_SCALE, EK_OUT_THROTTLE_ZP);
+    int mode = rc_active ? MANUAL : AUTO;
+    int32_t want_s = rc_active ? rc_steer : clamp(angle, -cfg.steer_max, cfg.steer_max);
+    int32_t want_t = rc_active ? rc_throttle : clamp(throttle, -cfg.throttle_max, cfg.throttle_max);
+    if (!rc_active) { /* the driver's stick is never slew-limited */
+        want_s = clamp(want_s, out_steer - cfg.steer_slew, out_steer + cfg.steer_slew);
+        want_t = clamp(want_t, out_throttle - cfg.throttle_slew, out_throttle + cfg.throttle_slew);
+    }
+    out_steer = want_s;
+    out_throttle = want_t;
+    hal_actuate(out_steer, out_throttle);
+    uint64_t t_act = hal_clock_us();
+    last_fresh = t_act; /* the command is as fresh as its actuation */
+    if (failsafe) {
+        failsafe = 0;
+        int64_t v[1] = {(int64_t)t_act};
+        telemetry("t-resume-", v, 1, 0);
+    }
+    int64_t v[9] = {seq, out_steer, out_throttle, (int64_t)t_capture, (int64_t)t_infer,
+                    (int64_t)t_act, angle, throttle, rc};
+    telemetry("t-cmd-", v, 9, mode_names[mode]);
+}
+
+static void frame_from_camera(uint32_t want_seq, int must_match)
+{
+    uint32_t seq = 0;
+    if (hal_camera_read(frame, sizeof frame, &seq) != 0 || (must_match && seq != want_seq)) {
+        int64_t v[2] = {want_seq, seq};
+        telemetry("t-nocam-", v, 2, 0);
+        return;
+    }
+    uint64_t t_capture = hal_clock_us();
+    last_seq = seq;
+    control_step(seq, t_capture);
+}
+
+static int32_t parse_i32(const char **p)
+{
+    int neg = 0;
+    int32_t v = 0;
+    while (**p == ' ') (*p)++;
+    if (**p == '-') { neg = 1; (*p)++; }
+    while (**p >= '0' && **p <= '9') v = v * 10 + (*(*p)++ - '0');
+    return neg ? -v : v;
+}
+
+int drive_command(char *cmd)
+{
+    uint64_t now = hal_clock_us();
+    const char *p;
+    if (strcmp(cmd, "hb") == 0) {
+        last_fresh = now;
+        return 1; /* heartbeats get no reply: they must stay cheap */
+    }
+    if (strncmp(cmd, "frame ", 6) == 0) {
+        p = cmd + 6;
+        if (loop_mode == OFF) { reply("e-[drive is off]"); return 1; }
+        frame_from_camera((uint32_t)parse_i32(&p), 1);
+    } else if (strncmp(cmd, "drive ", 6) == 0) {
+        p = cmd + 6;
+        loop_mode = strcmp(p, "step") == 0 ? STEP : strcmp(p, "run") == 0 ? RUN : OFF;
+        last_fresh = now;
+        failsafe = 0;
+        out_steer = out_throttle = 0;
+        next_tick = now;
+        hal_actuate(0, 0);
+        int64_t v[4] = {(int64_t)now, loop_mode, EK_FAILSAFE_US, EK_CONTROL_HZ};
+        telemetry("t-drive-", v, 4, 0);
+    } else if (strncmp(cmd, "rc ", 3) == 0) {
+        p = cmd + 3;
+        last_fresh = now;
+        if (strcmp(p, "off") == 0) {
+            if (rc_active) { int64_t v[1] = {(int64_t)now}; telemetry("t-release-", v, 1, 0); }
+            rc_active = 0;
+        } else {
+            rc_steer = clamp(parse_i32(&p), -1000, 1000);
+            rc_throttle = clamp(parse_i32(&p), -1000, 1000);
+            if (!rc_active) {
+                cfg.takeovers++;
+                save_settings();
+                int64_t v[3] = {(int64_t)now, last_seq, cfg.takeovers};
+                telemetry("t-takeover-", v, 3, 0);
+            }
+            rc_active = 1;
+            out_steer = rc_steer; /* manual wins at once, not at the next frame */
+            out_throttle = rc_throttle;
+            hal_actuate(out_steer, out_throttle);
+        }
+    } else if (strncmp(cmd, "limits", 6) == 0) {
+        p = cmd + 6;
+        if (*p) {
+            cfg.steer_max = clamp(parse_i32(&p), 0, 1000);
+            cfg.throttle_max = clamp(parse_i32(&p), 0, 1000);
+            cfg.steer_slew = clamp(parse_i32(&p), 1, 2000);
+            cfg.throttle_slew = clamp(parse_i32(&p), 1, 2000);
+            save_settings();
+        }
+        int64_t v[6] = {cfg.steer_max, cfg.throttle_max, cfg.steer_slew, cfg.throttle_slew,
+                        cfg.boots, cfg.takeovers};
+        telemetry("t-limits-", v, 6, 0);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+void drive_poll(uint64_t now)
+{
+    if (loop_mode == OFF) return;
+    if (!failsafe && now - last_fresh >= EK_FAILSAFE_US) {
+        failsafe = 1;
+        out_steer = out_throttle = 0;
+        hal_actuate(0, 0);
+        uint64_t t_act = hal_clock_us();
+        int64_t v[3] = {(int64_t)t_act, (int64_t)last_fresh, (int64_t)(t_act - last_fresh)};
+        telemetry("t-failsafe-", v, 3, 0);
+    }
+    if (loop_mode == RUN && now >= next_tick) {
+        next_tick += 1000000 / EK_CONTROL_HZ;
+        if (next_tick < now) next_tick = now + 1000000 / EK_CONTROL_HZ;
+        uint32_t seq = 0;
+        /* Only a new frame is fresh: a stuck camera must trip the failsafe. */
+        if (hal_camera_read(frame, sizeof frame, &seq) == 0 && seq != last_seq) {
+            last_seq = seq;
+            control_step(seq, hal_clock_us());
+        }
+    }
+}

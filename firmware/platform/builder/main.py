@@ -1,0 +1,71 @@
+"""SCons build script of the edgekit dev-platform: the car app + one BSP + a generated model.
+
+Inputs (environment variables set by edgekit.firmware.pio): EK_MODEL_DIR (output of
+`edgekit compile`: ek_model.h, model.c, runtime/), EK_CONFIG_DIR (ek_app_config.h: quantization
+of the model's input/outputs), EK_FLASH_ORIGIN (mps2 only; default 0x0), EK_WITH_MGMT=1 to link
+the SMP server of firmware/mgmt/. Compiler and flags come from the board catalogue (boards/*.yaml),
+whose name is the PlatformIO environment name.
+"""
+import os
+from pathlib import Path
+
+from SCons.Script import AlwaysBuild, Default, DefaultEnvironment
+
+from edgekit.catalog import get_board
+
+env = DefaultEnvironment()
+board = get_board(env["PIOENV"])
+tc = board.toolchain
+firmware = Path(env.subst("$PROJECT_DIR"))
+model_dir = Path(os.environ["EK_MODEL_DIR"]).resolve()
+config_dir = Path(os.environ["EK_CONFIG_DIR"]).resolve()
+prefix = tc.cc[: -len("gcc")]
+
+
+def _flags(flags):
+    """Rejoin `-Wl,X` split by an unquoted comma in a YAML flow list (boards/*.yaml)."""
+    out = []
+    for f in flags:
+        if out and out[-1] in ("-Wl", "-Wa"):
+            out[-1] += "," + f
+        else:
+            out.append(f)
+    return out
+
+
+env.Replace(
+    CC=tc.cc, AS=tc.cc, AR=prefix + "ar", RANLIB=prefix + "ranlib", LINK=tc.cc,
+    OBJCOPY=prefix + "objcopy", SIZETOOL=tc.size, PROGSUFFIX=".elf", PROGNAME="firmware",
+)
+headers = {p.parent for p in model_dir.rglob("*.h")}
+env.Append(
+    CCFLAGS=_flags(tc.cflags) + ["-Wall", "-Wno-comment", "-g"],
+    ASFLAGS=_flags(tc.cflags),
+    CPPDEFINES=[("EK_BOARD_NAME", '\\"%s\\"' % board.name)],
+    CPPPATH=[str(firmware / "app"), str(firmware / "mgmt"), str(config_dir), str(model_dir)]
+    + sorted(str(h) for h in headers),
+    LINKFLAGS=_flags(tc.cflags) + _flags(tc.ldflags),
+    LIBS=["m"],
+)
+bsp = firmware / "bsp" / board.bsp
+if board.bsp == "mps2":
+    origin = os.environ.get("EK_FLASH_ORIGIN", "0x0")
+    length = os.environ.get("EK_FLASH_LENGTH", "0x400000")
+    env.Append(
+        LINKFLAGS=["-nostartfiles", "-T", str(bsp / "mps2.ld"),
+                   "-Wl,--defsym=EK_FLASH_ORIGIN=%s" % origin, "-Wl,--defsym=EK_FLASH_LENGTH=%s" % length,
+                   "-Wl,-Map,${BUILD_DIR}/firmware.map"],
+    )
+
+env.BuildSources("$BUILD_DIR/bsp", str(bsp))
+env.BuildSources("$BUILD_DIR/model", str(model_dir), "+<*.c> +<runtime/**/*.c> -<**/test*>")
+if os.environ.get("EK_WITH_MGMT") == "1":
+    env.BuildSources("$BUILD_DIR/mgmt", str(firmware / "mgmt"))
+    env.Append(CPPPATH=[str(firmware / "crypto")])
+    env.BuildSources("$BUILD_DIR/crypto", str(firmware / "crypto"), "+<ek_sha256.c>")
+
+program = env.BuildProgram()
+image = env.Command("$BUILD_DIR/firmware.bin", program, "$OBJCOPY -O binary $SOURCE $TARGET")
+size = env.Alias("ek_size", program, "$SIZETOOL -A -d $SOURCE > ${BUILD_DIR}/firmware.size")
+AlwaysBuild(size)
+Default([program, image, size])
