@@ -1,0 +1,61 @@
+"""`edgekit hil run --board B --rig R [--model M] [--out DIR] [--json]`: the HIL bench."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("hil", help="hardware-in-the-loop bench: latency, energy, battery drain, range")
+    hs = p.add_subparsers(dest="hil_command", metavar="SUBCOMMAND")
+    hs.required = True
+    r = hs.add_parser("run", help="run hil_tests/ against a rig; writes junit.xml, results.json, report.html")
+    r.add_argument("--board", required=True, help="board under test (see `edgekit boards`)")
+    r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
+    r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
+    r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
+    r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
+    r.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from edgekit.errors import UserError
+    from edgekit.hil.run import run_hil
+    from edgekit.provenance import fmt
+
+    model = Path(args.model) if args.model else None
+    if model is not None and not model.exists():
+        raise UserError(f"no model at {model}")
+    out = Path(args.out)
+    results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir)
+    if args.json:
+        print(json.dumps({k: results[k] for k in ("passed", "summary", "figures", "range_comparison")}, indent=2))
+    else:
+        _print_summary(results, out, fmt)
+    return 0 if results["passed"] else 1
+
+
+def _print_summary(results: dict, out: Path, fmt) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    s = results["summary"]
+    con.print(f"[bold]{'PASSED' if results['passed'] else 'FAILED'}[/] {results['board']['name']} on rig {results['rig']['name']}: "
+              f"{s['passed']} passed, {s['failed']} failed, {s['error']} errors, {s['skipped']} skipped")
+    for t in results["tests"]:
+        if t["outcome"] != "passed":
+            con.print(f"  {t['outcome']}: {t['name']}: {t['message'][:160]}", markup=False)
+    rows = results.get("range_comparison", {}).get("rows", [])
+    if rows:
+        table = Table(title="projected range per charge")
+        for col in ("option", "inference", "compute W", "E/inference", "range", "minutes", "cost"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["label"] + ("" if r["sustainable"] else " (rate not sustained)"), fmt(r["inference_time"]),
+                          fmt(r["compute_power"]), fmt(r["energy_per_inference"]), fmt(r["range"]), fmt(r["minutes"]),
+                          f"{r['range_cost']['value']:.3g} %")
+        con.print(table)
+        base = rows[0]
+        con.print(f"without the computer: {fmt(base['range_without_compute'])}, {fmt(base['minutes_without_compute'])}")
+    con.print(f"wrote {out / 'junit.xml'}, {out / 'results.json'}, {out / 'report.html'}")

@@ -1,0 +1,157 @@
+"""report.html: one self-contained page (inline SVG plots, no external files or scripts).
+
+Plots: inference latency histogram, power trace, state of charge over time, range per option.
+Every number on the page carries its unit and provenance, as in results.json.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+
+PROV_COLOUR = {"measured-hw": "#1b7837", "measured-host": "#5aae61", "emulated": "#2166ac", "modelled": "#b2182b"}
+
+
+def _svg(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return f'<img alt="plot" src="data:image/svg+xml;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _plots(results: dict, traces: dict) -> list[tuple[str, str]]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = []
+    lat = traces.get("latency_ms") or traces.get("camera_to_actuator_ms")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    if lat:
+        which = "on-device inference" if "latency_ms" in traces else "camera→actuator"
+        ax.hist(lat["ms"], bins=40, color=PROV_COLOUR.get(lat["provenance"], "grey"))
+        ax.set_xlabel(f"{which} latency (ms, {lat['provenance']})")
+        ax.set_ylabel("count")
+    else:
+        reason = next((t["message"] for t in results["tests"] if t["name"] == "test_inference_latency"), "")
+        ax.text(0.5, 0.5, "latency not measured\n" + _wrap(reason), ha="center", va="center", fontsize=8)
+        ax.set_axis_off()
+    out.append(("Inference latency", _svg(fig)))
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    pw = traces.get("power")
+    rows = results.get("range_comparison", {}).get("rows", [])
+    if pw and len(pw["t_s"]) > 1:
+        ax.plot(pw["t_s"], pw["watts"], lw=0.8, label="total (board + car)")
+        if any(b is not None for b in pw["board_w"]):
+            ax.plot(pw["t_s"], [b or 0 for b in pw["board_w"]], lw=0.8, label="board")
+        for name, t in pw["marks"].items():
+            ax.axvline(t, color="grey", lw=0.5, ls=":")
+        ax.set_xlabel(f"time (s; {pw['monitor']} monitor, {pw['provenance']})")
+        ax.set_ylabel("W")
+        ax.legend(fontsize=7)
+    elif rows:
+        labels = [r["label"] for r in rows]
+        ax.barh(labels, [r["compute_power"]["value"] for r in rows], color=PROV_COLOUR["modelled"])
+        ax.set_xlabel("compute power at the option's rate (W, modelled: no power trace was recorded)")
+        ax.tick_params(axis="y", labelsize=7)
+    out.append(("Power", _svg(fig)))
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    bl = traces.get("battery_full")
+    soc = traces.get("soc_modelled")
+    if bl:
+        ax.plot(np.asarray(bl["t_s"]) / 60, 100 * np.asarray(bl["soc"]), label="closed-loop lap trace repeated")
+    if soc:
+        for label, s in soc["series"].items():
+            ax.plot(s["t_min"], 100 * np.asarray(s["soc"]), lw=1, label=label)
+    ax.set_xlabel("minutes of driving (modelled battery)")
+    ax.set_ylabel("state of charge (%)")
+    ax.legend(fontsize=7)
+    out.append(("State of charge", _svg(fig)))
+
+    if rows:
+        fig, ax = plt.subplots(figsize=(6, 0.45 * len(rows) + 1.2))
+        y = np.arange(len(rows))
+        ax.barh(y + 0.2, [r["range_without_compute"]["value"] for r in rows], 0.4, color="#cccccc", label="without compute")
+        ax.barh(y - 0.2, [r["range"]["value"] for r in rows], 0.4,
+                color=[PROV_COLOUR[r["inference_time"]["provenance"]] for r in rows], label="with compute")
+        ax.set_yticks(y, [r["label"] + ("" if r["sustainable"] else " (rate not sustained)") for r in rows], fontsize=7)
+        ax.set_xlabel("projected range per charge (km, modelled)")
+        ax.legend(fontsize=7)
+        out.append(("Range per option", _svg(fig)))
+    return out
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _fmt(fig: dict) -> str:
+    v = fig.get("value")
+    text = f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
+    prov = fig.get("provenance", "")
+    return f'{text} {html.escape(fig.get("unit", ""))} <span class="p" style="background:{PROV_COLOUR.get(prov, "#777")}">{prov}</span>'
+
+
+CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+.p{color:#fff;border-radius:3px;padding:0 4px;font-size:11px}.passed{color:#1b7837}.failed,.error{color:#b2182b;font-weight:bold}.skipped{color:#888}
+.grid{display:flex;flex-wrap:wrap;gap:12px}.grid div{flex:1 1 480px}.grid img{max-width:100%}small{color:#555}"""
+
+
+def render(results: dict, traces: dict) -> str:
+    b, rig, s = results["board"], results["rig"], results["summary"]
+    verdict = "PASSED" if results["passed"] else "FAILED"
+    h = [f"<!doctype html><html><head><meta charset='utf-8'><title>edgekit HIL — {html.escape(b['name'])} on {html.escape(rig['name'])}</title>",
+         f"<style>{CSS}</style></head><body>",
+         f"<h1>HIL bench: {html.escape(b['title'])} on rig “{html.escape(rig['title'])}”</h1>",
+         f"<p><b class='{'passed' if results['passed'] else 'failed'}'>{verdict}</b> — {s['passed']} passed, {s['failed']} failed, "
+         f"{s['error']} errors, {s['skipped']} skipped; {results['created_utc']} UTC, {results['seconds']} s, edgekit {results['edgekit']}. "
+         f"Model: {html.escape(str(results['model']))}. Image: {html.escape(json_line(results['image']))}</p>",
+         "<p><small>Provenance: " + ", ".join(f"<span class='p' style='background:{PROV_COLOUR[k]}'>{k}</span> {html.escape(v)}"
+                                              for k, v in results["provenance_legend"].items()) + "</small></p>",
+         "<div class='grid'>"]
+    for title, img in _plots(results, traces):
+        h.append(f"<div><h3>{title}</h3>{img}</div>")
+    h.append("</div>")
+    rows = results.get("range_comparison", {}).get("rows", [])
+    if rows:
+        h.append("<h2>Range per option</h2><p><small>" + html.escape(results["range_comparison"].get("formula", "")) +
+                 f"; car {rig['car']['drive_power_w']} W at {rig['car']['speed_mps']} m/s; battery {rig['battery']['cells']}S "
+                 f"{rig['battery']['capacity_ah']} Ah LiPo, cutoff {rig['battery']['cutoff_v_per_cell']} V/cell. "
+                 "The arithmetic of each figure is in results.json.</small></p><table><tr><th>option</th><th>inference time</th>"
+                 "<th>duty</th><th>compute power</th><th>energy / inference</th><th>range</th><th>minutes</th>"
+                 "<th>without compute</th><th>range cost</th></tr>")
+        for r in rows:
+            warn = "" if r["sustainable"] else f"<br><small>rate not sustained: {r['achieved_rate']['value']:.3g} Hz at most</small>"
+            h.append(f"<tr><td>{html.escape(r['label'])}{warn}</td><td>{_fmt(r['inference_time'])}</td><td>{r['duty']['value']:.3g}</td>"
+                     f"<td>{_fmt(r['compute_power'])}</td><td>{_fmt(r['energy_per_inference'])}</td><td>{_fmt(r['range'])}</td>"
+                     f"<td>{_fmt(r['minutes'])}</td><td>{r['range_without_compute']['value']:.4g} km / {r['minutes_without_compute']['value']:.4g} min</td>"
+                     f"<td>{r['range_cost']['value']:.3g} %</td></tr>")
+        h.append("</table>")
+    h.append("<h2>Figures</h2><table><tr><th>figure</th><th>value</th><th>how</th><th>test</th></tr>")
+    for name, f in results["figures"].items():
+        how = f.get("arithmetic") or f.get("source") or f.get("what") or f.get("option") or ""
+        h.append(f"<tr><td>{html.escape(name)}</td><td>{_fmt(f)}</td><td><small>{html.escape(str(how))}</small></td>"
+                 f"<td><small>{html.escape(f.get('test', '').split('::')[-1])}</small></td></tr>")
+    h.append("</table><h2>Tests</h2><table><tr><th>test</th><th>outcome</th><th>s</th><th>message</th></tr>")
+    for t in results["tests"]:
+        h.append(f"<tr><td>{html.escape(t['id'])}</td><td class='{t['outcome']}'>{t['outcome']}</td><td>{t['seconds']:.2f}</td>"
+                 f"<td><small>{html.escape(t['message'])}</small></td></tr>")
+    h.append("</table></body></html>")
+    return "\n".join(h)
+
+
+def json_line(obj) -> str:
+    import json
+    return json.dumps(obj)
+
+
+def write_report(results: dict, traces: dict, path) -> None:
+    from pathlib import Path
+    Path(path).write_text(render(results, traces))
