@@ -1,0 +1,56 @@
+/* edgekit int8 kernels: one source file per kernel in ../src. Parameters are computed at
+ * compile time by edgekit.codegen (multipliers, shifts, activation ranges) and stored as
+ * const structs in the generated model.c. Layout is NHWC; filters are OHWI (conv),
+ * 1HWO (depthwise) and OI (fully connected), as in TFLite. */
+#ifndef EK_KERNELS_H
+#define EK_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t depth_mult;            /* depthwise only */
+    int32_t filter_in_c;           /* conv only: filter input channels (in_c / groups) */
+    int32_t in_offset, out_offset, act_min, act_max;
+    const int32_t *mult, *shift;   /* per output channel */
+    const int32_t *wsum;           /* per output channel sum of weights (conv fast path), may be NULL */
+} ek_conv_params;
+
+void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
+void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
+
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t in_offset, w_offset, out_offset, act_min, act_max;
+    int32_t per_channel;           /* 0: mult[0]/shift[0] for all outputs */
+    const int32_t *mult, *shift;
+} ek_fc_params;
+/* bias_fused = bias + in_offset * sum(w row) (precomputed; exact in int32) */
+void ek_fully_connected_s8(const ek_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fused, int8_t *out);
+
+typedef struct {
+    int32_t batches, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w;
+    int32_t act_min, act_max;
+} ek_pool_params;
+void ek_avg_pool2d_s8(const ek_pool_params *p, const int8_t *in, int8_t *out);
+void ek_max_pool2d_s8(const ek_pool_params *p, const int8_t *in, int8_t *out);
+
+/* Broadcast over up to 4 dims: out index (i0..i3) reads a at sum(i*a_stride) (0 for a broadcast dim). */
+typedef struct {
+    int32_t out_shape[4], a_stride[4], b_stride[4];
+    int32_t a_offset, b_offset, out_offset, act_min, act_max;
+    int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift;
+} ek_binary_params;
+void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+typedef struct {
+    int32_t outer, depth, input_multiplier, input_left_shift, diff_min;
+} ek_softmax_params;
+void ek_softmax_s8(const ek_softmax_params *p, const int8_t *in, int8_t *out);
+
+void ek_copy_s8(const int8_t *in, int8_t *out, size_t n);
+
+#endif

@@ -1,0 +1,86 @@
+"""Lowering of the MAC-heavy ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) to kernel calls
+with their compile-time requantization parameters (TFLM conv.cc / depthwise_conv.cc /
+fully_connected_common.cc)."""
+from __future__ import annotations
+
+import numpy as np
+
+from edgekit.codegen.quant import activation_range, conv_padding, quantize_multiplier
+
+
+def _per_channel_multipliers(s_in, w, s_out, n):
+    mult, shift = [], []
+    for c in range(n):
+        s_w = w.scale[c] if w.per_channel else w.scale[0]
+        eff = float(np.float32(s_in)) * float(np.float32(s_w)) / float(np.float32(s_out))
+        m, s = quantize_multiplier(eff)
+        mult.append(m)
+        shift.append(s)
+    return np.array(mult, np.int32), np.array(shift, np.int32)
+
+
+def _conv_common(ctx, op, depthwise):
+    g = ctx.graph
+    x, w = g.t(op.inputs[0]), g.t(op.inputs[1])
+    bias = g.t(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    y = g.t(op.outputs[0])
+    o = op.options
+    n, ih, iw, ic = x.shape
+    _, oh, ow, oc = y.shape
+    kh, kw = w.shape[1], w.shape[2]
+    dh, dw = o["dilation_h_factor"], o["dilation_w_factor"]
+    _, pad_h = conv_padding(o["padding"], ih, kh, o["stride_h"], dh)
+    _, pad_w = conv_padding(o["padding"], iw, kw, o["stride_w"], dw)
+    mult, shift = _per_channel_multipliers(x.s(), w, y.s(), oc)
+    act_min, act_max = activation_range(o["fused_activation_function"], y.s(), y.zp())
+    wsum = "NULL"
+    if not depthwise:
+        wsum = ctx.const(w.data.reshape(oc, -1).astype(np.int64).sum(axis=1).astype(np.int32), "int32_t", "wsum")
+    fields = dict(
+        batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
+        stride_h=o["stride_h"], stride_w=o["stride_w"], dil_h=dh, dil_w=dw, pad_h=pad_h, pad_w=pad_w,
+        depth_mult=o.get("depth_multiplier", 1) if depthwise else 1,
+        filter_in_c=1 if depthwise else w.shape[3],
+        in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max,
+        mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"), wsum=wsum)
+    if depthwise and oc != ic * fields["depth_mult"]:
+        fields["depth_mult"] = oc // ic
+    p = ctx.params("ek_conv_params", fields)
+    b = ctx.ptr(bias.index) if bias is not None else "NULL"
+    fn = "ek_depthwise_conv2d_s8" if depthwise else "ek_conv2d_s8"
+    src = "ek_depthwise_conv2d.c" if depthwise else "ek_conv2d.c"
+    return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(w.index)}, {b}, {ctx.ptr(y.index)});"
+
+
+def lower_conv_2d(ctx, op):
+    return _conv_common(ctx, op, depthwise=False)
+
+
+def lower_depthwise_conv_2d(ctx, op):
+    return _conv_common(ctx, op, depthwise=True)
+
+
+def lower_fully_connected(ctx, op):
+    g = ctx.graph
+    x, w = g.t(op.inputs[0]), g.t(op.inputs[1])
+    bias = g.t(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    y = g.t(op.outputs[0])
+    out_depth, in_depth = w.shape
+    batches = int(np.prod(x.shape)) // in_depth
+    if w.per_channel:
+        mult, shift = _per_channel_multipliers(x.s(), w, y.s(), out_depth)
+    else:
+        # GetQuantizedConvolutionMultipler: the scale product is taken in float32
+        m, s = quantize_multiplier(float(np.float32(x.s() * w.s())) / float(y.s()))
+        mult, shift = np.array([m], np.int32), np.array([s], np.int32)
+    in_offset = -x.zp()
+    b = bias.data.astype(np.int64) if bias is not None else np.zeros(out_depth, np.int64)
+    fused = b + in_offset * w.data.astype(np.int64).sum(axis=1)
+    fused = ((fused + 2**31) % 2**32 - 2**31).astype(np.int32)   # int32 wrap, as TFLM accumulates
+    act_min, act_max = activation_range(op.options["fused_activation_function"], y.s(), y.zp())
+    p = ctx.params("ek_fc_params", dict(
+        batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=-w.zp(),
+        out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),
+        mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift")))
+    bf = ctx.const(fused, "int32_t", "bias")
+    return ["ek_fully_connected.c"], f"ek_fully_connected_s8(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(w.index)}, {bf}, {ctx.ptr(y.index)});"

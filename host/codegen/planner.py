@@ -1,0 +1,166 @@
+"""Static memory planner: every non-constant tensor gets a storage place.
+
+- Graph inputs are read in place from the caller's `in` buffer, graph outputs are written
+  straight into the caller's `out` buffer (the facade concatenates them), everything else
+  lives in one static arena.
+- RESHAPE/SQUEEZE/EXPAND_DIMS outputs are views of their input (same buffer), and elementwise
+  ops whose input dies at that op write their output over it (in place).
+- Arena buffers get offsets from their lifetimes [first writer, last reader]. Several orderings
+  (by size, by lifetime length, by size x lifetime, by first use) are each placed best-fit and
+  the smallest peak wins; TFLM's GreedyMemoryPlanner is the by-size ordering alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from edgekit.codegen.ir import Graph
+
+ALIGN = 16
+VIEW_OPS = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
+INPLACE_OPS = {"ADD", "MUL", "LOGISTIC", "TANH", "QUANTIZE"}
+
+
+@dataclass
+class Buffer:
+    id: int
+    size: int
+    members: list[int] = field(default_factory=list)
+    kind: str = "arena"          # arena | in | out
+    offset: int = 0
+    start: int = 10**9
+    end: int = -1
+
+
+@dataclass
+class Plan:
+    storage: dict[int, Buffer]   # tensor index -> buffer
+    buffers: list[Buffer]
+    arena_bytes: int
+    input_offsets: dict[int, int]
+    output_offsets: dict[int, int]
+    strategy: str
+
+    def place(self, t: int) -> tuple[str, int]:
+        b = self.storage[t]
+        return b.kind, b.offset
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def plan_memory(g: Graph) -> Plan:
+    parent: dict[int, int] = {}
+
+    def find(t):
+        while parent.get(t, t) != t:
+            t = parent[t]
+        return t
+
+    ins, outs = set(g.inputs), set(g.outputs)
+
+    def io_kinds(root):
+        members = [t for t in list(parent) + [root] if find(t) == root]
+        return {t for t in members if t in ins}, {t for t in members if t in outs}
+
+    # views: alias RESHAPE output to its input unless that would mix caller buffers
+    for op in g.ops:
+        if op.kind in VIEW_OPS and not g.t(op.inputs[0]).is_const:
+            a, b = find(op.inputs[0]), find(op.outputs[0])
+            i1, o1 = io_kinds(a)
+            i2, o2 = io_kinds(b)
+            if len(i1 | i2) + len(o1 | o2) <= 1:
+                parent[b] = a
+    # lifetimes per alias root
+    life: dict[int, list[int]] = {}
+    for k, op in enumerate(g.ops):
+        for t in op.outputs:
+            r = find(t)
+            life.setdefault(r, [k, k])[0] = min(life.get(r, [k, k])[0], k)
+        for t in op.inputs:
+            if t >= 0 and not g.t(t).is_const:
+                r = find(t)
+                lo, hi = life.get(r, [k, k])
+                life[r] = [min(lo, k), max(hi, k)]
+    # in place: output shares the buffer of an input that dies here
+    for k, op in enumerate(g.ops):
+        if op.kind not in INPLACE_OPS:
+            continue
+        y = find(op.outputs[0])
+        if y in ins or y in outs or any(find(t) == y for t in outs):
+            continue
+        for t in op.inputs:
+            if t < 0 or g.t(t).is_const:
+                continue
+            r = find(t)
+            i1, o1 = io_kinds(r)
+            if not i1 and not o1 and life[r][1] == k and g.t(t).nbytes == g.t(op.outputs[0]).nbytes and r != y:
+                parent[y] = r
+                life[r] = [life[r][0], max(life[r][1], life[y][1])]
+                del life[y]
+                break
+    buffers: dict[int, Buffer] = {}
+    storage: dict[int, Buffer] = {}
+    used = {t for op in g.ops for t in op.inputs + op.outputs if t >= 0} | ins | outs
+    for t in sorted(used):
+        if g.t(t).is_const:
+            continue
+        r = find(t)
+        b = buffers.setdefault(r, Buffer(len(buffers), 0))
+        b.members.append(t)
+        b.size = max(b.size, g.t(t).nbytes)
+        storage[t] = b
+    input_offsets, output_offsets = {}, {}
+    off = 0
+    for t in g.inputs:
+        input_offsets[t] = off
+        off += g.t(t).nbytes
+    off = 0
+    for t in g.outputs:
+        output_offsets[t] = off
+        off += g.t(t).nbytes
+    for r, b in buffers.items():
+        i1, o1 = io_kinds(r)
+        if i1:
+            b.kind, b.offset = "in", input_offsets[next(iter(i1))]
+        elif o1:
+            b.kind, b.offset = "out", output_offsets[next(iter(o1))]
+        b.start, b.end = life.get(r, [0, 0])
+    arena = [b for b in buffers.values() if b.kind == "arena"]
+    best = None
+    orders = {
+        "size": lambda b: (-b.size, b.start),
+        "lifetime": lambda b: (-(b.end - b.start), -b.size),
+        "area": lambda b: (-b.size * (b.end - b.start + 1), -b.size),
+        "first-use": lambda b: (b.start, -b.size),
+    }
+    for name, key in orders.items():
+        offsets, peak = _place(sorted(arena, key=key))
+        if best is None or peak < best[1]:
+            best = (name, peak, offsets)
+    name, peak, offsets = best or ("none", 0, {})
+    for b in arena:
+        b.offset = offsets[b.id]
+    return Plan(storage, list(buffers.values()), _align(peak), input_offsets, output_offsets, name)
+
+
+def _place(order: list[Buffer]) -> tuple[dict[int, int], int]:
+    """Best-fit: each buffer goes into the smallest gap (among buffers alive at the same time)
+    that holds it, else on top."""
+    placed: list[tuple[int, int, Buffer]] = []
+    offsets: dict[int, int] = {}
+    peak = 0
+    for b in order:
+        busy = sorted((o, o + _align(x.size)) for o, _, x in placed if not (x.end < b.start or b.end < x.start))
+        need = _align(b.size)
+        best_off, best_gap, cursor = None, None, 0
+        for lo, hi in busy:
+            if lo - cursor >= need and (best_gap is None or lo - cursor < best_gap):
+                best_off, best_gap = cursor, lo - cursor
+            cursor = max(cursor, hi)
+        if best_off is None:
+            best_off = cursor
+        offsets[b.id] = best_off
+        placed.append((best_off, b.size, b))
+        peak = max(peak, best_off + b.size)
+    return offsets, peak

@@ -1,0 +1,144 @@
+"""Read a .tflite flatbuffer into the edgekit IR without TensorFlow (the `tflite` package),
+then fold constant subgraphs (SHAPE, STRIDED_SLICE, PACK, ... on constants)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.codegen.ir import Graph, Op, Tensor
+from edgekit.errors import UserError
+
+_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
+
+# option table class and the fields we read, per builtin op
+_OPTIONS = {
+    "CONV_2D": ("Conv2DOptions", ["Padding", "StrideW", "StrideH", "FusedActivationFunction",
+                                  "DilationWFactor", "DilationHFactor"]),
+    "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", ["Padding", "StrideW", "StrideH", "DepthMultiplier",
+                                                     "FusedActivationFunction", "DilationWFactor", "DilationHFactor"]),
+    "FULLY_CONNECTED": ("FullyConnectedOptions", ["FusedActivationFunction", "KeepNumDims", "WeightsFormat"]),
+    "ADD": ("AddOptions", ["FusedActivationFunction"]),
+    "MUL": ("MulOptions", ["FusedActivationFunction"]),
+    "AVERAGE_POOL_2D": ("Pool2DOptions", ["Padding", "StrideW", "StrideH", "FilterWidth", "FilterHeight",
+                                          "FusedActivationFunction"]),
+    "MAX_POOL_2D": ("Pool2DOptions", ["Padding", "StrideW", "StrideH", "FilterWidth", "FilterHeight",
+                                      "FusedActivationFunction"]),
+    "SOFTMAX": ("SoftmaxOptions", ["Beta"]),
+    "CONCATENATION": ("ConcatenationOptions", ["Axis", "FusedActivationFunction"]),
+    "MEAN": ("ReducerOptions", ["KeepDims"]),
+    "STRIDED_SLICE": ("StridedSliceOptions", ["BeginMask", "EndMask", "EllipsisMask", "NewAxisMask",
+                                              "ShrinkAxisMask"]),
+    "PACK": ("PackOptions", ["ValuesCount", "Axis"]),
+}
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _op_names() -> dict[int, str]:
+    from tflite.BuiltinOperator import BuiltinOperator
+    return {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+
+
+def _options(op, kind: str) -> dict:
+    spec = _OPTIONS.get(kind)
+    table = op.BuiltinOptions()
+    if spec is None or table is None:
+        return {}
+    import tflite
+    cls = getattr(tflite, spec[0])
+    opt = cls()
+    opt.Init(table.Bytes, table.Pos)
+    return {_snake(f): getattr(opt, f)() for f in spec[1]}
+
+
+def read_tflite(path: str | Path) -> Graph:
+    import tflite
+
+    path = Path(path)
+    try:
+        buf = path.read_bytes()
+        model = tflite.Model.GetRootAsModel(buf, 0)
+        if model.SubgraphsLength() < 1:
+            raise ValueError("no subgraph")
+    except (OSError, ValueError, IndexError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    if model.SubgraphsLength() > 1:
+        raise UserError(f"{path}: models with {model.SubgraphsLength()} subgraphs are not supported")
+    sg = model.Subgraphs(0)
+    names = _op_names()
+    tensors = []
+    for i in range(sg.TensorsLength()):
+        t = sg.Tensors(i)
+        dtype = _TYPES.get(t.Type())
+        if dtype is None:
+            raise UserError(f"{path}: tensor {i} has unsupported type code {t.Type()}")
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        q = t.Quantization()
+        scale = zp = None
+        axis = 0
+        if q is not None and q.ScaleLength():
+            scale = q.ScaleAsNumpy().astype(np.float32)
+            zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(len(scale), np.int64)
+            axis = q.QuantizedDimension()
+        data = None
+        b = model.Buffers(t.Buffer())
+        if b is not None and b.DataLength():
+            data = np.frombuffer(b.DataAsNumpy().tobytes(), dtype=dtype).reshape(shape)
+        elif b is not None and b.Offset() > 1:
+            data = np.frombuffer(buf[b.Offset(): b.Offset() + b.Size()], dtype=dtype).reshape(shape)
+        tensors.append(Tensor(i, t.Name().decode(errors="replace"), shape, dtype, scale, zp, axis, data))
+    ops = []
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        kind = names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "UNKNOWN")
+        if kind == "CUSTOM":
+            kind = f"CUSTOM({code.CustomCode().decode(errors='replace')})"
+        ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
+        outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        ops.append(Op(i, kind, ins, outs, _options(op, kind)))
+    g = Graph(path.stem, str(path), tensors, ops,
+              [int(x) for x in sg.InputsAsNumpy()], [int(x) for x in sg.OutputsAsNumpy()])
+    fold_constants(g)
+    return g
+
+
+def _strided_slice(x, begin, end, strides, o):
+    idx = []
+    for d in range(len(begin)):
+        if o["shrink_axis_mask"] >> d & 1:
+            idx.append(int(begin[d]))
+            continue
+        b = None if o["begin_mask"] >> d & 1 else int(begin[d])
+        e = None if o["end_mask"] >> d & 1 else int(end[d])
+        idx.append(slice(b, e, int(strides[d])))
+    return np.asarray(x[tuple(idx)])
+
+
+def fold_constants(g: Graph) -> None:
+    """Evaluate ops whose result is known at compile time and drop them from the graph."""
+    kept = []
+    for op in g.ops:
+        ins = [g.t(i) if i >= 0 else None for i in op.inputs]
+        value = None
+        if op.kind == "SHAPE":
+            value = np.array(ins[0].shape, dtype=g.t(op.outputs[0]).dtype)
+        elif all(t is None or t.is_const for t in ins) and ins:
+            d = [t.data if t is not None else None for t in ins]
+            if op.kind == "STRIDED_SLICE":
+                value = _strided_slice(d[0], d[1], d[2], d[3], op.options)
+            elif op.kind == "PACK":
+                value = np.stack(d, axis=op.options["axis"])
+            elif op.kind in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
+                value = d[0].reshape(g.t(op.outputs[0]).shape)
+            elif op.kind == "CONCATENATION" and g.t(op.outputs[0]).scale is None:
+                value = np.concatenate(d, axis=op.options["axis"])
+        if value is None:
+            kept.append(op)
+            continue
+        out = g.t(op.outputs[0])
+        out.data = np.asarray(value, dtype=out.dtype).reshape(out.shape if out.shape else value.shape)
+    g.ops = kept

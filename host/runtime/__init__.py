@@ -1,0 +1,110 @@
+"""edgekit.runtime: run a generated model (edgekit compile --out DIR) on the host through cffi.
+
+    m = edgekit.runtime.load("build/pilot")
+    y = m.invoke(x)            # int8 in, int8 out (a list when the model has several outputs)
+    m.inputs[0].scale, m.outputs[1].zero_point
+
+The folder is built once into DIR/.host/libek_model.so with the host C compiler (cached by
+source mtimes). This is a public API: keep it stable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.errors import ToolError, UserError
+
+HOST_CFLAGS = ["-O3", "-std=c99", "-fPIC", "-shared", "-Wall", "-Wextra"]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    scale: float
+    zero_point: int
+    offset: int
+    nbytes: int
+
+
+def build_shared(model_dir: Path, extra_flags: list[str] | None = None, cc: str | None = None) -> Path:
+    srcs = [model_dir / "model.c", *sorted((model_dir / "runtime" / "src").glob("*.c"))]
+    flags = HOST_CFLAGS + (["-march=native"] if extra_flags is None else list(extra_flags))
+    tag = str(abs(hash(" ".join(flags))) % 10**8)
+    lib = model_dir / ".host" / f"libek_model_{tag}.so"
+    newest = max(s.stat().st_mtime for s in srcs + [model_dir / "model.h"])
+    if lib.exists() and lib.stat().st_mtime >= newest:
+        return lib
+    lib.parent.mkdir(exist_ok=True)
+    cmd = [cc or os.environ.get("CC", "cc"), *flags, f"-I{model_dir}", f"-I{model_dir / 'runtime' / 'include'}",
+           *map(str, srcs), "-o", str(lib)]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise ToolError(f"no C compiler ({cmd[0]}) to build {model_dir}") from None
+    except subprocess.CalledProcessError as exc:
+        raise ToolError(f"building {model_dir} failed: {exc.stderr.strip().splitlines()[:3]}") from None
+    return lib
+
+
+class CompiledModel:
+    def __init__(self, model_dir: Path, extra_flags=None):
+        import cffi
+
+        self.dir = Path(model_dir)
+        report_path = self.dir / "report.json"
+        if not report_path.exists():
+            raise UserError(f"{self.dir} is not an edgekit compile output (no report.json)")
+        rep = json.loads(report_path.read_text())
+        self.name = rep["name"]
+        self.inputs = [self._info(r) for r in rep["inputs"]]
+        self.outputs = [self._info(r) for r in rep["outputs"]]
+        self.input_bytes = sum(i.nbytes for i in self.inputs)
+        self.output_bytes = sum(o.nbytes for o in self.outputs)
+        self.ffi = cffi.FFI()
+        self.ffi.cdef("int ek_model_invoke(const int8_t *in, int8_t *out);")
+        self.lib = self.ffi.dlopen(str(build_shared(self.dir, extra_flags)))
+        self._in = np.zeros(max(self.input_bytes, 1), np.int8)
+        self._out = np.zeros(max(self.output_bytes, 1), np.int8)
+
+    @staticmethod
+    def _info(r) -> TensorInfo:
+        return TensorInfo(r["name"], tuple(r["shape"]), np.dtype(r["dtype"]), r["scale"], r["zero_point"],
+                          r["offset"], r["bytes"])
+
+    def invoke_raw(self, flat_in: np.ndarray) -> np.ndarray:
+        np.copyto(self._in[: self.input_bytes], flat_in.view(np.int8).ravel())
+        rc = self.lib.ek_model_invoke(self.ffi.cast("const int8_t *", self._in.ctypes.data),
+                                      self.ffi.cast("int8_t *", self._out.ctypes.data))
+        if rc != 0:
+            raise ToolError(f"ek_model_invoke returned {rc}")
+        return self._out[: self.output_bytes].copy()
+
+    def invoke(self, *xs):
+        """x (or one array per input, or a list) of int8 -> int8 output(s) with their shapes."""
+        if len(xs) == 1 and isinstance(xs[0], (list, tuple)):
+            xs = tuple(xs[0])
+        if len(xs) != len(self.inputs):
+            raise UserError(f"{self.name} takes {len(self.inputs)} input(s), got {len(xs)}")
+        parts = []
+        for info, x in zip(self.inputs, xs):
+            x = np.asarray(x)
+            if x.dtype != np.int8 or x.size != int(np.prod(info.shape)):
+                raise UserError(f"input {info.name}: expected int8 of shape {info.shape}, got {x.dtype} {x.shape}")
+            parts.append(x.ravel())
+        flat = self.invoke_raw(np.concatenate(parts))
+        outs = [flat[o.offset: o.offset + o.nbytes].reshape(o.shape) for o in self.outputs]
+        return outs[0] if len(outs) == 1 else outs
+
+    __call__ = invoke
+
+
+def load(model_dir, extra_flags=None) -> CompiledModel:
+    """Load (building if needed) the generated C model in `model_dir`."""
+    return CompiledModel(Path(model_dir), extra_flags)
