@@ -1,0 +1,68 @@
+"""Range arithmetic: modelled inference times, compute power, D = E_usable / (e_drive + P_compute / v)."""
+import pytest
+
+from edgekit.catalog import get_board
+from edgekit.hil.battery import BatteryParams, runtime_at_power
+from edgekit.hil.range import PILOT_MACS, compute_cost, modelled_inference_time, option_row, project_range
+from edgekit.hil.rig import Option, load_rig
+
+
+@pytest.fixture(scope="module")
+def rig():
+    return load_rig("sim")
+
+
+def test_accelerator_time_is_macs_over_tops_times_utilisation():
+    coral = get_board("coral")
+    t = modelled_inference_time(coral, "accelerator", PILOT_MACS, 0.25)
+    assert t.seconds == pytest.approx(2 * 47.8e6 / (4.0e12 * 0.25))      # 95.6 µs
+    assert t.provenance == "modelled" and "0.25" in t.arithmetic
+    hailo = modelled_inference_time(get_board("rpi5-hailo"), "accelerator", PILOT_MACS, 0.25)
+    assert hailo.seconds == pytest.approx(2 * 47.8e6 / (13e12 * 0.25))
+
+
+def test_cpu_time_and_unsustainable_rate():
+    coral = get_board("coral")
+    t = modelled_inference_time(coral, "cpu", PILOT_MACS, 0.25)
+    assert t.seconds == pytest.approx(47.8e6 / (1000e6 * 0.5))            # 95.6 ms on the M7
+    cost = compute_cost(coral, "cpu", t.seconds, 20)
+    assert not cost.sustainable and cost.duty == 1.0
+    assert cost.achieved_rate_hz == pytest.approx(1 / t.seconds)
+    assert cost.power_w == pytest.approx(coral.power.active_w)
+
+
+def test_compute_power_formulas():
+    coral = get_board("coral")
+    cpu = compute_cost(coral, "cpu", 0.010, 20)                            # duty 0.2
+    assert cpu.power_w == pytest.approx(0.4 + (1.2 - 0.4) * 0.2)
+    assert cpu.energy_per_inference_j == pytest.approx(1.2 * 0.010)
+    acc = compute_cost(coral, "accelerator", 0.001, 20)                    # duty 0.02
+    assert acc.power_w == pytest.approx(0.4 + 2.0 * 0.02)
+    assert acc.energy_per_inference_j == pytest.approx((0.4 + 2.0) * 0.001)
+
+
+def test_range_formula_matches_battery_runtime(rig):
+    bp = BatteryParams.from_rig(rig.battery)
+    r = project_range(bp, speed_mps=2.0, p_drive_w=15.0, p_compute_w=3.0)
+    d = runtime_at_power(bp, 18.0)
+    assert r.minutes == pytest.approx(d.duration_s / 60)
+    assert r.km == pytest.approx(2.0 * d.duration_s / 1000, rel=1e-6)      # D = v·t
+    e_j = d.energy_out_wh * 3600
+    assert r.km == pytest.approx(e_j / (15.0 / 2.0 + 3.0 / 2.0) / 1000, rel=1e-9)
+    base = project_range(bp, 2.0, 15.0, 0.0)
+    assert base.km > r.km
+    # compute is a constant drain: its range cost grows as the car slows down
+    slow = project_range(bp, 0.5, 15.0 * 0.25, 3.0), project_range(bp, 0.5, 15.0 * 0.25, 0.0)
+    assert 1 - slow[0].km / slow[1].km > 1 - r.km / base.km
+
+
+def test_option_row_carries_units_provenance_and_arithmetic(rig):
+    bp = BatteryParams.from_rig(rig.battery)
+    row = option_row(Option(label="x", board="rpi5-hailo", backend="accelerator", rate_hz=20), get_board("rpi5-hailo"),
+                     rig, bp, 15.0)
+    for key in ("inference_time", "compute_power", "energy_per_inference", "range", "minutes", "range_without_compute",
+                "compute_share"):
+        assert row[key]["provenance"] == "modelled" and "unit" in row[key], key
+    assert "D = E_usable" in row["range"]["arithmetic"]
+    assert row["range"]["value"] < row["range_without_compute"]["value"]
+    assert row["compute_share"]["value"] == pytest.approx(row["compute_power"]["value"] / (row["compute_power"]["value"] + 15.0))

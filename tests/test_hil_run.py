@@ -1,0 +1,68 @@
+"""`edgekit hil run --board coral --rig sim` end to end: junit.xml, results.json, report.html."""
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def hil_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hil")
+    proc = subprocess.run([sys.executable, "-m", "edgekit", "hil", "run", "--board", "coral", "--rig", "sim", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc.stdout
+
+
+def test_outputs_exist_and_hold_figures_with_provenance(hil_out):
+    out, stdout = hil_out
+    assert "PASSED" in stdout
+    suites = ET.parse(out / "junit.xml").getroot()
+    assert int(next(suites.iter("testsuite")).get("tests")) >= 8
+    res = json.loads((out / "results.json").read_text())
+    assert res["passed"] and res["summary"]["failed"] == 0
+    assert res["figures"], "no figures recorded"
+    for name, fig in res["figures"].items():
+        assert {"value", "unit", "provenance", "test"} <= fig.keys(), name
+        assert fig["provenance"] in ("measured-hw", "measured-host", "emulated", "modelled")
+    for t in res["tests"]:
+        assert t["outcome"] in ("passed", "skipped"), t
+        if t["outcome"] == "skipped":
+            assert t["message"], f"{t['id']} skipped without a reason"
+
+
+def test_range_comparison_is_traceable(hil_out):
+    res = json.loads((hil_out[0] / "results.json").read_text())
+    rows = {(r["board"], r["backend"], r["rate_hz"]): r for r in res["range_comparison"]["rows"]}
+    for key in (("coral", "accelerator", 20), ("rpi5-hailo", "accelerator", 20), ("coral", "cpu", 20), ("rpi5-hailo", "cpu", 20)):
+        r = rows[key]
+        assert r["inference_time"]["provenance"] == "modelled" and r["inference_time"]["arithmetic"]
+        assert "D = E_usable" in r["range"]["arithmetic"]
+        assert r["range"]["value"] < r["range_without_compute"]["value"]
+    # the Edge TPU costs the car less range than the Pi 5 with its Hailo (idle watts dominate)
+    assert rows[("coral", "accelerator", 20)]["range"]["value"] > rows[("rpi5-hailo", "accelerator", 20)]["range"]["value"]
+
+
+def test_report_is_self_contained(hil_out):
+    text = (hil_out[0] / "report.html").read_text()
+    assert text.count("data:image/svg+xml;base64,") >= 4
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="headless Chromium is not installed")
+def test_report_renders_in_headless_chromium(hil_out, tmp_path):
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    png = tmp_path / "report.png"
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1800",
+                    f"--screenshot={png}", (hil_out[0] / "report.html").as_uri()], capture_output=True, timeout=120)
+    assert png.exists() and png.stat().st_size > 20_000
+    from PIL import Image
+    img = Image.open(png).convert("L")
+    assert img.size == (1200, 1800)
+    # not a blank page: a good share of pixels are ink (text, plots)
+    hist = img.histogram()
+    assert sum(hist[:200]) > 0.02 * img.size[0] * img.size[1]
