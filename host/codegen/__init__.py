@@ -53,6 +53,7 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
         "scratch_bytes": figure(256, "B", "modelled", note="largest per-op stack scratch (depthwise accumulators)"),
         "planner": plan.strategy,
         "kernels": info["sources"],
+        "trace": info["trace"], "trace_bytes": info["trace_bytes"],
         "inputs": [r for r in info["io"] if r["group"] == "inputs"],
         "outputs": [r for r in info["io"] if r["group"] == "outputs"],
     }

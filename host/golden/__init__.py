@@ -33,7 +33,7 @@ class TflmRunner:
         return [np.array(self.interp.get_output(i)) for i in range(self.n_outputs)]
 
     def tensor(self, index: int) -> np.ndarray:
-        return np.array(self.interp.GetTensor(index, 0))
+        return np.asarray(self.interp.GetTensor(index, 0)["tensor_data"])
 
 
 def _details(fn):

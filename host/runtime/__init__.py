@@ -9,6 +9,7 @@ source mtimes). This is a public API: keep it stable.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -36,7 +37,7 @@ class TensorInfo:
 def build_shared(model_dir: Path, extra_flags: list[str] | None = None, cc: str | None = None) -> Path:
     srcs = [model_dir / "model.c", *sorted((model_dir / "runtime" / "src").glob("*.c"))]
     flags = HOST_CFLAGS + (["-march=native"] if extra_flags is None else list(extra_flags))
-    tag = str(abs(hash(" ".join(flags))) % 10**8)
+    tag = hashlib.sha1(" ".join(flags).encode()).hexdigest()[:10]
     lib = model_dir / ".host" / f"libek_model_{tag}.so"
     newest = max(s.stat().st_mtime for s in srcs + [model_dir / "model.h"])
     if lib.exists() and lib.stat().st_mtime >= newest:
@@ -54,7 +55,7 @@ def build_shared(model_dir: Path, extra_flags: list[str] | None = None, cc: str 
 
 
 class CompiledModel:
-    def __init__(self, model_dir: Path, extra_flags=None):
+    def __init__(self, model_dir: Path, extra_flags=None, trace: bool = False):
         import cffi
 
         self.dir = Path(model_dir)
@@ -69,7 +70,15 @@ class CompiledModel:
         self.output_bytes = sum(o.nbytes for o in self.outputs)
         self.ffi = cffi.FFI()
         self.ffi.cdef("int ek_model_invoke(const int8_t *in, int8_t *out);")
-        self.lib = self.ffi.dlopen(str(build_shared(self.dir, extra_flags)))
+        flags = list(extra_flags if extra_flags is not None else ["-march=native"])
+        self.trace = rep.get("trace", []) if trace else []
+        if trace:
+            self.ffi.cdef("extern int8_t *ek_trace_buffer;")
+            flags.append("-DEK_TRACE")
+        self.lib = self.ffi.dlopen(str(build_shared(self.dir, flags)))
+        if trace:
+            self._trace = np.zeros(max(rep.get("trace_bytes", 0), 1), np.int8)
+            self.lib.ek_trace_buffer = self.ffi.cast("int8_t *", self._trace.ctypes.data)
         self._in = np.zeros(max(self.input_bytes, 1), np.int8)
         self._out = np.zeros(max(self.output_bytes, 1), np.int8)
 
@@ -104,7 +113,15 @@ class CompiledModel:
 
     __call__ = invoke
 
+    def invoke_layers(self, *xs) -> dict[int, np.ndarray]:
+        """Run once and return every op output, keyed by tensor index (needs load(..., trace=True))."""
+        if not self.trace:
+            raise UserError("load the model with trace=True to read its layers")
+        self.invoke(*xs)
+        return {e["tensor"]: self._trace[e["offset"]: e["offset"] + e["bytes"]].copy() for e in self.trace}
 
-def load(model_dir, extra_flags=None) -> CompiledModel:
-    """Load (building if needed) the generated C model in `model_dir`."""
-    return CompiledModel(Path(model_dir), extra_flags)
+
+def load(model_dir, extra_flags=None, trace: bool = False) -> CompiledModel:
+    """Load (building if needed) the generated C model in `model_dir`. `trace=True` builds a
+    debug variant that records every op output (see CompiledModel.invoke_layers)."""
+    return CompiledModel(Path(model_dir), extra_flags, trace)

@@ -12,7 +12,7 @@ static int32_t exp_on_interval_quarter(int32_t a) {
     int32_t x4 = ek_srdhm(x2, x2);
     int32_t x4_over_4 = ek_rdbpot(x4, 2);
     int32_t poly = ek_rdbpot(ek_wadd(ek_srdhm(ek_wadd(x4_over_4, x3), one_third), x2), 1);
-    return ek_wadd(constant_term, ek_srdhm(constant_term, poly));
+    return ek_wadd(constant_term, ek_srdhm(constant_term, ek_wadd(x, poly)));
 }
 
 int32_t ek_fx_exp_on_negative_values(int32_t a, int integer_bits) {
