@@ -33,23 +33,22 @@ def _conv_common(ctx, op, depthwise):
     _, pad_w = conv_padding(o["padding"], iw, kw, o["stride_w"], dw)
     mult, shift = _per_channel_multipliers(x.s(), w, y.s(), oc)
     act_min, act_max = activation_range(o["fused_activation_function"], y.s(), y.zp())
-    wsum = "NULL"
-    if not depthwise:
-        wsum = ctx.const(w.data.reshape(oc, -1).astype(np.int64).sum(axis=1).astype(np.int32), "int32_t", "wsum")
     fields = dict(
         batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
         stride_h=o["stride_h"], stride_w=o["stride_w"], dil_h=dh, dil_w=dw, pad_h=pad_h, pad_w=pad_w,
         depth_mult=o.get("depth_multiplier", 1) if depthwise else 1,
         filter_in_c=1 if depthwise else w.shape[3],
         in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max,
-        mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"), wsum=wsum)
+        mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"))
     if depthwise and oc != ic * fields["depth_mult"]:
         fields["depth_mult"] = oc // ic
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
+    # conv filters are stored HWIO (see ek_conv2d.c); depthwise filters keep TFLite's 1HWO
+    wptr = ctx.ptr(w.index) if depthwise else ctx.const(np.ascontiguousarray(w.data.transpose(1, 2, 3, 0)), "int8_t", "filter_hwio")
     fn = "ek_depthwise_conv2d_s8" if depthwise else "ek_conv2d_s8"
     src = "ek_depthwise_conv2d.c" if depthwise else "ek_conv2d.c"
-    return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(w.index)}, {b}, {ctx.ptr(y.index)});"
+    return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wptr}, {b}, {ctx.ptr(y.index)});"
 
 
 def lower_conv_2d(ctx, op):

@@ -23,8 +23,10 @@ class TflmRunner:
         cfg = rt.InterpreterConfig.kPreserveAllTensors if preserve_all else rt.InterpreterConfig.kAllocationRecording
         self.path = str(path)
         self.interp = rt.Interpreter.from_file(self.path, intrepreter_config=cfg)
-        self.n_inputs = len([d for d in _details(self.interp.get_input_details)])
-        self.n_outputs = len([d for d in _details(self.interp.get_output_details)])
+        counts = {}
+        _capture_fd2(lambda: counts.update(i=len(_details(self.interp.get_input_details)),
+                                           o=len(_details(self.interp.get_output_details))))
+        self.n_inputs, self.n_outputs = counts["i"], counts["o"]
 
     def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for i, x in enumerate(inputs):
@@ -50,14 +52,10 @@ def tflm_arena_bytes(path) -> int:
     """TFLM's `arena_used_bytes` for a model: the RecordingMicroAllocator's total after one invoke."""
     rt = _runtime()
     interp = rt.Interpreter.from_file(str(path))
-    i = 0
-    while True:
-        try:
-            d = interp.get_input_details(i)
-        except Exception:
-            break
+    details = []
+    _capture_fd2(lambda: details.extend(_details(interp.get_input_details)))
+    for i, d in enumerate(details):
         interp.set_input(np.zeros(d["shape"], d["dtype"]), i)
-        i += 1
     interp.invoke()
     text = _capture_fd2(interp.print_allocations)
     m = re.search(r"Arena allocation total (\d+) bytes", text)

@@ -15,7 +15,6 @@ typedef struct {
     int32_t filter_in_c;           /* conv only: filter input channels (in_c / groups) */
     int32_t in_offset, out_offset, act_min, act_max;
     const int32_t *mult, *shift;   /* per output channel */
-    const int32_t *wsum;           /* per output channel sum of weights (conv fast path), may be NULL */
 } ek_conv_params;
 
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);

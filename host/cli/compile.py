@@ -1,0 +1,44 @@
+"""`edgekit compile MODEL.tflite --board B --out DIR [--json]`: INT8 .tflite -> static C99."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edgekit.errors import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compile", help="compile an INT8 .tflite into static C (model.c/model.h, kernels, Makefile)")
+    p.add_argument("model", help="INT8 .tflite file")
+    p.add_argument("--board", default="host", help="catalogue board whose toolchain the Makefile uses (default: host)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (self-contained)")
+    p.add_argument("--name", help="C symbol prefix (default: the model file's stem)")
+    p.add_argument("--no-size", action="store_true", help="skip building the library to measure .text")
+    p.add_argument("--tflm", action="store_true", help="also measure TFLM's arena for the same model")
+    p.add_argument("--json", action="store_true", help="print the memory report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from edgekit.catalog import get_board
+    from edgekit.codegen import compile_model
+    from edgekit.provenance import fmt
+
+    if not Path(args.model).is_file():
+        raise UserError(f"no such model file: {args.model}")
+    board = get_board(args.board, args.boards_dir)
+    res = compile_model(args.model, args.out, board=board, name=args.name,
+                        measure_code=not args.no_size, compare_tflm=args.tflm)
+    rep = res.report
+    if args.json:
+        print(json.dumps({k: v for k, v in rep.items() if k != "trace"}, indent=2))
+        return 0
+    print(f"{rep['name']}: {rep['ops']} ops -> {res.out_dir} (board {rep['board']})")
+    print(f"  arena    {fmt(rep['arena_bytes'])}   planner: {rep['planner']}")
+    print(f"  weights  {fmt(rep['weights_bytes'])}")
+    print(f"  io       {fmt(rep['io_bytes'])}")
+    if "tflm_arena_bytes" in rep:
+        print(f"  TFLM arena {fmt(rep['tflm_arena_bytes'])}  (ours / TFLM = {rep['arena_vs_tflm']})")
+    if "code" in rep:
+        print(f"  .text    {fmt(rep['code']['text_bytes'])}")
+    return 0
