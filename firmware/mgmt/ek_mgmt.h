@@ -10,7 +10,7 @@
  * 0x00010200 (slot 0) or 0x00200200 (slot 1). The bootloader sets VTOR and the stack before jumping.
  *
  * Groups: OS (0) echo/reset/mcumgr_params, image (1) state read/set, upload, erase,
- * edgekit (64) self-test status. Flash writes go through ek_flash (write-through to the twin's
+ * edgekit (100) self-test status. Flash writes go through ek_flash (write-through to the twin's
  * flash file with semihosting), so a killed twin behaves like a power cut.
  */
 #ifndef EK_MGMT_H
@@ -31,7 +31,7 @@ void ek_mgmt_tx(const uint8_t *buf, size_t len);
 
 /* The app reports its self-test (model loaded, one inference matched the expected output baked
  * into the image): ok = 1 passed, 0 failed; detail is free (e.g. max abs error). The host reads it
- * over SMP (group 64, command 0) and confirms the image only when it passed. */
+ * over SMP (group 100, command 0) and confirms the image only when it passed. */
 void ek_mgmt_selftest_done(int ok, int32_t detail);
 
 /* Mark the running image as good (image_ok in its slot trailer). 0 on success. The host normally
