@@ -177,6 +177,9 @@ def build(board: Board, tflite: Path, out_dir: Path, name: str = "pilot", **kw) 
     """Compile the model (edgekit.codegen.compile_model) and build the firmware around it."""
     if not tflite.is_file():
         raise UserError(f"{tflite}: no such model file")
+    if board.bsp not in ("mps2", "linux"):
+        raise UserError(f"board {board.name!r} has no firmware (bsp {board.bsp!r}); firmware boards: mps2, linux")
+    quant_config_from_tflite(tflite)  # a bad model fails here, before the code generator runs
     try:
         from edgekit.codegen import compile_model
     except ImportError as exc:

@@ -1,0 +1,42 @@
+"""The inference service on the emulated twins speaks the MLPerf Tiny DUT protocol, and its
+results for the real pilot are bit-identical to TFLM on the same input bytes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgekit.firmware.dut import DutClient
+from edgekit.firmware.twin import Twin
+from test_firmware_fixtures import built, tflm_outputs, tiny_tflite
+
+
+@pytest.mark.parametrize("board", ["coral", "coral-devboard"])
+def test_pilot_results_bit_identical_to_tflm(board, pilot_int8_path, tmp_path):
+    res = built(board, pilot_int8_path)
+    x = np.random.default_rng(5).integers(-128, 128, size=(1, 120, 160, 3), dtype=np.int8)
+    golden = tflm_outputs(pilot_int8_path, x)
+    with Twin(board, res.image, state=tmp_path) as twin, DutClient(twin.url, timeout=300) as dut:
+        dut.sync()  # only protocol commands from here on
+        assert dut.name() == f"edgekit-{board}"
+        dut.load(x.tobytes())
+        inf = dut.infer(1, 0)
+        assert inf.results == golden
+        assert inf.latency_us > 0
+        print(f"{board}: pilot {inf.latency_us / 1e3:.1f} ms per inference (emulated)")
+
+
+def test_protocol_commands_and_errors(tmp_path):
+    res = built("coral", tiny_tflite())
+    with Twin("coral", res.image, state=tmp_path) as twin, DutClient(twin.url, timeout=30) as dut:
+        dut.sync()
+        prof = dut.profile()
+        assert "m-profile-[edgekit]" in prof and "m-sizes-[in=192,out=2,arena=" in prof[-1]
+        assert dut.command("bogus 1") == ["e-[Unknown command: bogus 1]"]
+        assert dut.command("db load 999999")[0].startswith("e-[db load")
+        t0, t1 = dut.timestamp_us(), dut.timestamp_us()
+        assert t1 > t0
+        x = np.arange(192, dtype=np.int64).astype(np.int8).reshape(1, 8, 8, 3)
+        dut.load(x.tobytes())
+        inf = dut.infer(5, 2)
+        assert inf.results == tflm_outputs(tiny_tflite(), x) == dut.results()
+        assert dut.command("db 00")[0].startswith("e-[db")  # no load announced
