@@ -53,14 +53,17 @@ def inspect(model_path: str, calib_paths: list[str] | None, frames: int = 16, se
     if inp["dtype"] not in ("int8",) or inp["scale"] is None:
         raise UserError(f"--inspect needs a full-INT8 model (int8 input); {model_path} has {inp['dtype']} input")
     shape = tuple(inp["shape"])
+    lo, hi = (np.array([-128, 127]) - inp["zero_point"]) * inp["scale"]
     if calib_paths:
         data = calib.load(calib_paths, limit=frames, seed=seed)
         calib.check_shape(data, shape)
         x, source = data.model_inputs(), data.source
+        if data.frames.dtype == np.uint8:  # pixels span the int8 input range: q = pixel - 128
+            x = (lo + data.frames.astype(np.float32) / 255.0 * (hi - lo)).astype(np.float32)
     else:
-        lo, hi = (np.array([-128, 127]) - inp["zero_point"]) * inp["scale"]
         x = np.random.default_rng(seed).uniform(lo, hi, (frames, *shape[1:])).astype(np.float32)
-        source = f"{frames} seeded (seed {seed}) uniform random inputs over the int8 input range"
+        source = (f"{frames} seeded (seed {seed}) uniform random inputs over the int8 input range "
+                  "(not natural data: expect saturation and low SNR)")
     result = report.build_int8_only(model_path, buf, x, source)
     result["edgetpu"] = edgetpu.compatibility(model_path)
     return result

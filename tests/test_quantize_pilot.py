@@ -152,3 +152,19 @@ def test_bad_input_is_one_line_exit_2(tiny_pilot, case, capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("edgekit: error:"), err
     assert not (tmp_path / "o.tflite").exists()
+
+
+def test_quantize_from_a_donkeycar_tub(tiny_pilot, tmp_path):
+    """Calibration straight from a tub v2 written by the simulator's TubWriter (JPEG frames)."""
+    from edgekit.sim.tub import TubWriter
+
+    x, a, t = stripe_frames(40, 4)
+    with TubWriter(tmp_path / "tub") as tub:
+        for frame, angle, throttle in zip(x, a, t):
+            tub.write_record({"cam/image_array": frame, "user/angle": angle, "user/throttle": throttle, "user/mode": "user"})
+    out = tmp_path / "q.tflite"
+    assert main(["quantize", str(tiny_pilot["dir"] / "pilot.keras"), "--calib", str(tmp_path / "tub"),
+                 "--out", str(out), "--report", str(tmp_path / "r.json"), "--samples", "30", "--layer-frames", "2"]) == 0
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["calibration"] == {**r["calibration"], "representative_frames": 30, "held_out_frames": 10, "labels": True}
+    assert r["outputs"][0]["mae_float_vs_label"]["value"] < 0.15
