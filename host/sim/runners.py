@@ -5,12 +5,24 @@ their own input scale and zero point; their outputs are dequantized here.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from edgekit.errors import UserError
+
+
+def output_order(names: list[str]) -> list[int]:
+    """Positions of (angle, throttle) among a model's outputs: by name when the names say
+    (Keras layer names n_outputs0/1), else by the converter's ':N' suffix, else as listed."""
+    def key(i):
+        n = names[i]
+        role = 1 if ("throttle" in n or "outputs1" in n) else 0 if ("angle" in n or "outputs0" in n) else None
+        m = re.search(r":(\d+)$", n)
+        return (role if role is not None else 0.5, int(m.group(1)) if m else 0, i)
+    return sorted(range(len(names)), key=key)[:2]
 
 
 class Runner(Protocol):
@@ -56,9 +68,8 @@ class LiteRTRunner:
         outs = self.interp.get_output_details()
         if len(outs) == 1 and outs[0]["shape"][-1] == 2:
             self.outs = [(outs[0], 0), (outs[0], 1)]
-        else:  # two (1,1) outputs; order them angle, throttle by name when the names tell
-            outs = sorted(outs, key=lambda d: ("throttle" in d["name"] or "outputs1" in d["name"], d["index"]))
-            self.outs = [(outs[0], 0), (outs[1], 0)]
+        else:  # two (1,1) outputs
+            self.outs = [(outs[i], 0) for i in output_order([d["name"] for d in outs])]
         self.shape = tuple(self.inp["shape"][1:])
 
     def __call__(self, frame):
@@ -101,10 +112,11 @@ class CompiledRunner:
         q = np.clip(np.round(x.astype(np.float32) / 255 / self.inp.scale + self.inp.zero_point), -128, 127).astype(np.int8)
         result = self.model.invoke(q.reshape(self.inp.shape))
         ys = result if isinstance(result, (list, tuple)) else [result]
-        vals = []
-        for out, y in zip(self.outs, ys):
-            vals.extend(((np.asarray(y, np.float32).ravel() - out.zero_point) * out.scale).tolist())
-        return float(vals[0]), float(vals[1])
+        vals = [((np.asarray(y, np.float32).ravel() - o.zero_point) * o.scale) for o, y in zip(self.outs, ys)]
+        if len(vals) == 1:  # one (1, 2) output
+            return float(vals[0][0]), float(vals[0][1])
+        a, t = output_order([o.name for o in self.outs])
+        return float(vals[a][0]), float(vals[t][0])
 
     def close(self):
         close = getattr(self.model, "close", None)
