@@ -91,7 +91,16 @@ def _converter(model):
     kind, m = model
     if kind == "keras":
         return tf.lite.TFLiteConverter.from_keras_model(batch_one(m))
-    return tf.lite.TFLiteConverter.from_saved_model(m)
+    # SavedModel: trace its serving signature on a batch-1 input, so the batch is static too
+    loaded = tf.saved_model.load(m)
+    sig = loaded.signatures["serving_default"]
+    (name, spec), = sig.structured_input_signature[1].items()
+
+    @tf.function(input_signature=[tf.TensorSpec([1, *spec.shape[1:]], spec.dtype)])
+    def serve(x):
+        return sig(**{name: x})
+
+    return tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], loaded)
 
 
 def to_float_tflite(model) -> bytes:

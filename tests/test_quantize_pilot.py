@@ -168,3 +168,15 @@ def test_quantize_from_a_donkeycar_tub(tiny_pilot, tmp_path):
     r = json.loads((tmp_path / "r.json").read_text())
     assert r["calibration"] == {**r["calibration"], "representative_frames": 30, "held_out_frames": 10, "labels": True}
     assert r["outputs"][0]["mae_float_vs_label"]["value"] < 0.15
+
+
+def test_quantize_a_savedmodel(tiny_pilot, tmp_path):
+    """A SavedModel (dynamic batch) is traced on a batch-1 input: same op list, outputs in order."""
+    tiny_pilot["model"].export(str(tmp_path / "sm"), verbose=False)
+    out = tmp_path / "sm.tflite"
+    assert main(["quantize", str(tmp_path / "sm"), "--calib", str(tiny_pilot["dir"] / "calib.npz"), "--out", str(out),
+                 "--report", str(tmp_path / "r.json"), "--samples", "50", "--layer-frames", "2"]) == 0
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["op_counts"] == {"CONV_2D": 5, "RESHAPE": 1, "FULLY_CONNECTED": 4}
+    angle = r["outputs"][0]
+    assert angle["name"] == "angle" and angle["mae_int8_vs_label"]["value"] <= 1.1 * angle["mae_float_vs_label"]["value"]
