@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.codegen import lower_conv, lower_misc
+from edgekit.codegen import lower_conv, lower_extra, lower_misc
 from edgekit.codegen.ir import Graph
 from edgekit.codegen.planner import Plan
 from edgekit.errors import UserError
@@ -24,7 +24,7 @@ def c_name(name: str) -> str:
 
 def lowering(kind: str):
     fn = f"lower_{kind.lower()}"
-    for mod in (lower_conv, lower_misc):
+    for mod in (lower_conv, lower_misc, lower_extra):
         if hasattr(mod, fn):
             return getattr(mod, fn)
     return None

@@ -50,6 +50,37 @@ typedef struct {
 } ek_softmax_params;
 void ek_softmax_s8(const ek_softmax_params *p, const int8_t *in, int8_t *out);
 
+/* LOGISTIC / TANH int8 (TFLM reference_integer_ops): input rescaled to Q4.27, gemmlowp maths. */
+typedef struct {
+    int32_t size, in_zero_point, range_radius, mult, shift;
+} ek_act_params;
+void ek_logistic_s8(const ek_act_params *p, const int8_t *in, int8_t *out);
+void ek_tanh_s8(const ek_act_params *p, const int8_t *in, int8_t *out);
+
+/* QUANTIZE int8 -> int8 (TFLM reference_ops::Requantize). */
+typedef struct {
+    int32_t size, in_zero_point, out_zero_point, mult, shift;
+} ek_requant_params;
+void ek_requantize_s8(const ek_requant_params *p, const int8_t *in, int8_t *out);
+
+/* PAD int8 on up to 4 dims (shapes padded on the left with 1s). */
+typedef struct {
+    int32_t in_shape[4], out_shape[4], before[4];
+    int32_t pad_value;
+} ek_pad_params;
+void ek_pad_s8(const ek_pad_params *p, const int8_t *in, int8_t *out);
+
+/* MEAN int8 over H and W of NHWC, in TFLM's three flavours (reduce_common.cc):
+ * mode 0 keep_dims (reference_integer_ops::Mean), mode 1 same quantization in and out
+ * (reference_ops::Mean: truncating division), mode 2 reference_ops::QuantizedMeanOrSum. */
+typedef struct {
+    int32_t batches, in_h, in_w, ch, in_zero_point, out_zero_point, mult, shift, mode;
+} ek_mean_params;
+void ek_mean_hw_s8(const ek_mean_params *p, const int8_t *in, int8_t *out);
+
+/* CONCATENATION: outer x (sum of inner sizes); inputs share the output's quantization. */
+void ek_concat_s8(int32_t outer, int32_t n_inputs, const int8_t *const *inputs, const int32_t *inner, int8_t *out);
+
 void ek_copy_s8(const int8_t *in, int8_t *out, size_t n);
 
 #endif

@@ -68,5 +68,7 @@ EK_INLINE int8_t ek_sat_s8(int32_t x) { return (int8_t)ek_clamp_i32(x, -128, 127
 int32_t ek_fx_exp_on_negative_values(int32_t a, int integer_bits);
 int32_t ek_fx_one_over_one_plus_x(int32_t a);
 int32_t ek_fx_reciprocal(int32_t x, int x_integer_digits, int *num_bits_over_unit);
+int32_t ek_fx_logistic(int32_t a, int integer_bits);   /* result in Q0.31 */
+int32_t ek_fx_tanh(int32_t a, int integer_bits);       /* result in Q0.31 */
 
 #endif

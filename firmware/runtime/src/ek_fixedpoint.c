@@ -60,3 +60,34 @@ int32_t ek_fx_reciprocal(int32_t x, int x_integer_digits, int *num_bits_over_uni
     *num_bits_over_unit = x_integer_digits - headroom_plus_one;
     return ek_fx_one_over_one_plus_x((int32_t)(((uint32_t)x << headroom_plus_one) - 0x80000000u));
 }
+
+/* gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1 */
+static int32_t one_minus_x_over_one_plus_x(int32_t a) {
+    int64_t sum = (int64_t)a + INT32_MAX;
+    int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t x = ek_wadd(1515870810, ek_srdhm(half_den, -1010580540));
+    int i;
+    for (i = 0; i < 3; ++i) {
+        int32_t hdx = ek_srdhm(half_den, x);
+        int32_t one_minus = ek_wsub((int32_t)1 << 29, hdx);
+        x = ek_wadd(x, ek_sat_shl(ek_srdhm(x, one_minus), 2));
+    }
+    return ek_sat_shl(ek_wsub(x, (int32_t)1 << 29), 2);
+}
+
+int32_t ek_fx_logistic(int32_t a, int integer_bits) {
+    int32_t abs_a, pos;
+    if (a == 0) return (int32_t)1 << 30;
+    abs_a = a > 0 ? a : ek_wsub(0, a);
+    pos = ek_fx_one_over_one_plus_x(ek_fx_exp_on_negative_values(ek_wsub(0, abs_a), integer_bits));
+    return a > 0 ? pos : ek_wsub(INT32_MAX, pos);
+}
+
+int32_t ek_fx_tanh(int32_t a, int integer_bits) {
+    int32_t n, t;
+    if (a == 0) return 0;
+    n = a < 0 ? a : ek_wsub(0, a);
+    /* ExactMulByPot<1>: same raw value read with one more integer bit */
+    t = one_minus_x_over_one_plus_x(ek_fx_exp_on_negative_values(n, integer_bits + 1));
+    return a < 0 ? ek_wsub(0, t) : t;
+}
