@@ -25,6 +25,8 @@ def pytest_addoption(parser):
     g.addoption("--rig", default=os.environ.get("EDGEKIT_HIL_RIG", "sim"))
     g.addoption("--model", default=os.environ.get("EDGEKIT_HIL_MODEL") or None)
     g.addoption("--hil-out", default=os.environ.get("EDGEKIT_HIL_OUT", "build/hil"))
+    g.addoption("--quick", action="store_true", default=os.environ.get("EDGEKIT_HIL_QUICK") == "1",
+                help="fewer timed inferences than the rig asks (a smoke run; the results say so)")
 
 
 class Recorder:
@@ -87,6 +89,7 @@ def bench(board, rig, out_dir, pytestconfig) -> Bench:
     b = Bench(board, rig, Path(model) if model else None, out_dir)
     b.monitor.start()
     yield b
+    b.close()
     b.monitor.stop()
     ss = b.monitor.samples()
     if ss:   # the whole power trace for the report (at most ~5000 points)
@@ -97,13 +100,23 @@ def bench(board, rig, out_dir, pytestconfig) -> Bench:
             "provenance": b.monitor.provenance, "monitor": rig.monitor.kind})
 
 
+QUICK_COUNT, QUICK_WARMUP = 20, 2
+
+
 @pytest.fixture(scope="session")
-def latencies(bench, rig):
-    """≥ 200 timed inferences after warm-up, inside monitor marks infer-start / infer-end."""
+def quick(pytestconfig) -> bool:
+    return bool(pytestconfig.getoption("--quick"))
+
+
+@pytest.fixture(scope="session")
+def latencies(bench, rig, quick):
+    """≥ 200 timed inferences after warm-up (--quick: 20), inside monitor marks infer-start / infer-end."""
     if "latencies" not in bench.cache:
         try:
+            count, warmup = (QUICK_COUNT, QUICK_WARMUP) if quick else (rig.inference.count, rig.inference.warmup)
             bench.monitor.mark("infer-start")
-            lat = bench.inference_latencies(rig.inference.count, rig.inference.warmup)
+            lat = bench.inference_latencies(count, warmup)
+            lat.extra["warmup"] = warmup
             if hasattr(bench.monitor, "advance"):   # simulated monitor: the board ran flat out for Σt
                 bench.monitor.advance(float(lat.ms.sum()) / 1e3, duty=1.0)
             bench.monitor.mark("infer-end")
@@ -120,3 +133,19 @@ def latencies(bench, rig):
 def closed_loop(bench, rig):
     """The pilot drives the simulated car for the rig's laps; shared by the closed-loop tests."""
     return need(bench.drive, rig.car.laps)
+
+
+@pytest.fixture(scope="session")
+def twin_loop(bench, rig):
+    """The board twin drives the simulated car for the rig's `car.twin_steps` lockstep steps."""
+    if "twin_loop" not in bench.cache:
+        bench.cache["twin_loop"] = need(bench.twin_steps, rig.car.twin_steps)
+    return bench.cache["twin_loop"]
+
+
+def latencies_if_any(request):
+    """The latency fixture's result when this bench can measure it, else None (no skip)."""
+    try:
+        return request.getfixturevalue("latencies")
+    except pytest.skip.Exception:
+        return None

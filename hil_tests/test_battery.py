@@ -3,25 +3,25 @@ import numpy as np
 
 from edgekit.hil.battery import BatteryParams, discharge
 from edgekit.provenance import figure
+from conftest import latencies_if_any
 
 
-def _compute_power(bench, board, rig):
+def _compute_power(lat, board, rig):
     """Board watts at the control rate, from the board YAML and the measured per-inference time."""
-    lat = bench.cache.get("latencies")
-    t_ms = float(np.median(lat.ms)) if lat is not None and not isinstance(lat, Exception) else None
-    if t_ms is None:
+    if lat is None:
         return None, "no on-device latency measured"
+    t_ms = float(np.median(lat.ms))
     duty = min(1.0, t_ms / 1e3 * rig.inference.rate_hz)
     p = board.power.idle_w + (board.power.active_w - board.power.idle_w) * duty
     return p, f"P_idle + (P_active − P_idle)·duty = {board.power.idle_w:g} + {board.power.active_w - board.power.idle_w:g}·{duty:.3g} (t50 {t_ms:.3g} ms × {rig.inference.rate_hz:g} Hz)"
 
 
-def test_battery_drain_over_laps(closed_loop, bench, board, rig, record):
+def test_battery_drain_over_laps(closed_loop, bench, board, rig, record, request):
     r = closed_loop.result
     tr = r.trace
     dt = 1.0 / r.control_hz
     drive_w, drive_src = bench.drive_power(tr)
-    p_compute, compute_src = _compute_power(bench, board, rig)
+    p_compute, compute_src = _compute_power(latencies_if_any(request), board, rig)
     if p_compute is None:   # closed loop ran but no board latency: the board at full load (upper bound)
         p_compute, compute_src = board.power.active_w, f"P_active = {board.power.active_w:g} W (upper bound: no on-device latency measured)"
     mon = bench.monitor

@@ -4,14 +4,18 @@ import numpy as np
 from edgekit.provenance import figure
 
 
-def test_inference_latency(latencies, rig, record):
+def test_inference_latency(latencies, rig, quick, record):
     ms = latencies.ms
-    assert len(ms) >= 200, f"only {len(ms)} timed inferences"
+    want = 20 if quick else rig.inference.count
+    assert len(ms) >= want, f"only {len(ms)} timed inferences"
     p50, p90, p99 = (float(np.percentile(ms, q)) for q in (50, 90, 99))
-    src = {"source": latencies.source, "count": len(ms), "warmup": rig.inference.warmup, **latencies.extra}
+    src = {"source": latencies.source, "count": len(ms), **latencies.extra}
+    if quick:
+        src["quick"] = f"--quick: {len(ms)} inferences, fewer than the rig's {rig.inference.count}"
     record("latency_p50", figure(p50, "ms", latencies.provenance, **src))
     record("latency_p90", figure(p90, "ms", latencies.provenance, **src))
     record("latency_p99", figure(p99, "ms", latencies.provenance, **src))
+    record("latency_max_rate", figure(1000.0 / p99, "Hz", latencies.provenance, arithmetic=f"1000 / p99 {p99:.4g} ms"))
     record.trace("latency_ms", {"ms": ms, "provenance": latencies.provenance, "source": latencies.source})
     limit = rig.thresholds.latency_p99_ms or 1000.0 / rig.inference.rate_hz
     assert p99 <= limit, f"p99 {p99:.2f} ms > {limit:g} ms ({latencies.provenance})"

@@ -10,6 +10,7 @@ from edgekit.hil.battery import BatteryParams
 from edgekit.hil.range import InferenceTime, option_row
 from edgekit.hil.rig import Option
 from edgekit.provenance import figure
+from conftest import latencies_if_any
 
 
 def _options(rig, board):
@@ -23,17 +24,21 @@ def _options(rig, board):
     return opts
 
 
-def test_projected_range(bench, board, rig, record):
+def test_projected_range(bench, board, rig, record, request):
     params = BatteryParams.from_rig(rig.battery)
-    lat = bench.cache.get("latencies")
+    lat = latencies_if_any(request)
     measured = None
-    if lat is not None and not isinstance(lat, Exception) and lat.provenance == "measured-hw":
-        # only a real board's latency replaces the model: a twin's clock is not the board's
-        measured = InferenceTime(float(np.median(lat.ms)) / 1e3, lat.provenance, f"median of {len(lat.ms)} on-device inferences ({lat.source})")
+    if lat is not None:
+        measured = InferenceTime(float(np.median(lat.ms)) / 1e3, lat.provenance,
+                                 f"median of {len(lat.ms)} on-device inferences ({lat.source})", dict(lat.extra))
     rows = []
     for opt in _options(rig, board):
-        use = measured if (measured and opt.board == board.name and opt.backend == "cpu") else None
-        rows.append(option_row(opt, get_board(opt.board), rig, params, rig.car.drive_power_w, use))
+        rows.append(option_row(opt, get_board(opt.board), rig, params, rig.car.drive_power_w))
+        if measured and opt.board == board.name and opt.backend == "cpu":
+            # the same option with the bench's measured latency (a real board replaces the model;
+            # a twin's figure sits beside it, labelled emulated)
+            m_opt = opt.model_copy(update={"label": f"{opt.label} ({measured.provenance} latency)"})
+            rows.append(option_row(m_opt, board, rig, params, rig.car.drive_power_w, measured))
     record.trace("range_options", {"rows": rows, "car": rig.car.model_dump(), "battery": rig.battery.model_dump(),
                                    "formula": "D = E_usable / (e_drive + P_compute / v)"})
     base = rows[0]["range_without_compute"]
@@ -42,6 +47,8 @@ def test_projected_range(bench, board, rig, record):
     mine = [r for r in rows if r["board"] == board.name]
     for r in mine:
         tag = f"{r['backend']}_{r['rate_hz']:g}hz"
+        if r["inference_time"]["provenance"] != "modelled":
+            tag += f"_{r['inference_time']['provenance']}"
         record(f"range_{tag}", {**r["range"], "option": r["label"]})
         record(f"minutes_{tag}", {**r["minutes"], "option": r["label"]})
         record(f"compute_share_{tag}", {**r["compute_share"], "option": r["label"]})

@@ -14,6 +14,7 @@ def register(sub) -> None:
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
+    r.add_argument("--quick", action="store_true", help="20 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
     r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
     r.set_defaults(func=run)
 
@@ -27,7 +28,8 @@ def run(args) -> int:
     if model is not None and not model.exists():
         raise UserError(f"no model at {model}")
     out = Path(args.out)
-    results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir)
+    results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir,
+                      quick=args.quick)
     if args.json:
         print(json.dumps({k: results[k] for k in ("passed", "summary", "figures", "range_comparison")}, indent=2))
     else:

@@ -80,30 +80,67 @@ class Bench:
             raise Unavailable(f"model {self.model} does not exist")
         return Path(self.model)
 
-    # --- on-device inference latency ---------------------------------------------------------
-    def inference_latencies(self, count: int, warmup: int) -> Latencies:
-        """`count` timed inferences after `warmup`, timed by the board's own clock (DUT protocol)."""
-        model = self.require_model()
-        if self.rig.link.kind == "twin":
+    # --- the board twin ------------------------------------------------------------------------
+    def twin(self) -> "TwinSession":
+        """The board's emulated twin running the model's firmware, started once per bench."""
+        if self.rig.link.kind != "twin":
+            raise Unavailable("serial benches need the DUT client on the rig's port (not wired yet)")
+        if "twin" not in self.cache:
+            model = self.require_model()
             try:
-                from edgekit.firmware import dut  # noqa: F401  (the firmware helper's DUT client)
+                self.cache["twin"] = TwinSession(self.board, model, self.out_dir / "twin")
             except ImportError as exc:
-                raise Unavailable(f"the firmware DUT client (edgekit.firmware) is not available yet ({exc})") from None
-            return _twin_latencies(self.board, model, count, warmup)
-        raise Unavailable("serial DUT benches need the firmware DUT client over the rig's port (not wired yet)")
+                self.cache["twin"] = Unavailable(f"the firmware twin (edgekit.firmware) is not available ({exc})")
+        tw = self.cache["twin"]
+        if isinstance(tw, Exception):
+            raise tw
+        return tw
+
+    def close(self) -> None:
+        tw = self.cache.get("twin")
+        if isinstance(tw, TwinSession):
+            tw.close()
+
+    def inference_latencies(self, count: int, warmup: int, on_each=None) -> Latencies:
+        """`count` timed inferences after `warmup`, each timed by the board's own clock (DUT protocol)."""
+        tw = self.twin()
+        tw.link.load(tw.input_bytes())
+        tw.link.infer(1, warmup, timeout=600)
+        us = []
+        for _ in range(count):
+            us.append(tw.link.infer(1, 0, timeout=600).latency_us)
+            if on_each:
+                on_each()
+        return Latencies(np.array(us) / 1e3, tw.provenance, tw.description, tw.clock_note)
 
     # --- closed loop -------------------------------------------------------------------------
+    def twin_steps(self, steps: int):
+        """The board twin drives the simulated car for `steps` lockstep control steps; returns
+        (DriveResult, [firmware Command]) with capture/inference/actuation times on the board clock."""
+        if self.rig.car.kind != "simulated":
+            raise Unavailable("a real car reports its commands through telemetry (not wired yet)")
+        from edgekit.sim.drive import drive
+
+        tw = self.twin()
+        pilot = tw.lockstep_runner()
+        hz = self.rig.inference.rate_hz
+        result = drive(pilot, self.rig.car.track, laps=1, control_hz=hz, max_sim_s=steps / hz - 1e-9)
+        return result, pilot.commands
+
     def pilot_runner(self) -> PilotRunner:
+        """The pilot for whole laps: the model's generated C natively on the host (the same C the
+        firmware runs; the twin is far slower than real time, so it drives only `twin_steps`)."""
         model = self.require_model()
         if self.rig.car.kind != "simulated":
             raise Unavailable("a real car drives itself: closed-loop figures come from its telemetry (not wired yet)")
         try:
-            from edgekit.firmware.runner import TwinRunner
-        except ImportError:
-            TwinRunner = None
-        if TwinRunner is not None and self.rig.link.kind == "twin":
-            return PilotRunner(TwinRunner(self.board.name, model), "emulated", f"{self.board.name} twin", True)
-        raise Unavailable("the board twin runner (edgekit.firmware.runner.TwinRunner) is not available yet")
+            from edgekit.firmware.runner import firmware_for
+            from edgekit.sim.runners import CompiledRunner
+        except ImportError as exc:
+            raise Unavailable(f"the compiled-model runner is not available ({exc})") from None
+        image = firmware_for(self.board.name, model)
+        return PilotRunner(CompiledRunner(image.parent / "model"), "measured-host",
+                           "the firmware's generated C model, run natively on the host (cffi)", False)
 
     def drive(self, laps: int):
         try:
@@ -126,18 +163,94 @@ class Bench:
     def drive_power(self, trace: dict) -> tuple[np.ndarray, str]:
         """Traction power per control step of a drive trace (W) and where it comes from."""
         try:
-            from edgekit.sim import power as car_power
+            from edgekit.sim.power import drive_power_w
         except ImportError:
-            car_power = None
-        fn = getattr(car_power, "drive_power", None) if car_power else None
-        if fn is not None:
-            return np.asarray(fn(trace), dtype=float), "edgekit.sim.power.drive_power (modelled)"
+            drive_power_w = None
+        if drive_power_w is not None and "speed" in trace and "accel" in trace:
+            return (np.asarray(drive_power_w(trace["speed"], trace["accel"]), dtype=float),
+                    "edgekit.sim.power.drive_power_w(speed, accel) of the simulated car (modelled)")
         n = len(trace["t"])
         return np.full(n, self.rig.car.drive_power_w), f"rig car.drive_power_w = {self.rig.car.drive_power_w} W (constant, modelled)"
 
 
-def _twin_latencies(board, model: Path, count: int, warmup: int) -> Latencies:
-    raise Unavailable("twin latency measurement is not wired to edgekit.firmware yet")
+class TwinSession:
+    """Twin + DriveLink for one bench. mps2 twins run with -icount shift=0: virtual time advances
+    1 ns per guest instruction, so the board clock reads instructions as nanoseconds (an M7 at
+    1 GHz at one instruction per cycle) and is independent of how loaded this host is."""
+
+    def __init__(self, board, model: Path, state: Path) -> None:
+        from edgekit.firmware.runner import DriveLink, firmware_for
+        from edgekit.firmware.twin import Twin
+
+        self.board = board
+        self.image = firmware_for(board.name, model)
+        self.icount = 0 if board.twin.kind == "qemu-system-arm" else None
+        self.twin = Twin(board, self.image, state=state, icount=self.icount).start()
+        try:
+            self.link = DriveLink(self.twin.url, timeout=60)
+            self.link.sync()
+        except BaseException:
+            self.twin.stop()
+            raise
+        self.provenance = "emulated"
+        self.description = f"{board.name} twin ({board.twin.machine or board.twin.kind}) running {self.image.name}"
+        self.clock_note = ({"clock": "QEMU -icount shift=0: 1 guest instruction = 1 ns (an M7 at 1 GHz at CPI 1); not cycle-accurate",
+                            "icount": 0} if self.icount is not None else
+                           {"clock": "user-mode QEMU: the board clock is the host clock, so latency includes emulation overhead"})
+
+    def input_bytes(self) -> bytes:
+        """One camera frame as int8 model input (pixel − 128: scale 1/255, zero point −128)."""
+        y, x = np.mgrid[0:120, 0:160]
+        frame = np.stack([(x * 255 // 159), (y * 255 // 119), ((x + y) % 256)], axis=-1).astype(np.uint8)
+        return (frame.astype(np.int16) - 128).astype(np.int8).tobytes()
+
+    def lockstep_runner(self) -> "LockstepRunner":
+        self.link.drive("step")
+        return LockstepRunner(self)
+
+    def wait_failsafe(self, timeout: float = 60.0) -> dict:
+        """Arm the drive loop (`drive step%` makes the link fresh), then send nothing: wait for the
+        firmware's t-failsafe-[t_act, last_fresh, dt] (its board-clock timestamps)."""
+        import time as _time
+
+        self.link.drive("step")
+        deadline = _time.monotonic() + timeout
+        while _time.monotonic() < deadline:
+            line = self.link.readline(timeout=timeout)
+            if line.startswith("t-failsafe-["):
+                t_act, last, dt = (int(v) for v in line[len("t-failsafe-["):-1].split(","))
+                return {"t_actuate_us": t_act, "last_fresh_us": last, "stop_after_us": dt}
+            if line.startswith("t-"):
+                self.link.telemetry.append(line)
+        raise Unavailable(f"no t-failsafe within {timeout:g} s of link silence")
+
+    def close(self) -> None:
+        try:
+            if self.twin.alive():
+                self.link.drive("off")
+            self.link.close()
+        except Exception:  # noqa: BLE001 - closing must not mask the run's own error
+            pass
+        finally:
+            self.twin.stop()
+
+
+class LockstepRunner:
+    """A simulator Runner whose pilot is the twin's firmware: frame → camera side channel →
+    `frame SEQ%` → the firmware's `t-cmd-` (as actuated, with board-clock timestamps)."""
+
+    def __init__(self, session: TwinSession) -> None:
+        self.s, self.seq, self.commands = session, 0, []
+
+    def __call__(self, frame):
+        self.seq += 1
+        self.s.twin.write_frame(self.seq, np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+        cmd = self.s.link.frame(self.seq, timeout=600)
+        self.commands.append(cmd)
+        return cmd.steering, cmd.throttle
+
+    def close(self) -> None:
+        pass
 
 
 def need(fn, *args, **kwargs):

@@ -44,6 +44,7 @@ class Car(_Strict):
     speed_mps: float = Field(gt=0, description="cruise speed for range projection")
     drive_power_w: float = Field(gt=0, description="mean traction power at cruise speed (used when the simulator's power model is absent)")
     lap_length_m: float = Field(default=60.0, gt=0, description="fallback lap length when no simulator track is available")
+    twin_steps: int = Field(default=10, ge=2, description="control steps the board twin drives in lockstep (a twin is far slower than real time)")
     source: str = Field(description="where the car figures come from")
 
 

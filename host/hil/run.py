@@ -56,7 +56,7 @@ def prepare_image(board, model: Path | None) -> dict:
 
 
 def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None,
-            show_progress: bool = True, boards_dir: str | None = None) -> dict:
+            show_progress: bool = True, boards_dir: str | None = None, quick: bool = False) -> dict:
     board = get_board(board_name, boards_dir)
     rig = load_rig(rig_name)
     out = Path(out)
@@ -71,6 +71,8 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
            "--board", board.name, "--rig", str(rig.path), "--hil-out", str(out)]
     if model:
         cmd += ["--model", str(model)]
+    if quick:
+        cmd += ["--quick"]
     env = {**os.environ, "EDGEKIT_HIL_PROGRESS": "1" if show_progress else "0"}
     if boards_dir:
         env["EDGEKIT_BOARDS"] = str(boards_dir)
@@ -95,6 +97,7 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
                   "cpu": board.cpu.model_dump()},
         "rig": rig.model_dump(),
         "model": str(model) if model else None,
+        "quick": quick,
         "image": image,
         "passed": proc.returncode == 0 and summary["failed"] == 0 and summary["error"] == 0,
         "pytest_exit": proc.returncode,
