@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "ek_cbor.h"
 
-#define EK_MGMT_BUF 4096   /* decoded reassembly buffer: length + SMP packet + CRC (mcumgr buf_size) */
+#define EK_MGMT_BUF 16384   /* decoded reassembly buffer: length + SMP packet + CRC (mcumgr buf_size) */
 
 enum { EK_OP_READ = 0, EK_OP_READ_RSP = 1, EK_OP_WRITE = 2, EK_OP_WRITE_RSP = 3 };
 enum { EK_ERR_EOK = 0, EK_ERR_EUNKNOWN = 1, EK_ERR_ENOMEM = 2, EK_ERR_EINVAL = 3, EK_ERR_ENOENT = 5,

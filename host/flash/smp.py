@@ -7,6 +7,7 @@ subclass here opens `serial.serial_for_url` instead, so the twin's TCP serial po
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from typing import Callable
@@ -21,6 +22,9 @@ from smpclient.requests.os_management import EchoWrite, ResetWrite
 from smpclient.transport.serial import SMPSerialTransport
 
 from edgekit.errors import ToolError, UserError
+
+# smpclient logs every timed-out probe at ERROR level; waiting for a rebooting board is normal.
+logging.getLogger("smpclient").setLevel(logging.CRITICAL)
 
 EDGEKIT_GROUP = 100   # firmware/mgmt/ek_mgmt_groups.c: command 0 = self-test status
 

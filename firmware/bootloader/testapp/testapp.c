@@ -40,7 +40,7 @@ int main(void) {
     char slot[2] = {(char)('0' + ek_slot_of((uint32_t)(uintptr_t)&main)), 0};
     UART_BAUDDIV = 16;
     UART_CTRL = 3;
-    ek_mgmt_selftest_done(EK_TESTAPP_SELFTEST, (int32_t)ek_testapp_pad[0]);
+    ek_mgmt_selftest_done(EK_TESTAPP_SELFTEST, (int32_t)((const volatile uint8_t *)ek_testapp_pad)[EK_TESTAPP_PAD - 1]);
     puts_uart("app: testapp " EK_TESTAPP_VERSION " slot ");
     puts_uart(slot);
     puts_uart("\n");
