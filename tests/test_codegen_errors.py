@@ -1,0 +1,62 @@
+"""Bad input to the code generator: one-line UserErrors naming the op, its index and the model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgekit.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def transpose_model(tmp_path_factory):
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4, 6, 2), batch_size=1)
+    x = layers.Conv2D(3, 1)(inp)
+    x = layers.Permute((2, 1, 3))(x)          # TRANSPOSE: not in edgekit's op list
+    model = keras.Model(inp, layers.Conv2D(2, 1)(x))
+
+    def rep():
+        for _ in range(4):
+            yield [np.random.default_rng(0).random((1, 4, 6, 2), dtype=np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    path = tmp_path_factory.mktemp("err") / "transposer.tflite"
+    path.write_bytes(conv.convert())
+    return path
+
+
+def test_unsupported_op_is_one_line_user_error(transpose_model, tmp_path):
+    from edgekit.codegen import compile_model
+    with pytest.raises(UserError) as exc:
+        compile_model(transpose_model, tmp_path / "out")
+    msg = str(exc.value)
+    assert "TRANSPOSE" in msg and "op 1" in msg and "transposer.tflite" in msg and "\n" not in msg
+
+
+def test_cli_exit_code_2_on_unsupported_op(transpose_model, tmp_path, capsys):
+    from edgekit.cli import main
+    assert main(["compile", str(transpose_model), "--out", str(tmp_path / "o"), "--no-size"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("edgekit: error:") and "TRANSPOSE" in err
+
+
+def test_not_a_tflite_file(tmp_path):
+    from edgekit.codegen import compile_model
+    bad = tmp_path / "junk.tflite"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(UserError):
+        compile_model(bad, tmp_path / "o")
+
+
+def test_cli_missing_file(tmp_path):
+    from edgekit.cli import main
+    assert main(["verify", str(tmp_path / "nope.tflite")]) == 2
