@@ -68,6 +68,8 @@ def split(data: Frames, samples: int, seed: int = 0, max_held_out: int = 200) ->
     order = np.random.default_rng(seed).permutation(n)
     n_rep = min(samples, n - max(1, n // 5)) if n > 1 else n
     rep, rest = order[:n_rep], order[n_rep:]
+    if not len(rest):  # a single frame: it is both (the report says held_out_frames = 1 of 1)
+        rest = rep
     return data.take(np.sort(rep)), data.take(np.sort(rest[:max_held_out]))
 
 

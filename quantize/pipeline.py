@@ -11,14 +11,20 @@ from edgekit.quantize import calib, convert, edgetpu, flatbuf, report
 
 
 def quantize(model_path: str, calib_paths: list[str], out: str, samples: int = 200, seed: int = 0,
-             layer_frames: int = 16, car: str | None = None, max_frames: int = 2000) -> dict:
-    """Quantize a Keras model to a full-INT8 .tflite at `out` and return the report."""
+             layer_frames: int = 16, car: str | None = None, max_frames: int = 2000,
+             eval_paths: list[str] | None = None, eval_frames: int = 500) -> dict:
+    """Quantize a Keras model to a full-INT8 .tflite at `out` and return the report. Accuracy is
+    measured on `eval_paths` when given (e.g. a tub not used in training), else on the
+    calibration frames not drawn as representative."""
     if samples < 1:
         raise UserError(f"--samples must be at least 1 (got {samples})")
     data = calib.load(calib_paths, limit=max_frames, seed=seed)
     model = convert.load_model(model_path)
     calib.check_shape(data, convert.input_shape(model))
     rep, held = calib.split(data, samples, seed)
+    if eval_paths:
+        held = calib.load(eval_paths, limit=eval_frames, seed=seed)
+        calib.check_shape(held, convert.input_shape(model))
     status(f"quantize: {len(rep)} representative frames, {len(held)} held out ({data.source})")
     float_buf = convert.to_float_tflite(model)
     int8_buf = convert.to_int8_tflite(model, _pin_pixel_range(rep))

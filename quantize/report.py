@@ -85,6 +85,7 @@ def build(model_path: str, int8_buf: bytes, float_buf: bytes | None, rep: calib.
     report = {
         "model": str(model_path),
         "calibration": {"source": rep.source, "representative_frames": len(rep), "held_out_frames": len(held),
+                        "held_out_source": held.source,
                         "seed": seed, "labels": held.angles is not None},
         "sizes": {"float_tflite": figure(len(float_buf), "B", "measured-host"),
                   "int8_tflite": figure(len(int8_buf), "B", "measured-host"),

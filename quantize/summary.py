@@ -16,7 +16,9 @@ def render(rep: dict, console: Console | None = None) -> None:
     if "calibration" in rep:
         c = rep["calibration"]
         con.print(f"calibration: {c['representative_frames']} representative, {c['held_out_frames']} held-out "
-                  f"frames (seed {c['seed']}) from {c['source']}", highlight=False)
+                  f"frames (seed {c['seed']}) from {c['source']}"
+                  + (f"; held-out from {c['held_out_source']}" if c.get("held_out_source") != c["source"] else ""),
+                  highlight=False)
     if "outputs" in rep:
         _outputs(con, rep)
     _layers(con, rep["per_layer"])

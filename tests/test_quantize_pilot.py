@@ -175,8 +175,10 @@ def test_quantize_a_savedmodel(tiny_pilot, tmp_path):
     tiny_pilot["model"].export(str(tmp_path / "sm"), verbose=False)
     out = tmp_path / "sm.tflite"
     assert main(["quantize", str(tmp_path / "sm"), "--calib", str(tiny_pilot["dir"] / "calib.npz"), "--out", str(out),
-                 "--report", str(tmp_path / "r.json"), "--samples", "50", "--layer-frames", "2"]) == 0
+                 "--report", str(tmp_path / "r.json"), "--samples", "50", "--layer-frames", "2",
+                 "--eval", str(tiny_pilot["dir"] / "calib.npz")]) == 0
     r = json.loads((tmp_path / "r.json").read_text())
+    assert r["calibration"]["held_out_frames"] == 300  # --eval: all of the given frames
     assert r["op_counts"] == {"CONV_2D": 5, "RESHAPE": 1, "FULLY_CONNECTED": 4}
     angle = r["outputs"][0]
     assert angle["name"] == "angle" and angle["mae_int8_vs_label"]["value"] <= 1.1 * angle["mae_float_vs_label"]["value"]

@@ -18,6 +18,8 @@ def register(sub) -> None:
     p.add_argument("--calib", nargs="+", metavar="DATA", help="DonkeyCar tub folders, or a .npy/.npz of frames")
     p.add_argument("--out", metavar="OUT.tflite", help="where to write the INT8 model")
     p.add_argument("--report", metavar="R.json", help="also write the report as JSON here")
+    p.add_argument("--eval", nargs="+", metavar="DATA",
+                   help="held-out tubs / frames for the accuracy report (default: calibration frames not drawn)")
     p.add_argument("--samples", type=int, default=200, help="representative frames for calibration (default 200)")
     p.add_argument("--seed", type=int, default=0, help="seed for choosing calibration / held-out frames")
     p.add_argument("--layer-frames", type=int, default=16, help="frames for the per-layer (TFLM) comparison")
@@ -38,7 +40,7 @@ def run(args) -> int:
         if not args.out:
             raise UserError("--out OUT.tflite is required")
         rep = pipeline.quantize(args.model, args.calib, args.out, samples=args.samples, seed=args.seed,
-                                layer_frames=args.layer_frames, car=args.car)
+                                layer_frames=args.layer_frames, car=args.car, eval_paths=args.eval)
     if args.report:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(json.dumps(rep, indent=2))
