@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 
 def _terminate(signum, frame):
-    raise SystemExit(128 + signum)
+    raise KeyboardInterrupt  # SIGTERM is the normal way to stop a twin: same clean exit as Ctrl-C
 
 
 def run(args) -> int:

@@ -1,0 +1,60 @@
+"""`edgekit twin`: first line `serial: ...`, runs until SIGINT/SIGTERM, never leaves QEMU behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from edgekit.firmware.dut import DutClient
+from test_firmware_fixtures import built, tiny_tflite
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+@pytest.mark.parametrize("board,sig", [("coral", signal.SIGTERM), ("coral-devboard", signal.SIGINT)])
+def test_twin_cli_serial_line_and_cleanup(board, sig, tmp_path):
+    image = built(board, tiny_tflite()).image
+    env = dict(os.environ, EDGEKIT_STATE=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "edgekit", "twin", "--board", board, "--image", str(image)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = proc.stdout.readline().strip()
+        assert first.startswith("serial: socket://127.0.0.1:"), first + proc.stderr.read()
+        qemu = _children(proc.pid)
+        assert qemu
+        with DutClient(first.split(" ", 1)[1], timeout=20) as dut:
+            dut.sync()
+            assert dut.name() == f"edgekit-{board}"
+        proc.send_signal(sig)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    time.sleep(0.2)
+    for pid in qemu:
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+    assert (tmp_path / "twins" / board / "storage.bin").exists()  # per-board persistent state
+
+
+def test_twin_pty_loses_no_boot_output(tmp_path):
+    import serial
+
+    from edgekit.firmware.twin import Twin
+
+    image = built("coral", tiny_tflite()).image
+    with Twin("coral", image, state=tmp_path, pty=True) as twin:
+        assert twin.url.startswith("/dev/pts/")
+        time.sleep(0.5)  # nobody holds the pty yet: the board must not have started talking
+        with serial.Serial(twin.url, timeout=10) as port:
+            assert port.readline().strip() == b"m-boot-[edgekit]"
+            assert port.readline().strip() == b"m-ready"
+            port.write(b"name%")
+            assert port.readline().strip() == b"m-name-dut-[edgekit-coral]"
