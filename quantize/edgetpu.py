@@ -37,7 +37,18 @@ SOFTMAX_MAX_ELEMENTS = 16000
 EIGHT_BIT = (flatbuf.INT8, flatbuf.UINT8)
 
 
-def compatibility(tflite_path) -> dict:
+def for_board(board, tflite_path) -> dict | None:
+    """The compatibility report when `board` (an `edgekit.catalog` Board) carries an Edge TPU,
+    else None; uses the board's own `param_cache_bytes` when its YAML gives one."""
+    acc = getattr(board, "accelerator", None)
+    if acc is None or "edge tpu" not in acc.name.lower():
+        return None
+    report = compatibility(tflite_path, cache_bytes=acc.param_cache_bytes or ON_CHIP_CACHE_BYTES)
+    report["board"] = board.name
+    return report
+
+
+def compatibility(tflite_path, cache_bytes: int = ON_CHIP_CACHE_BYTES) -> dict:
     """Which ops the Edge TPU can take, where the graph splits, parameter bytes vs the cache."""
     buf = flatbuf.read_bytes(tflite_path)
     model = flatbuf.parse(buf)
@@ -68,8 +79,8 @@ def compatibility(tflite_path) -> dict:
         "fully_mapped": first_bad is None and len(model.subgraphs) == 1,
         "parameter_bytes": figure(all_params, "B", "modelled"),
         "parameter_bytes_on_edgetpu": figure(tpu_params, "B", "modelled"),
-        "on_chip_cache_bytes": figure(ON_CHIP_CACHE_BYTES, "B", "modelled", note="approximate (~8 MB)"),
-        "fits_on_chip_cache": tpu_params <= ON_CHIP_CACHE_BYTES,
+        "on_chip_cache_bytes": figure(cache_bytes, "B", "modelled", note="approximate (~8 MB)"),
+        "fits_on_chip_cache": tpu_params <= cache_bytes,
         "rules_source": SOURCE,
         "note": "static check of coral.ai's published rules, not the edgetpu_compiler",
     }

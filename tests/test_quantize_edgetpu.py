@@ -85,3 +85,13 @@ def test_quantize_cli_module_does_not_import_tensorflow():
     code = "import sys, edgekit.cli; edgekit.cli.build_parser(); print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_for_board_only_on_edgetpu_boards(pilot_int8_path):
+    from edgekit.catalog import get_board
+
+    coral = edgetpu.for_board(get_board("coral"), pilot_int8_path)
+    assert coral["board"] == "coral" and coral["fully_mapped"]
+    assert coral["on_chip_cache_bytes"]["value"] == get_board("coral").accelerator.param_cache_bytes
+    assert edgetpu.for_board(get_board("host"), pilot_int8_path) is None
+    assert edgetpu.for_board(get_board("rpi5-hailo"), pilot_int8_path) is None
