@@ -7,8 +7,10 @@ give the same weights.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from edgekit.errors import UserError
 from edgekit.models.pilot import INPUT_SHAPE, build_pilot, with_batch_one
-from edgekit.progress import progress
+from edgekit.progress import console, progress, status
 from edgekit.provenance import figure
 
 
@@ -32,7 +34,8 @@ def export_tflite(model, path) -> Path:
 
     converter = tf.lite.TFLiteConverter.from_keras_model(with_batch_one(model))
     path = Path(path)
-    path.write_bytes(converter.convert())
+    with contextlib.redirect_stdout(sys.stderr):  # the converter prints; keep stdout for --json
+        path.write_bytes(converter.convert())
     return path
 
 
@@ -79,6 +82,12 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
         class Bar(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
                 advance(1)
+
+            def on_epoch_end(self, epoch, logs=None):
+                if not show_progress or not console.is_terminal:  # a log line where no bar shows
+                    logs = logs or {}
+                    status(f"epoch {epoch + 1}/{epochs}: loss {logs.get('loss', 0):.4f}, val_loss "
+                           f"{logs.get('val_loss', 0):.4f}, {time.process_time() - cpu0:.0f} s CPU (measured-host)")
 
         hist = model.fit(dataset(train_idx, True), validation_data=dataset(val_idx, False), epochs=epochs,
                          verbose=0, callbacks=[Bar()])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from edgekit.provenance import figure, fmt
@@ -91,7 +92,7 @@ def run_drive(args) -> int:
         return 0
     print(f"{result.track}: {out['laps_completed']['value']}/{args.laps} laps ({result.end_reason})")
     for key in ("mean_abs_cte", "max_abs_cte", "off_track_events", "avg_speed", "sim_time", "wall_time",
-                "pilot_ms_per_step", "real_time_factor"):
+                "pilot_ms_per_step", "real_time_factor", "real_time_factor_cpu", "host_load_1min"):
         print(f"  {key.replace('_', ' ')}: {fmt(out[key])}")
     return 0
 
@@ -104,6 +105,7 @@ def run_bench(args) -> int:
     world = World(_track(args), load_car(args.car), seed=args.seed, lighting=not args.no_lighting)
     runner = make_runner(args.model) if args.model else None
     render_s = pilot_s = physics_s = 0.0
+    cpu0 = time.process_time()
     try:
         for _ in range(args.steps):
             t0 = time.perf_counter()
@@ -118,12 +120,17 @@ def run_bench(args) -> int:
         if runner:
             runner.close()
     wall = render_s + pilot_s + physics_s
+    cpu = time.process_time() - cpu0
     n = args.steps
     print(json.dumps({
         "model": args.model, "steps": n, "track": args.track,
         "sim_time": figure(round(world.t, 2), "s", "modelled"),
         "wall_time": figure(round(wall, 3), "s", "measured-host"),
         "real_time_factor": figure(round(world.t / wall, 1), "x", "measured-host"),
+        "cpu_time": figure(round(cpu, 3), "s", "measured-host"),
+        "real_time_factor_cpu": figure(round(world.t / cpu, 1), "x", "measured-host",
+                                       note="simulated s per CPU s of this process (one free core)"),
+        "host_load_1min": figure(round(os.getloadavg()[0], 2), "", "measured-host"),
         "render_fps": figure(round(n / render_s, 1), "frames/s", "measured-host"),
         "render_ms": figure(round(1e3 * render_s / n, 3), "ms", "measured-host"),
         "pilot_ms": figure(round(1e3 * pilot_s / n, 3), "ms", "measured-host"),
