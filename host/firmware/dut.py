@@ -41,6 +41,7 @@ class DutClient:
         self.timeout = timeout
         self.telemetry: list[str] = []
         self.bytes_out = self.bytes_in = 0
+        self._buf = b""
 
     def close(self) -> None:
         self.ser.close()
@@ -52,15 +53,19 @@ class DutClient:
         self.close()
 
     def readline(self, timeout: float | None = None) -> str:
+        return self.readline_bytes(timeout).decode("ascii", "replace").strip()
+
+    def readline_bytes(self, timeout: float | None = None) -> bytes:
+        """One line, read in bulk (pyserial's own readline reads a socket byte by byte)."""
         deadline = time.monotonic() + (timeout or self.timeout)
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = self.ser.readline()
-            buf += chunk
+        while b"\n" not in self._buf:
+            chunk = self.ser.read(max(1, self.ser.in_waiting))
+            self._buf += chunk
             if not chunk and time.monotonic() > deadline:
-                raise DutError(f"DUT did not answer within {timeout or self.timeout:g} s (got {buf[:80]!r})")
-        self.bytes_in += len(buf)
-        return buf.decode("ascii", "replace").strip()
+                raise DutError(f"DUT did not answer within {timeout or self.timeout:g} s (got {self._buf[:80]!r})")
+        line, _, self._buf = self._buf.partition(b"\n")
+        self.bytes_in += len(line) + 1
+        return line
 
     def send(self, cmd: str) -> None:
         data = (cmd + "%").encode("ascii")

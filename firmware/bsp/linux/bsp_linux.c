@@ -25,8 +25,8 @@
 static int listen_fd = -1, in_fd = -1, out_fd = -1, use_stdio;
 static const char *camera_path = "camera.bin", *storage_path = "storage.bin";
 static FILE *storage;
-static uint8_t rxbuf[4096];
-static size_t rx_len, rx_pos;
+static uint8_t rxbuf[4096], txbuf[8192];
+static size_t rx_len, rx_pos, tx_len;
 
 static void die(const char *what)
 {
@@ -82,9 +82,27 @@ static void drop_client(void)
     in_fd = out_fd = -1;
 }
 
+static void write_all(const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len && out_fd >= 0) {
+        ssize_t n = write(out_fd, p, len);
+        if (n <= 0) { drop_client(); return; }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void flush_tx(void)
+{
+    write_all(txbuf, tx_len);
+    tx_len = 0;
+}
+
 int hal_link_getc(uint32_t timeout_us)
 {
     if (rx_pos < rx_len) return rxbuf[rx_pos++];
+    flush_tx(); /* replies go out in one write when the app is about to wait for input */
     struct pollfd p = {.fd = in_fd >= 0 ? in_fd : listen_fd, .events = POLLIN};
     if (poll(&p, 1, (int)((timeout_us + 999) / 1000)) <= 0) return -1;
     if (in_fd < 0) { /* a host connects: one client at a time */
@@ -106,13 +124,10 @@ int hal_link_getc(uint32_t timeout_us)
 
 void hal_link_write(const void *buf, size_t len)
 {
-    const char *p = buf;
-    while (len && out_fd >= 0) {
-        ssize_t n = write(out_fd, p, len);
-        if (n <= 0) { drop_client(); return; }
-        p += n;
-        len -= (size_t)n;
-    }
+    if (tx_len + len > sizeof txbuf) flush_tx();
+    if (len > sizeof txbuf) { write_all(buf, len); return; }
+    memcpy(txbuf + tx_len, buf, len);
+    tx_len += len;
 }
 
 int hal_link_up(void) { return out_fd >= 0; }
