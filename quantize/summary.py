@@ -21,7 +21,8 @@ def render(rep: dict, console: Console | None = None) -> None:
                   highlight=False)
     if "outputs" in rep:
         _outputs(con, rep)
-    _layers(con, rep["per_layer"])
+    outputs = {io["name"]: f"output {o['name']}" for io, o in zip(rep["outputs_io"], rep.get("outputs", []))}
+    _layers(con, rep["per_layer"], outputs)
     _edgetpu(con, rep["edgetpu"])
 
 
@@ -47,21 +48,27 @@ def _outputs(con, rep):
                   f"{fmt(phys['throttle_mae_int8_vs_float'])}", highlight=False)
 
 
-def _layers(con, pl):
+def _layers(con, pl, outputs: dict):
     t = Table(title=f"per-layer error: INT8 ({pl['int8_runtime']}) vs {pl['reference']} reference "
                     f"({pl['frames']} frames, matched by {pl['matched_by']}; measured-host)")
-    for col in ("#", "op", "shape", "SNR dB", "dB lost here", "rel RMS", "max abs"):
+    for col in ("#", "op", "layer", "shape", "SNR dB", "dB lost here", "rel RMS", "max abs"):
         t.add_column(col)
     drops = [l["snr_drop_db"] for l in pl["layers"] if l["snr_drop_db"] is not None]
     worst = max(drops) if drops else None
     for l in pl["layers"]:
         d = l["snr_drop_db"]
         mark = "[red]" if d is not None and d == worst and d > 1 else ""
-        t.add_row(str(l["op_index"]), l["op"], "×".join(map(str, l["shape"])),
+        t.add_row(str(l["op_index"]), l["op"], outputs.get(l["tensor"]) or _layer_name(l["tensor"]), "×".join(map(str, l["shape"])),
                   f"{l['snr_db']:.1f}" if l["snr_db"] is not None else "exact",
                   f"{mark}{d:.1f}" if d is not None else "-",
                   f"{l['rel_rms_error']:.3g}" if l["rel_rms_error"] is not None else "-", f"{l['max_abs_error']:.3g}")
     con.print(t)
+
+
+def _layer_name(tensor: str) -> str:
+    """'pilot_1/conv2d_3_1/Relu;…' → 'conv2d_3_1': the Keras layer a converted tensor came from."""
+    parts = tensor.split(";")[0].split("/")
+    return (parts[1] if len(parts) > 2 else parts[0])[:24]
 
 
 def _edgetpu(con, e):
