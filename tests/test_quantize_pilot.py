@@ -170,14 +170,17 @@ def test_quantize_from_a_donkeycar_tub(tiny_pilot, tmp_path):
     assert r["outputs"][0]["mae_float_vs_label"]["value"] < 0.15
 
 
-def test_quantize_a_savedmodel(tiny_pilot, tmp_path):
-    """A SavedModel (dynamic batch) is traced on a batch-1 input: same op list, outputs in order."""
+def test_quantize_a_savedmodel(tiny_pilot, tmp_path, capsys):
+    """A SavedModel (dynamic batch) is traced on a batch-1 input: same op list, outputs in order;
+    --json keeps stdout pure JSON although TF prints while converting."""
     tiny_pilot["model"].export(str(tmp_path / "sm"), verbose=False)
     out = tmp_path / "sm.tflite"
+    capsys.readouterr()
     assert main(["quantize", str(tmp_path / "sm"), "--calib", str(tiny_pilot["dir"] / "calib.npz"), "--out", str(out),
                  "--report", str(tmp_path / "r.json"), "--samples", "50", "--layer-frames", "2",
-                 "--eval", str(tiny_pilot["dir"] / "calib.npz")]) == 0
+                 "--eval", str(tiny_pilot["dir"] / "calib.npz"), "--json"]) == 0
     r = json.loads((tmp_path / "r.json").read_text())
+    assert json.loads(capsys.readouterr().out) == r
     assert r["calibration"]["held_out_frames"] == 300  # --eval: all of the given frames
     assert r["op_counts"] == {"CONV_2D": 5, "RESHAPE": 1, "FULLY_CONNECTED": 4}
     angle = r["outputs"][0]
