@@ -110,7 +110,10 @@ def per_layer(int8_buf: bytes, inputs: np.ndarray, float_buf: bytes | None = Non
                 "max_abs_error": mx,
                 "snr_drop_db": _finite(min(ins) - snr) if ins and np.isfinite(min(ins)) and np.isfinite(snr) else None,
             })
+    drops = [l for l in layers if l["snr_drop_db"] is not None]
+    worst = max(drops, key=lambda l: l["snr_drop_db"]) if drops else None
     return {"reference": reference, "frames": int(len(inputs)), "int8_runtime": "tflm",
+            "worst_layer": None if worst is None else {k: worst[k] for k in ("op_index", "op", "tensor", "snr_drop_db")},
             "reference_runtime": "litert (no delegates, all tensors preserved)",
             "matched_by": "name, then op position" if float_buf is not None else "same graph (tensor index)",
             "layers": layers}

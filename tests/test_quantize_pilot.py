@@ -99,6 +99,7 @@ def test_report_has_accuracy_layers_sizes_ops_and_edgetpu(tiny_pilot):
     assert r["sizes"]["int8_tflite"]["value"] < r["sizes"]["float_tflite"]["value"] / 3
     layers = r["per_layer"]["layers"]
     assert len(layers) == 10 and r["per_layer"]["reference"] == "float"
+    assert 1 <= r["per_layer"]["worst_layer"]["op_index"] < 10
     assert all(layer["snr_db"] is not None and layer["snr_db"] > 20 for layer in layers), layers
     assert r["edgetpu"]["fully_mapped"] and r["edgetpu"]["fits_on_chip_cache"]
     assert r["calibration"]["representative_frames"] == 100
