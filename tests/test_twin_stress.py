@@ -59,3 +59,15 @@ def test_10k_inferences_no_lost_or_duplicated_response(N, tmp_path):
     assert len(laps) == 2 * N and all(a <= b for a, b in zip(laps, laps[1:]))
     print(f"{N} inferences in {wall:.1f} s (measured-host): {N / wall:.0f}/s; link "
           f"host->board {dut.bytes_out / wall / 1e3:.0f} kB/s, board->host {dut.bytes_in / wall / 1e3:.0f} kB/s")
+
+
+@pytest.mark.parametrize("board", ["coral", "coral-devboard"])
+def test_link_figures(board, tmp_path):
+    from edgekit.firmware.bench import link_figures
+
+    image = built(board, tiny_tflite()).image
+    with Twin(board, image, state=tmp_path) as twin, DutClient(twin.url, timeout=60) as dut:
+        dut.sync()
+        figs = link_figures(dut, 192)
+    assert all(f["value"] > 0 and f["provenance"] == "measured-host" for f in figs.values())
+    print(board, {k: f"{f['value']} {f['unit']}" for k, f in figs.items()})
