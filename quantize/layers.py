@@ -87,6 +87,8 @@ def per_layer(int8_buf: bytes, inputs: np.ndarray, float_buf: bytes | None = Non
                 if ri is None:
                     continue
                 t = sg.tensors[ti]
+                if t.quantization is None or t.quantization.scale is None or not len(t.quantization.scale):
+                    continue  # not a quantized activation (e.g. an int32 index output)
                 qv = micro.GetTensor(int(ti), 0)["tensor_data"]
                 deq = run.dequantize(qv, float(t.quantization.scale[0]), int(t.quantization.zeroPoint[0]))
                 r = ref.get_tensor(ri).astype(np.float64).reshape(-1)
