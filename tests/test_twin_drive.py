@@ -106,3 +106,27 @@ def test_twin_runner_matches_tflm(tmp_path):
     finally:
         runner.close()
     assert not runner.twin.alive()
+
+
+def test_free_running_loop_and_stuck_camera_failsafe(tmp_path):
+    """`drive run`: the board captures at 20 Hz itself; a camera that stops producing new frames
+    (no heartbeat either) trips the failsafe like a lost link."""
+    res = built("coral-devboard", tiny_tflite())
+    with Twin("coral-devboard", res.image, state=tmp_path) as twin, DriveLink(twin.url, timeout=20) as link:
+        link.sync()
+        frame = np.full(TINY_SHAPE, 50, np.uint8).tobytes()
+        twin.write_frame(1, frame)
+        link.drive("run")
+        for seq in range(2, 12):  # a 20 Hz camera for half a second
+            time.sleep(0.05)
+            twin.write_frame(seq, frame)
+        t_end = time.monotonic() + 2
+        while not any(t.startswith("t-failsafe-") for t in link.telemetry) and time.monotonic() < t_end:
+            line = link.readline(2)
+            if line.startswith("t-"):
+                link.telemetry.append(line)
+        seqs = [int(v[0]) for v in _tlm(link, "t-cmd-")]
+        assert len(seqs) >= 5 and seqs == sorted(set(seqs))  # each new frame once, in order
+        fs = _tlm(link, "t-failsafe-")
+        assert fs and int(fs[0][2]) <= 100_000
+        link.drive("off")
