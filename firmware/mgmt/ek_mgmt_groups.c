@@ -172,7 +172,10 @@ static int upload(const ek_req *r, ek_cbor_enc *e, const char **rsn) {
             if (!match) { *rsn = "upload corrupted (sha mismatch)"; return EK_ERR_ECORRUPT; }
         }
         int s = ek_slot_of(up.base);
-        if (ek_image_parse(up.base, &im, &why) || (verified[s] = ek_image_verify(&im, &why) == 0) == 0) {
+        int bad = ek_image_parse(up.base, &im, &why);
+        if (!bad && im.total_len != up.len) { bad = 1; why = "truncated (TLVs end past the upload)"; }
+        if (!bad) bad = !(verified[s] = ek_image_verify(&im, &why) == 0);
+        if (bad) {
             static char msg[64] = "image rejected: ";
             strncpy(msg + 16, why, sizeof msg - 17);
             *rsn = msg;

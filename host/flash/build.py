@@ -77,15 +77,36 @@ def _key(*parts) -> str:
     return h.hexdigest()
 
 
+def _library(target: bool = True) -> Path:
+    """The SMP server + slot logic + crypto compiled once into a static library (cached by the
+    sources' hash): Monocypher alone takes seconds to compile, the apps link it in milliseconds."""
+    srcs, incs = mgmt_sources(target=target)
+    key = _key(*srcs, *sorted(MGMT.glob("*.h")), *sorted(CRYPTO.glob("*.h")), CFLAGS)
+    out = BUILD / f"lib-{key[:16]}"
+    lib = out / "libekmgmt.a"
+    if lib.exists():
+        return lib
+    out.mkdir(parents=True, exist_ok=True)
+    objs = []
+    for src in srcs:
+        obj = out / (src.stem + ".o")
+        _run([CC, *CFLAGS, *[f"-I{i}" for i in incs], "-c", str(src), "-o", str(obj)])
+        objs.append(str(obj))
+    tmp = out / "libekmgmt.a.tmp"
+    _run(["arm-none-eabi-ar", "rcs", str(tmp), *objs])
+    tmp.rename(lib)
+    return lib
+
+
 def build_bootloader(public_key_raw: bytes, board: str, out_dir: Path | None = None) -> Path:
     """The bootloader ELF with the raw 32-byte Ed25519 public key and board name at 0x200."""
     if len(public_key_raw) != 32 or len(board.encode()) > 31:
         raise ValueError("public key must be 32 raw bytes and the board name <= 31 bytes")
     out_dir = Path(out_dir or BUILD / f"boot-{board}-{public_key_raw.hex()[:12]}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    srcs, incs = mgmt_sources(target=True)
-    srcs = [s for s in srcs if s.name not in ("ek_smp.c", "ek_cbor.c", "ek_mgmt_groups.c", "ek_reset_m7.c")]
-    srcs += [BOOT / "boot_main.c", BOOT / "startup_m7.c"]
+    lib = _library()
+    _, incs = mgmt_sources(target=True)
+    srcs = [BOOT / "boot_main.c", BOOT / "startup_m7.c"]
     prov = out_dir / "provisioning.c"
     key_bytes = ", ".join(f"0x{b:02x}" for b in public_key_raw)
     board_bytes = ", ".join(f"0x{b:02x}" for b in board.encode().ljust(32, b"\0"))
@@ -96,10 +117,10 @@ def build_bootloader(public_key_raw: bytes, board: str, out_dir: Path | None = N
         f"const uint8_t ek_provisioning[64] = {{{key_bytes},\n{board_bytes}}};\n"
     )
     elf = out_dir / "bootloader.elf"
-    key = _key(*srcs, BOOT / "bootloader.ld", prov, BOOT / "semihost.h", MGMT / "ek_slots.h")
+    key = _key(*srcs, lib, BOOT / "bootloader.ld", prov, BOOT / "semihost.h")
     if not _cached(elf, key):
         _run([CC, *CFLAGS, *[f"-I{i}" for i in incs], f"-I{BOOT}", *map(str, srcs), str(prov),
-              "-T", str(BOOT / "bootloader.ld"), *LDFLAGS, "-o", str(elf)])
+              "-T", str(BOOT / "bootloader.ld"), *LDFLAGS, str(lib), "-o", str(elf)])
         elf.with_suffix(".elf.key").write_text(key)
     return elf
 
@@ -118,16 +139,17 @@ def build_testapp(slot: int, version: str = "1.0.0", selftest_ok: bool = True, p
     tag = f"testapp-s{slot}-v{version}-t{int(selftest_ok)}-p{pad}"
     out_dir = Path(out_dir or BUILD / tag)
     out_dir.mkdir(parents=True, exist_ok=True)
-    srcs, incs = mgmt_sources(target=True)
-    srcs += [BOOT / "testapp" / "testapp.c", BOOT / "startup_m7.c"]
+    lib = _library()
+    _, incs = mgmt_sources(target=True)
+    srcs = [BOOT / "testapp" / "testapp.c", BOOT / "startup_m7.c"]
     ld = link_script(slot, BOOT / "testapp" / "testapp.ld.in", out_dir / "testapp.ld")
     elf, binf = out_dir / "testapp.elf", out_dir / "testapp.bin"
-    key = _key(*srcs, ld, MGMT / "ek_slots.h", MGMT / "ek_smp.h", MGMT / "ek_mgmt.h", tag)
+    key = _key(*srcs, ld, lib, tag)
     if not _cached(binf, key):
         defs = [f'-DEK_TESTAPP_VERSION="{version}"', f"-DEK_TESTAPP_SELFTEST={int(selftest_ok)}",
                 f"-DEK_TESTAPP_PAD={pad}"]
         _run([CC, *CFLAGS, *defs, *[f"-I{i}" for i in incs], *map(str, srcs), "-T", str(ld),
-              *LDFLAGS, "-o", str(elf)])
+              *LDFLAGS, str(lib), "-o", str(elf)])
         _run(["arm-none-eabi-objcopy", "-O", "binary", str(elf), str(binf)])
         binf.with_suffix(".bin.key").write_text(key)
     return binf

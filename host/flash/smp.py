@@ -208,6 +208,7 @@ def wait_for_board(url: str, timeout: float = 20.0, probe_timeout: float = 1.0) 
         try:
             b.echo("ping")
             b.timeout = 5.0
+            b.client._timeout_s = 5.0   # smpclient's default for requests without their own timeout
             return b
         except Exception as exc:
             last = exc

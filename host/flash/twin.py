@@ -129,3 +129,46 @@ class FlashTwin:
 
     def __exit__(self, *exc) -> None:
         self.kill()
+
+
+class PtyBridge:
+    """A pty whose other end is the twin's TCP serial port, for clients that only open device
+    paths (e.g. `smpmgr --port /dev/pts/N`). Runs a forwarding thread until `close()`."""
+
+    def __init__(self, tcp_port: int):
+        import pty
+        import threading
+        import tty
+
+        self.master, slave = pty.openpty()
+        tty.setraw(slave)
+        self.path = os.ttyname(slave)
+        self._slave = slave
+        self.sock = socket.create_connection(("127.0.0.1", tcp_port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._stop = False
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        import select
+
+        while not self._stop:
+            r, _, _ = select.select([self.master, self.sock], [], [], 0.1)
+            try:
+                if self.master in r:
+                    self.sock.sendall(os.read(self.master, 4096))
+                if self.sock in r:
+                    data = self.sock.recv(4096)
+                    if not data:
+                        return
+                    os.write(self.master, data)
+            except OSError:
+                continue   # no client has the pty open right now
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+        os.close(self.master)
+        os.close(self._slave)
