@@ -100,7 +100,7 @@ def bench(board, rig, out_dir, pytestconfig) -> Bench:
             "provenance": b.monitor.provenance, "monitor": rig.monitor.kind})
 
 
-QUICK_COUNT, QUICK_WARMUP = 20, 2
+QUICK_COUNT, QUICK_WARMUP = 10, 1
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ from edgekit.provenance import figure
 
 def test_inference_latency(latencies, rig, quick, record):
     ms = latencies.ms
-    want = 20 if quick else rig.inference.count
+    from conftest import QUICK_COUNT
+    want = QUICK_COUNT if quick else rig.inference.count
     assert len(ms) >= want, f"only {len(ms)} timed inferences"
     p50, p90, p99 = (float(np.percentile(ms, q)) for q in (50, 90, 99))
     src = {"source": latencies.source, "count": len(ms), **latencies.extra}
