@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edgekit.codegen.ir import Graph
+from edgekit.codegen.overlap import min_delta
 
 ALIGN = 16
 VIEW_OPS = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
@@ -134,33 +135,89 @@ def plan_memory(g: Graph) -> Plan:
         "area": lambda b: (-b.size * (b.end - b.start + 1), -b.size),
         "first-use": lambda b: (b.start, -b.size),
     }
+    pairs = _window_pairs(g, storage)
     for name, key in orders.items():
-        offsets, peak = _place(sorted(arena, key=key))
-        if best is None or peak < best[1]:
-            best = (name, peak, offsets)
+        for variant, use, force in (("", {}, True), ("+overlap", pairs, True), ("+overlap-greedy", pairs, False)):
+            offsets, peak = _place(sorted(arena, key=key), use, force)
+            if best is None or peak < best[1]:
+                best = (name + variant, peak, offsets)
     name, peak, offsets = best or ("none", 0, {})
     for b in arena:
         b.offset = offsets[b.id]
     return Plan(storage, list(buffers.values()), _align(peak), input_offsets, output_offsets, name)
 
 
-def _place(order: list[Buffer]) -> tuple[dict[int, int], int]:
-    """Best-fit: each buffer goes into the smallest gap (among buffers alive at the same time)
-    that holds it, else on top."""
-    placed: list[tuple[int, int, Buffer]] = []
-    offsets: dict[int, int] = {}
-    peak = 0
-    for b in order:
-        busy = sorted((o, o + _align(x.size)) for o, _, x in placed if not (x.end < b.start or b.end < x.start))
+def _window_pairs(g: Graph, storage: dict[int, Buffer]) -> dict[int, dict[int, tuple[int, str]]]:
+    """Input/output buffers of sliding-window ops that may partly overlap (see overlap.py):
+    `pairs[buffer][partner] = (delta, role of buffer)`; chains (conv -> conv) are allowed."""
+    pairs: dict[int, dict[int, tuple[int, str]]] = {}
+    for k, op in enumerate(g.ops):
+        delta = min_delta(g, op)
+        if delta is None:
+            continue
+        x, y = storage.get(op.inputs[0]), storage.get(op.outputs[0])
+        if x is None or y is None or x is y or x.kind != "arena" or y.kind != "arena":
+            continue
+        if x.end != k or y.start != k:
+            continue
+        pairs.setdefault(y.id, {})[x.id] = (_align(delta), "out")
+        pairs.setdefault(x.id, {})[y.id] = (_align(delta), "in")
+    return pairs
+
+
+def _place(order: list[Buffer], pairs: dict[int, dict[int, tuple[int, str]]],
+           force_units: bool = True) -> tuple[dict[int, int], int]:
+    """Place buffers in `order`, each at the valid offset giving the lowest peak (then the lowest
+    offset). Window-op partners may overlap as overlap.py allows; a buffer whose partner is not
+    placed yet is tried together with it as one unit (output at c, input at c + delta)."""
+    placed: dict[int, tuple[int, Buffer]] = {}
+    by_id = {b.id: b for b in order}
+    lo = hi = 0          # offsets may go negative while placing; normalised at the end
+
+    def fits(b, c, extra=None):
         need = _align(b.size)
-        best_off, best_gap, cursor = None, None, 0
-        for lo, hi in busy:
-            if lo - cursor >= need and (best_gap is None or lo - cursor < best_gap):
-                best_off, best_gap = cursor, lo - cursor
-            cursor = max(cursor, hi)
-        if best_off is None:
-            best_off = cursor
-        offsets[b.id] = best_off
-        placed.append((best_off, b.size, b))
-        peak = max(peak, best_off + b.size)
-    return offsets, peak
+        others = list(placed.values()) + ([extra] if extra else [])
+        for o, x in others:
+            if x.end < b.start or b.end < x.start or c + need <= o or o + _align(x.size) <= c:
+                continue
+            rel = pairs.get(b.id, {}).get(x.id)
+            if rel and ((rel[1] == "out" and c + rel[0] <= o) or (rel[1] == "in" and o + rel[0] <= c)):
+                continue
+            return False
+        return True
+
+    def candidates(b):
+        tops = {lo} | {o + _align(x.size) for o, x in placed.values()}
+        for pid, (delta, role) in pairs.get(b.id, {}).items():
+            if pid in placed:
+                po = placed[pid][0]
+                tops.add(po - delta if role == "out" else po + delta)
+        return tops
+
+    def cost(*spans):
+        return max([hi] + [c + n for c, n in spans]) - min([lo] + [c for c, _ in spans])
+
+    for b in order:
+        if b.id in placed:
+            continue
+        options = [] if force_units else [(cost((c, b.size)), c, None) for c in candidates(b) if fits(b, c)]
+        for pid, (delta, role) in pairs.get(b.id, {}).items():
+            if pid in placed:
+                continue
+            p = by_id[pid]
+            shift = delta if role == "out" else -delta      # partner offset relative to b
+            for c in candidates(b) | {t - shift for t in candidates(p)}:
+                if fits(b, c) and fits(p, c + shift, (c, b)):
+                    options.append((cost((c, b.size), (c + shift, p.size)), c, (p, c + shift)))
+            break
+        if not options:      # no partner left to pair with (or no room for the unit): alone
+            options = [(cost((c, b.size)), c, None) for c in candidates(b) if fits(b, c)]
+        _, c, mate = min(options, key=lambda t: (t[0], abs(t[1] - lo)))
+        placed[b.id] = (c, b)
+        if mate:
+            placed[mate[0].id] = (mate[1], mate[0])
+        lo = min(o for o, _ in placed.values())
+        hi = max(o + x.size for o, x in placed.values())
+    base = lo - lo % ALIGN if lo % ALIGN else lo
+    peak = hi - base
+    return {i: o - base for i, (o, _) in placed.items()}, peak

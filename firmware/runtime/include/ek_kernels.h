@@ -1,7 +1,12 @@
 /* edgekit int8 kernels: one source file per kernel in ../src. Parameters are computed at
  * compile time by edgekit.codegen (multipliers, shifts, activation ranges) and stored as
  * const structs in the generated model.c. Layout is NHWC; filters are OHWI (conv),
- * 1HWO (depthwise) and OI (fully connected), as in TFLite. */
+ * 1HWO (depthwise) and OI (fully connected), as in TFLite.
+ *
+ * Contract relied on by the memory planner (host/codegen/overlap.py): sliding-window kernels
+ * (conv, depthwise, pools) visit output pixels in raster order and read a pixel's whole input
+ * window before writing that pixel, so an output may start a computed distance below its
+ * dying input in the arena. Keep that order when optimising a kernel. */
 #ifndef EK_KERNELS_H
 #define EK_KERNELS_H
 
