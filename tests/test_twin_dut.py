@@ -40,3 +40,29 @@ def test_protocol_commands_and_errors(tmp_path):
         inf = dut.infer(5, 2)
         assert inf.results == tflm_outputs(tiny_tflite(), x) == dut.results()
         assert dut.command("db 00")[0].startswith("e-[db")  # no load announced
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["coral", "coral-devboard"])
+def test_cli_build_then_twin_then_protocol_only_client(board, pilot_int8_path, tmp_path):
+    """The issue's flow literally: `edgekit build`, `edgekit twin`, a protocol-only client."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(os.environ, EDGEKIT_STATE=str(tmp_path / "state"))
+    subprocess.run([sys.executable, "-m", "edgekit", "build", "--board", board, "--model", str(pilot_int8_path),
+                    "--out", str(tmp_path / "fw")], check=True, env=env, capture_output=True, timeout=600)
+    proc = subprocess.Popen([sys.executable, "-m", "edgekit", "twin", "--board", board],  # the last build
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        url = proc.stdout.readline().split("serial: ", 1)[1].strip()
+        x = np.random.default_rng(8).integers(-128, 128, size=(1, 120, 160, 3), dtype=np.int8)
+        with DutClient(url, timeout=300) as dut:
+            dut.sync()
+            dut.load(x.tobytes())
+            assert dut.infer(1, 0).results == tflm_outputs(pilot_int8_path, x)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
