@@ -60,6 +60,7 @@ void hal_init(int argc, char **argv)
     (void)argv;
     UART_BAUDDIV = 16;
     UART_CTRL = 3; /* TX and RX enabled, polled */
+    (void)UART_DATA; /* a DATA read makes QEMU re-poll its chardev at once (else ~1 s until the first RX byte) */
     clock_last = FPGAIO_COUNTER;
     storage_fd = sh_open("storage.bin", MODE_RPB);
     if (storage_fd < 0) storage_fd = sh_open("storage.bin", MODE_WPB);
