@@ -35,8 +35,9 @@ def run(args) -> int:
         frac = rep["bit_identical_fraction"]
         print(f"{Path(args.model).name}: {rep['bit_identical_inputs']}/{rep['inputs']} inputs bit-identical "
               f"with TFLM ({frac['value']:.1%}, {frac['provenance']}); max |diff| {rep['max_abs_diff']}")
-        print(f"  arena {fmt(rep['arena_bytes'])}, weights {fmt(rep['weights_bytes'])}, "
-              f"latency {fmt(rep['latency_ms'])}")
+        print(f"  arena {fmt(rep['arena_bytes'])} vs TFLM {fmt(rep['tflm_arena_bytes'])} ({rep['arena_vs_tflm']}x), "
+              f"weights {fmt(rep['weights_bytes'])}")
+        print(f"  latency {fmt(rep['latency_ms'])} vs TFLM interpreter {fmt(rep['tflm_latency_ms'])}")
         if args.layers:
             d = rep["first_divergence"]
             print("  every layer identical" if d is None else

@@ -61,6 +61,9 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             if on_step:
                 on_step()
         lat = _latency(model, seed)
+        tflm_lat = _tflm_latency(golden, model, seed)
+        from edgekit.golden import tflm_arena_bytes
+        tflm_arena = tflm_arena_bytes(tflite_path)
         report = {
             "model": str(tflite_path), "inputs": n_inputs, "seed": seed,
             "bit_identical_inputs": equal_inputs,
@@ -70,8 +73,12 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             "max_abs_diff": max_abs,
             "arena_bytes": result.report["arena_bytes"],
             "weights_bytes": result.report["weights_bytes"],
+            "tflm_arena_bytes": figure(tflm_arena, "B", "measured-host", note="TFLM RecordingMicroAllocator total"),
+            "arena_vs_tflm": round(result.report["arena_bytes"]["value"] / tflm_arena, 3),
             "latency_ms": figure(round(lat, 4), "ms", "measured-host",
                                  note="generated C via cffi, median of 20, -O3 -march=native, 1 thread"),
+            "tflm_latency_ms": figure(round(tflm_lat, 4), "ms", "measured-host",
+                                      note="TFLM Python interpreter, same inputs, median of 5, same moment"),
         }
         if layers:
             report["first_divergence"] = first_div
@@ -79,6 +86,17 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _tflm_latency(golden, model, seed: int, repeats: int = 5) -> float:
+    xs = next(random_inputs(model, 1, seed + 1))
+    golden(xs)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        golden(xs)
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times))
 
 
 def _latency(model, seed: int, repeats: int = 20) -> float:

@@ -6,6 +6,19 @@
 #include "ek_quant.h"
 
 #define EK_CONV_BLOCK 64
+#define EK_CONV_LANES 16   /* a full block of 16 channels keeps its accumulators in registers */
+
+/* acc[0..16) += w[c][0..16) * (x[c] + in_offset) over one tap's input channels */
+static void tap16(int32_t *acc, const int8_t *x, const int8_t *w, int32_t filt_c, int32_t w_stride, int32_t in_offset) {
+    int32_t a[EK_CONV_LANES], c, o;
+    for (o = 0; o < EK_CONV_LANES; ++o) a[o] = acc[o];
+    for (c = 0; c < filt_c; ++c) {
+        const int16_t xv = (int16_t)((int32_t)x[c] + in_offset);
+        const int8_t *wr = w + (size_t)c * w_stride;
+        for (o = 0; o < EK_CONV_LANES; ++o) a[o] += (int16_t)((int16_t)wr[o] * xv);
+    }
+    for (o = 0; o < EK_CONV_LANES; ++o) acc[o] = a[o];
+}
 
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out) {
     const int32_t filt_c = p->filter_in_c;
@@ -33,11 +46,15 @@ void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, co
                                 if (ix < 0 || ix >= p->in_w) continue;
                                 x = in_b + ((size_t)iy * p->in_w + ix) * p->in_c + (size_t)g * filt_c;
                                 wt = w + ((size_t)(fy * p->k_w + fx) * filt_c) * p->out_c + o0;
+                                for (o = 0; o + EK_CONV_LANES <= n; o += EK_CONV_LANES)
+                                    tap16(acc + o, x, wt + o, filt_c, p->out_c, p->in_offset);
+                                if (o == n) continue;
                                 for (c = 0; c < filt_c; ++c) {
                                     /* |w * (x - zp)| <= 128 * 255 fits int16: lets compilers use 16-bit SIMD multiplies */
                                     const int16_t xv = (int16_t)((int32_t)x[c] + p->in_offset);
                                     const int8_t *wr = wt + (size_t)c * p->out_c;
-                                    for (o = 0; o < n; ++o) acc[o] += (int16_t)((int16_t)wr[o] * xv);
+                                    int32_t r;
+                                    for (r = o; r < n; ++r) acc[r] += (int16_t)((int16_t)wr[r] * xv);
                                 }
                             }
                         }
