@@ -89,6 +89,9 @@ def bench(board, rig, out_dir, pytestconfig) -> Bench:
     b = Bench(board, rig, Path(model) if model else None, out_dir)
     b.monitor.start()
     yield b
+    tw = b.cache.get("twin")
+    if tw is not None and not isinstance(tw, Exception):
+        Recorder(out_dir).trace("image", tw.image_info())
     b.close()
     b.monitor.stop()
     ss = b.monitor.samples()

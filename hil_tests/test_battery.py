@@ -59,5 +59,6 @@ def test_battery_drain_over_laps(closed_loop, bench, board, rig, record, request
                                              arithmetic=f"{full.duration_s:.0f} s to cutoff × {dist_per_s:.3g} m/s (lap trace repeated)",
                                              cutoff=full.cutoff_reason))
         if label == "with_compute":
-            record.trace("battery_full", {"t_s": full.t_s[::60], "soc": full.soc[::60], "voltage_v": full.voltage_v[::60]})
+            record.trace("battery_full", {"t_s": full.t_s[::60], "soc": full.soc[::60], "voltage_v": full.voltage_v[::60],
+                                          "mean_w": float(np.mean(trace)), "drive_power": drive_src})
             assert km >= rig.thresholds.min_range_km

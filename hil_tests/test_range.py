@@ -63,7 +63,7 @@ def test_projected_range(bench, board, rig, record, request):
     for label, p in [("without compute", 0.0)] + [(r["label"], r["compute_power"]["value"]) for r in mine]:
         d = runtime_at_power(params, rig.car.drive_power_w + p, dt_s=5.0)
         soc[label] = {"t_min": d.t_s / 60, "soc": d.soc, "voltage_v": d.voltage_v}
-    record.trace("soc_modelled", {"series": soc, "provenance": "modelled",
+    record.trace("soc_modelled", {"series": soc, "provenance": "modelled", "drive_w": rig.car.drive_power_w,
                                   "what": f"constant {rig.car.drive_power_w:g} W drive + compute power, Thevenin battery"})
     record("range_best", figure(max(r["range"]["value"] for r in sustainable), "km", "modelled",
                                 option=max(sustainable, key=lambda r: r["range"]["value"])["label"]))

@@ -198,6 +198,12 @@ class TwinSession:
                             "icount": 0} if self.icount is not None else
                            {"clock": "user-mode QEMU: the board clock is the host clock, so latency includes emulation overhead"})
 
+    def image_info(self) -> dict:
+        import hashlib
+        return {"image": str(self.image), "sha256": hashlib.sha256(self.image.read_bytes()).hexdigest(),
+                "ran_on": self.description, "how": "edgekit.firmware.runner.firmware_for (cached build of the model), "
+                "booted with -kernel on the twin; `edgekit flash` puts the same model in an MCUboot slot"}
+
     def input_bytes(self) -> bytes:
         """One camera frame as int8 model input (pixel − 128: scale 1/255, zero point −128)."""
         y, x = np.mgrid[0:120, 0:160]

@@ -44,17 +44,6 @@ def _load_traces(out: Path) -> dict:
     return traces
 
 
-def prepare_image(board, model: Path | None) -> dict:
-    """Flash the model's image onto the board (flash issue), or say why the bench reuses what is there."""
-    if model is None:
-        return {"flashed": False, "reason": "no model given: the bench reuses the image on the board"}
-    try:
-        from edgekit.flash import flash_model  # the flash helper's entry point, when it lands
-    except ImportError:
-        return {"flashed": False, "reason": "edgekit.flash is not available: the bench reuses the image on the board"}
-    return {"flashed": True, **(flash_model(board.name, model) or {})}
-
-
 def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None,
             show_progress: bool = True, boards_dir: str | None = None, quick: bool = False) -> dict:
     board = get_board(board_name, boards_dir)
@@ -64,7 +53,6 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
     for stale in ("figures.jsonl", "junit.xml", "results.json", "report.html"):
         (out / stale).unlink(missing_ok=True)
     shutil.rmtree(out / "traces", ignore_errors=True)
-    image = prepare_image(board, model)
     started = dt.datetime.now(dt.timezone.utc)
     cmd = [sys.executable, "-m", "pytest", str(HIL_TESTS), "-p", "no:cacheprovider", "-p", "edgekit.hil.pytest_progress",
            f"--junitxml={out / 'junit.xml'}", "-o", "junit_family=xunit2", "-q", "-rs",
@@ -98,7 +86,7 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         "rig": rig.model_dump(),
         "model": str(model) if model else None,
         "quick": quick,
-        "image": image,
+        "image": traces.get("image") or {"image": None, "reason": "no model given: nothing ran on the board"},
         "passed": proc.returncode == 0 and summary["failed"] == 0 and summary["error"] == 0,
         "pytest_exit": proc.returncode,
         "summary": summary,
