@@ -40,8 +40,7 @@ def paint_texture(track: Track, seed: int = 0, margin: float = 1.5):
     s = np.arange(len(track.xy)) * DS
 
     def paint(mask_fn, color, grain):
-        d = offsets[None, :]
-        sel = mask_fn(d, s[:, None])
+        sel = np.broadcast_to(mask_fn(offsets[None, :], s[:, None]), (len(s), len(offsets)))
         ii, jj = np.nonzero(sel)
         # two sub-samples per centreline step so the outside of bends has no holes
         for frac in (0.0, 0.5):
@@ -51,8 +50,8 @@ def paint_texture(track: Track, seed: int = 0, margin: float = 1.5):
             cy = ((pts[:, 1] - lo[1]) / TEXEL).astype(int)
             tex[cy, cx] = np.array(color, np.float32) + rng.normal(0, grain, (len(cx), 1))
 
-    paint(lambda d, s: np.abs(d) <= half + 0.02 + 0 * s, ASPHALT, 5)
-    paint(lambda d, s: (np.abs(d) > half - EDGE_LINE_M) & (np.abs(d) <= half) & (s >= 0), EDGE, 4)
+    paint(lambda d, s: np.abs(d) <= half + 0.02, ASPHALT, 5)
+    paint(lambda d, s: (np.abs(d) > half - EDGE_LINE_M) & (np.abs(d) <= half), EDGE, 4)
     paint(lambda d, s: (np.abs(d) < CENTRE_LINE_M / 2) & ((s % (2 * DASH_M)) < DASH_M), CENTRE, 4)
     return np.clip(tex, 0, 255).astype(np.uint8), lo
 
