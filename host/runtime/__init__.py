@@ -43,14 +43,16 @@ def build_shared(model_dir: Path, extra_flags: list[str] | None = None, cc: str 
     if lib.exists() and lib.stat().st_mtime >= newest:
         return lib
     lib.parent.mkdir(exist_ok=True)
+    tmp = lib.with_name(f"{lib.name}.{os.getpid()}.tmp")
     cmd = [cc or os.environ.get("CC", "cc"), *flags, f"-I{model_dir}", f"-I{model_dir / 'runtime' / 'include'}",
-           *map(str, srcs), "-o", str(lib)]
+           *map(str, srcs), "-o", str(tmp)]
     try:
         subprocess.run(cmd, check=True, capture_output=True, text=True)
     except FileNotFoundError:
         raise ToolError(f"no C compiler ({cmd[0]}) to build {model_dir}") from None
     except subprocess.CalledProcessError as exc:
         raise ToolError(f"building {model_dir} failed: {exc.stderr.strip().splitlines()[:3]}") from None
+    os.replace(tmp, lib)   # atomic: concurrent loaders never see a half-written library
     return lib
 
 
