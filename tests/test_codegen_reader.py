@@ -1,0 +1,50 @@
+"""The .tflite reader folds the SHAPE/STRIDED_SLICE/PACK chain that Flatten produces when the
+batch is not fixed (FACTS §2), and the result still matches TFLM bit for bit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def dynamic_batch_model(tmp_path_factory):
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((8, 8, 3))                       # batch left open on purpose
+    x = layers.Conv2D(4, 3, strides=2, activation="relu")(inp)
+    model = keras.Model(inp, layers.Dense(2)(layers.Flatten()(x)))
+
+    def rep():
+        r = np.random.default_rng(0)
+        for _ in range(8):
+            yield [r.random((1, 8, 8, 3), dtype=np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    path = tmp_path_factory.mktemp("dyn") / "dyn.tflite"
+    path.write_bytes(conv.convert())
+    return path
+
+
+def test_shape_chain_is_folded(dynamic_batch_model):
+    import tflite
+
+    from edgekit.codegen import read_tflite
+    raw = tflite.Model.GetRootAsModel(dynamic_batch_model.read_bytes(), 0).Subgraphs(0).OperatorsLength()
+    g = read_tflite(dynamic_batch_model)
+    kinds = [op.kind for op in g.ops]
+    assert not {"SHAPE", "STRIDED_SLICE", "PACK"} & set(kinds), kinds
+    assert len(kinds) <= raw
+
+
+def test_folded_model_bit_exact(dynamic_batch_model, tmp_path):
+    from edgekit.golden.verify import verify
+    rep = verify(dynamic_batch_model, n_inputs=5, layers=True, out_dir=tmp_path / "m")
+    assert rep["bit_identical_inputs"] == 5 and rep["first_divergence"] is None
