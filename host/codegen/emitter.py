@@ -93,11 +93,19 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
         ctx.op_index = k
         for t in op.inputs + op.outputs:
             if t >= 0 and not graph.t(t).is_const and graph.t(t).dtype != "int8":
-                ctx.unsupported(op, f"tensor {t} has dtype {graph.t(t).dtype}")
+                ctx.unsupported(op, f"tensor {t} has dtype {graph.t(t).dtype} (edgekit compiles full-INT8 models)")
+            if t >= 0 and graph.t(t).dtype == "int8" and graph.t(t).scale is None:
+                ctx.unsupported(op, f"int8 tensor {t} has no quantization parameters")
         fn = lowering(op.kind)
         if fn is None:
             raise UserError(f"{graph.path}: op {op.index} ({op.kind}) is not supported by edgekit compile")
-        srcs, call = fn(ctx, op)
+        try:
+            srcs, call = fn(ctx, op)
+        except UserError:
+            raise
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+            raise UserError(f"{graph.path}: op {op.index} ({op.kind}) has unexpected shapes or options: "
+                            f"{type(exc).__name__}: {exc}") from None
         sources.update(srcs)
         calls.append(f"    {call}  /* op {op.index} {op.kind} */")
         for t in op.outputs:

@@ -63,8 +63,17 @@ def read_tflite(path: str | Path) -> Graph:
         model = tflite.Model.GetRootAsModel(buf, 0)
         if model.SubgraphsLength() < 1:
             raise ValueError("no subgraph")
-    except (OSError, ValueError, IndexError) as exc:
+    except Exception as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
+    try:
+        return _read(path, buf, model)
+    except UserError:
+        raise
+    except Exception as exc:     # a corrupt flatbuffer fails in many ways: one line for all
+        raise UserError(f"cannot read {path}: malformed .tflite ({type(exc).__name__}: {exc})") from None
+
+
+def _read(path: Path, buf: bytes, model) -> Graph:
     if model.SubgraphsLength() > 1:
         raise UserError(f"{path}: models with {model.SubgraphsLength()} subgraphs are not supported")
     sg = model.Subgraphs(0)
