@@ -25,6 +25,7 @@ def pytest_addoption(parser):
     g.addoption("--rig", default=os.environ.get("EDGEKIT_HIL_RIG", "sim"))
     g.addoption("--model", default=os.environ.get("EDGEKIT_HIL_MODEL") or None)
     g.addoption("--hil-out", default=os.environ.get("EDGEKIT_HIL_OUT", "build/hil"))
+    g.addoption("--standin", action="store_true", help="the model is the untrained timing stand-in (standin.py)")
     g.addoption("--quick", action="store_true", default=os.environ.get("EDGEKIT_HIL_QUICK") == "1",
                 help="fewer timed inferences than the rig asks (a smoke run; the results say so)")
 
@@ -133,8 +134,16 @@ def latencies(bench, rig, quick):
 
 
 @pytest.fixture(scope="session")
-def closed_loop(bench, rig):
-    """The pilot drives the simulated car for the rig's laps; shared by the closed-loop tests."""
+def standin(pytestconfig) -> bool:
+    return bool(pytestconfig.getoption("--standin"))
+
+
+@pytest.fixture(scope="session")
+def closed_loop(bench, rig, standin):
+    """The pilot drives the simulated car for the rig's laps; shared by the closed-loop tests.
+    The untrained stand-in cannot drive: then the simulator's expert drives the laps."""
+    if standin:
+        return need(bench.expert_drive, rig.car.laps)
     return need(bench.drive, rig.car.laps)
 
 

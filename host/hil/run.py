@@ -54,6 +54,12 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         (out / stale).unlink(missing_ok=True)
     shutil.rmtree(out / "traces", ignore_errors=True)
     started = dt.datetime.now(dt.timezone.utc)
+    standin = model is None and rig.link.kind == "twin"
+    if standin:   # timing figures need a model on the board, not a trained one
+        from edgekit.hil.standin import standin_pilot
+        from edgekit.progress import status
+        status("hil: no --model: building the untrained timing stand-in pilot (INT8, seeded random weights)")
+        model = standin_pilot()
     cmd = [sys.executable, "-m", "pytest", str(HIL_TESTS), "-p", "no:cacheprovider", "-p", "edgekit.hil.pytest_progress",
            f"--junitxml={out / 'junit.xml'}", "-o", "junit_family=xunit2", "-q", "-rs",
            "--board", board.name, "--rig", str(rig.path), "--hil-out", str(out)]
@@ -61,6 +67,8 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         cmd += ["--model", str(model)]
     if quick:
         cmd += ["--quick"]
+    if standin:
+        cmd += ["--standin"]
     env = {**os.environ, "EDGEKIT_HIL_PROGRESS": "1" if show_progress else "0"}
     if boards_dir:
         env["EDGEKIT_BOARDS"] = str(boards_dir)
@@ -85,6 +93,7 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
                   "cpu": board.cpu.model_dump()},
         "rig": rig.model_dump(),
         "model": str(model) if model else None,
+        "standin": standin,
         "quick": quick,
         "image": traces.get("image") or {"image": None, "reason": "no model given: nothing ran on the board"},
         "passed": proc.returncode == 0 and summary["failed"] == 0 and summary["error"] == 0,
