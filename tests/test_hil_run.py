@@ -1,4 +1,9 @@
-"""`edgekit hil run --board coral --rig sim` end to end: junit.xml, results.json, report.html."""
+"""`edgekit hil run` end to end: junit.xml, results.json, report.html.
+
+The fast tests run the suite on a copy of the sim rig with a serial link and no port reachable,
+so every board-in-the-loop test skips with its reason and the run exercises the suite, the
+modelled range comparison and the report writer (~20 s). The slow test runs the real thing:
+`--board coral --rig sim --quick` on the QEMU twin with the untrained INT8 stand-in (~2-3 min)."""
 import json
 import shutil
 import subprocess
@@ -8,13 +13,22 @@ import xml.etree.ElementTree as ET
 import pytest
 
 
-@pytest.fixture(scope="module")
-def hil_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hil")
-    proc = subprocess.run([sys.executable, "-m", "edgekit", "hil", "run", "--board", "coral", "--rig", "sim", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+def _hil(out, rig, *extra):
+    proc = subprocess.run([sys.executable, "-m", "edgekit", "hil", "run", "--board", "coral", "--rig", str(rig),
+                           "--out", str(out), *extra], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def hil_out(tmp_path_factory):
+    from edgekit.hil.rig import RIGS
+
+    tmp = tmp_path_factory.mktemp("hil")
+    rig = tmp / "sim-serial.yaml"
+    rig.write_text((RIGS / "sim.yaml").read_text().replace("name: sim", "name: sim-serial")
+                   .replace("link: {kind: twin}", "link: {kind: serial, port: /dev/null-no-board}"))
+    return _hil(tmp / "out", rig)
 
 
 def test_outputs_exist_and_hold_figures_with_provenance(hil_out):
@@ -66,3 +80,19 @@ def test_report_renders_in_headless_chromium(hil_out, tmp_path):
     # not a blank page: a good share of pixels are ink (text, plots)
     hist = img.histogram()
     assert sum(hist[:200]) > 0.02 * img.size[0] * img.size[1]
+
+
+@pytest.mark.slow
+def test_coral_sim_quick_on_the_twin(tmp_path):
+    """The twin in the loop: latency, energy, camera→actuator, failsafe measured (emulated)."""
+    out, stdout = _hil(tmp_path, "sim", "--quick")
+    res = json.loads((out / "results.json").read_text())
+    outcomes = {t["name"]: t["outcome"] for t in res["tests"]}
+    for name in ("test_inference_latency", "test_energy_per_inference", "test_camera_to_actuator_latency",
+                 "test_failsafe_on_link_loss", "test_battery_drain_over_laps", "test_projected_range"):
+        assert outcomes[name] == "passed", (name, outcomes)
+    assert outcomes["test_driving_score"] == "skipped"          # the untrained stand-in cannot drive
+    f = res["figures"]
+    assert f["latency_p99"]["provenance"] == "emulated" and f["latency_p99"]["icount"] == 0
+    assert f["failsafe_stop"]["value"] <= res["rig"]["thresholds"]["failsafe_ms"]
+    assert res["image"]["sha256"]

@@ -22,7 +22,7 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="record → train → quantize → compile → flash → HIL on the emulated coral + sim rig")
     p.add_argument("--out", default="build/demo", help="working folder (default: build/demo)")
     p.add_argument("--laps", type=int, default=3, help="laps the expert records (default 3)")
-    p.add_argument("--epochs", type=int, default=3, help="training epochs (default 3)")
+    p.add_argument("--epochs", type=int, default=6, help="training epochs (default 6, batch 32: the pilot then laps the oval)")
     p.add_argument("--full", action="store_true", help="HIL with the rig's ≥ 200 timed inferences (slower)")
     p.add_argument("--json", action="store_true", help="print the stage timings as JSON")
     p.set_defaults(func=run)
@@ -43,9 +43,9 @@ def _stages(out: Path, args) -> list[tuple[str, list[str], bool, bool]]:
         ("record", ["sim", "record", "--track", "oval", "--laps", "2", "--seed", "22", "--noise", "0.5",
                     "--out", str(tub_b)], True, False),
         ("train", ["train", str(tub_a), str(tub_b), "--out", str(keras_model), "--epochs", str(args.epochs),
-                   "--threads", "2", "--no-tflite"], True, False),
-        ("quantize", ["quantize", str(keras_model), "--calib", str(tub_a), "--out", str(int8), "--samples", "100",
-                      "--layer-frames", "4", "--report", str(out / "quantize.json")], True, False),
+                   "--batch-size", "32", "--threads", "2", "--no-tflite"], True, False),
+        ("quantize", ["quantize", str(keras_model), "--calib", str(tub_a), "--out", str(int8), "--samples", "64",
+                      "--layer-frames", "2", "--report", str(out / "quantize.json")], True, False),
         ("compile", ["compile", str(int8), "--board", BOARD, "--out", str(out / "compiled"), "--no-size"], True, False),
         ("flash", ["flash", "--board", BOARD, "--model", str(int8), "--confirm"], False, False),
         ("hil", hil + ([] if args.full else ["--quick"]), False, False),
