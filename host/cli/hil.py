@@ -14,7 +14,7 @@ def register(sub) -> None:
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
-    r.add_argument("--quick", action="store_true", help="20 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
+    r.add_argument("--quick", action="store_true", help="10 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
     r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
     r.set_defaults(func=run)
 
