@@ -34,3 +34,34 @@ def test_resampled_preserves_energy():
 def test_accelerator_power():
     mon = SimulatedMonitor(get_board("rpi5-hailo"))
     assert mon.board_power(0.5, accelerator=True) == pytest.approx(2.7 + 1.5 * 0.5)
+
+
+def test_joulescope_import_is_guarded():
+    import importlib.util
+
+    from edgekit.errors import ToolError
+    from edgekit.hil.monitors.joulescope import JoulescopeMonitor
+
+    if importlib.util.find_spec("joulescope") is not None:
+        pytest.skip("the joulescope package is installed here")
+    with pytest.raises(ToolError, match="pip install joulescope"):
+        JoulescopeMonitor()
+
+
+def test_open_monitor_builds_an_ina226_from_the_rig():
+    from edgekit.hil.monitors import open_monitor
+    from edgekit.hil.monitors.fake_i2c import RegisterFileBus, SimulatedINA226
+    from edgekit.hil.rig import load_rig
+
+    rig = load_rig("example-real")                       # INA226 at 0x40, 0.01 Ω shunt
+    bus = RegisterFileBus()
+    chip = bus.attach(0x40, SimulatedINA226(rig.monitor.shunt_ohms))
+    chip.set_load(5.0, 0.5)
+    mon = open_monitor(rig, get_board("coral"), bus=bus)
+    assert mon.provenance == "measured-hw"
+    mon.start()
+    import time
+    time.sleep(0.05)
+    mon.stop()
+    s = mon.samples()[-1]
+    assert s.volts == pytest.approx(5.0, abs=2e-3) and s.watts == pytest.approx(2.5, rel=0.01)

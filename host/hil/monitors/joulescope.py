@@ -1,6 +1,7 @@
 """Joulescope JS110/JS220 through its Python package (`pip install joulescope`; import guarded).
 
-Streams in chunks on a thread with `device.read(contiguous_duration=…)`, which returns an N×2 array
+Streams in chunks on a thread with `device.read(contiguous_duration=…)` (the package README:
+`joulescope.scan_require_one(config="auto")`, `read` → N×2 array), which returns an N×2 array
 of (current A, voltage V) at the device's sampling rate (~1 MS/s, reduced here to chunk means at
 `chunk_s` resolution to keep memory small).
 """
