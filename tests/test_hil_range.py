@@ -66,3 +66,15 @@ def test_option_row_carries_units_provenance_and_arithmetic(rig):
     assert "D = E_usable" in row["range"]["arithmetic"]
     assert row["range"]["value"] < row["range_without_compute"]["value"]
     assert row["compute_share"]["value"] == pytest.approx(row["compute_power"]["value"] / (row["compute_power"]["value"] + 15.0))
+
+
+def test_cli_hil_range_json(capsys):
+    import json
+
+    from edgekit.cli import main
+
+    assert main(["hil", "range", "--rig", "sim", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    labels = [r["label"] for r in out["rows"]]
+    assert "coral Edge TPU 20 Hz" in labels and "rpi5 Hailo-8L 20 Hz" in labels
+    assert all(r["range"]["provenance"] == "modelled" for r in out["rows"])

@@ -17,6 +17,10 @@ def register(sub) -> None:
     r.add_argument("--quick", action="store_true", help="10 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
     r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
     r.set_defaults(func=run)
+    g = hs.add_parser("range", help="the rig's range comparison, modelled from the board YAMLs (no bench run)")
+    g.add_argument("--rig", default="sim", help="rig name or YAML path (its battery, car and options)")
+    g.add_argument("--json", action="store_true", help="print the rows (figures with arithmetic) as JSON")
+    g.set_defaults(func=run_range)
 
 
 def run(args) -> int:
@@ -37,6 +41,43 @@ def run(args) -> int:
     return 0 if results["passed"] else 1
 
 
+def run_range(args) -> int:
+    from edgekit.catalog import get_board
+    from edgekit.hil.battery import BatteryParams
+    from edgekit.hil.range import option_row
+    from edgekit.hil.rig import load_rig
+    from edgekit.provenance import fmt
+
+    rig = load_rig(args.rig)
+    params = BatteryParams.from_rig(rig.battery)
+    rows = [option_row(o, get_board(o.board, args.boards_dir), rig, params, rig.car.drive_power_w) for o in rig.options]
+    if args.json:
+        print(json.dumps({"rig": rig.name, "formula": "D = E_usable / (e_drive + P_compute / v)", "rows": rows}, indent=2))
+        return 0
+    _range_table({"range_comparison": {"rows": rows}}, fmt)
+    return 0
+
+
+def _range_table(results: dict, fmt) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = results.get("range_comparison", {}).get("rows", [])
+    if not rows:
+        return
+    short = lambda f: f"{f['value']:.3g} {f['unit']}" + ("" if f["provenance"] == "modelled" else f" ({f['provenance']})")
+    table = Table(title="projected range per charge (modelled unless marked; arithmetic in results.json)")
+    for col in ("option", "inference", "compute W", "E/inference", "range", "minutes", "cost"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["label"] + ("" if r["sustainable"] else " (rate not sustained)"), short(r["inference_time"]),
+                      short(r["compute_power"]), short(r["energy_per_inference"]), short(r["range"]), short(r["minutes"]),
+                      f"{r['range_cost']['value']:.3g} %")
+    Console().print(table)
+    base = rows[0]
+    Console().print(f"without the computer: {fmt(base['range_without_compute'])}, {fmt(base['minutes_without_compute'])}")
+
+
 def _print_summary(results: dict, out: Path, fmt) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -48,16 +89,5 @@ def _print_summary(results: dict, out: Path, fmt) -> None:
     for t in results["tests"]:
         if t["outcome"] != "passed":
             con.print(f"  {t['outcome']}: {t['name']}: {t['message'][:160]}", markup=False)
-    rows = results.get("range_comparison", {}).get("rows", [])
-    if rows:
-        table = Table(title="projected range per charge")
-        for col in ("option", "inference", "compute W", "E/inference", "range", "minutes", "cost"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["label"] + ("" if r["sustainable"] else " (rate not sustained)"), fmt(r["inference_time"]),
-                          fmt(r["compute_power"]), fmt(r["energy_per_inference"]), fmt(r["range"]), fmt(r["minutes"]),
-                          f"{r['range_cost']['value']:.3g} %")
-        con.print(table)
-        base = rows[0]
-        con.print(f"without the computer: {fmt(base['range_without_compute'])}, {fmt(base['minutes_without_compute'])}")
+    _range_table(results, fmt)
     con.print(f"wrote {out / 'junit.xml'}, {out / 'results.json'}, {out / 'report.html'}")
