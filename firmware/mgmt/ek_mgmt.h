@@ -4,8 +4,10 @@
  * 06 09 (first frame of a packet) or 04 14 (continuation) and ends with '\n' (the '\n' may be
  * included or stripped). Replies go out through ek_mgmt_tx(), which the app/BSP implements.
  *
- * Build: compile firmware/mgmt/*.c and firmware/crypto/ek_sha256.c, add -Ifirmware/mgmt
- * -Ifirmware/crypto, define EK_BOARD_NAME="coral" (the board the image is bound to). The app must
+ * Build: compile the .c files of firmware/mgmt and firmware/crypto plus build/monocypher/monocypher.c
+ * (edgekit.flash.build.mgmt_sources() lists them and fetches Monocypher), add -Ifirmware/mgmt
+ * -Ifirmware/crypto. Without Monocypher, ek_sig_weak.c leaves the signature check to the
+ * bootloader. The board name and public key live in the bootloader (ek_slots.h). The app must
  * be linked to run from its slot: FLASH origin = slot base + EK_IMAGE_HEADER_SIZE (see ek_slots.h):
  * 0x00010200 (slot 0) or 0x00200200 (slot 1). The bootloader sets VTOR and the stack before jumping.
  *

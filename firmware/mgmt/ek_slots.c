@@ -74,7 +74,8 @@ int ek_image_verify(const ek_image *im, const char **why) {
     uint8_t digest[32], kh[32];
     const uint8_t *pub = ek_flash_ptr(EK_PUBKEY_ADDR);
     const char *board = (const char *)ek_flash_ptr(EK_BOARD_ADDR);
-    size_t blen = strnlen(board, 31);
+    size_t blen = 0;
+    while (blen < 31 && board[blen]) blen++;
     ek_sha256_ctx c;
     ek_sha256(ek_flash_ptr(im->base), im->hash_len, digest);
     if (memcmp(digest, im->sha256, 32) != 0) { *why = "hash mismatch (corrupted or truncated)"; return -1; }
