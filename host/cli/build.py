@@ -32,11 +32,19 @@ def run(args) -> int:
         print(json.dumps(res.as_json(), indent=2))
         return 0
     lim = res.limits
+
+    def pct(v, limit):
+        p = 100 * v / limit
+        return f"{p:.1f}%" if p >= 0.1 else "<0.1%"
+
     print(f"{board.name}: {res.image}")
     print(f"  flash {fmt(figure(res.flash_bytes, 'B', 'measured-host'))} of {lim['flash_bytes']} B "
-          f"({100 * res.flash_bytes / lim['flash_bytes']:.1f}% of the {lim['of']}'s limit, modelled)")
+          f"({pct(res.flash_bytes, lim['flash_bytes'])} of the {lim['of']}'s limit, modelled)")
     print(f"  RAM   {fmt(figure(res.ram_bytes, 'B', 'measured-host'))} of {lim['ram_bytes']} B "
-          f"({100 * res.ram_bytes / lim['ram_bytes']:.1f}%)")
+          f"({pct(res.ram_bytes, lim['ram_bytes'])})")
+    if lim.get("slot_bytes"):
+        print(f"  MCUboot slot: {res.flash_bytes} of {lim['slot_bytes']} B ({pct(res.flash_bytes, lim['slot_bytes'])}, "
+              "+0x200 header and TLVs)")
     pv = res.provenance
     print(f"  built by {pv['toolchain']} via PlatformIO in {pv['build_seconds']} s (measured-host); "
           f"sha256 {pv['sha256'][:16]}…; flash origin {pv['flash_origin']}")

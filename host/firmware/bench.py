@@ -31,5 +31,5 @@ def link_figures(dut: DutClient, upload_bytes: int, rounds: int = 50) -> dict:
         "round_trip": figure(round(rtt * 1e3, 3), "ms", "measured-host"),
         "host_to_board": figure(round(up / 1e3, 2), "kB/s", "measured-host", note="hex on the wire (2 chars per byte)"),
         "payload_upload": figure(round(upload_bytes / up_s / 1e3, 2), "kB/s", "measured-host"),
-        "board_to_host": figure(round(down / 1e3, 2), "kB/s", "measured-host", note="pipelined results% replies"),
+        "board_to_host": figure(round(down / 1e3, 2), "kB/s", "measured-host", note="pipelined results% replies: bounded by the command rate, not the UART"),
     }

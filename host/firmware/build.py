@@ -152,7 +152,8 @@ def build_firmware(board: Board, model_dir: Path, config_dir: Path, out_dir: Pat
     if board.bsp == "mps2":
         ram += 0x10000  # the stack the linker script reserves
         limits = {"flash_bytes": board.twin.flash_bytes or board.memory.flash_bytes,
-                  "ram_bytes": board.twin.ram_bytes or board.memory.ram_bytes, "of": "twin"}
+                  "ram_bytes": board.twin.ram_bytes or board.memory.ram_bytes, "of": "twin",
+                  "slot_bytes": board.flash.slot_bytes}
     else:
         limits = {"flash_bytes": board.memory.flash_bytes, "ram_bytes": board.memory.ram_bytes, "of": "board"}
     image = out_dir / ("firmware.elf" if board.bsp == "mps2" else "firmware")
