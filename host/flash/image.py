@@ -34,19 +34,20 @@ class ImageInfo:
         return asdict(self)
 
 
-def sign(binary: bytes, key, version: str, board: str, slot: int) -> bytes:
-    """Wrap a raw app binary (linked for `slot`) into a signed MCUboot image."""
+def sign(binary: bytes, key, version: str, board: str, slot: int | None) -> bytes:
+    """Wrap a raw app binary (linked for `slot`) into a signed MCUboot image. `slot=None`: no
+    fixed address (Linux boards, where the payload is a program file, not code at an address)."""
     from imgtool import image as imgmod
     from imgtool.version import decode_version
 
-    if slot not in (0, 1):
+    if slot not in (0, 1, None):
         raise UserError(f"slot must be 0 or 1, not {slot}")
     try:
         ver = decode_version(version)
     except Exception:
         raise UserError(f"bad version {version!r}: use MAJOR.MINOR.REVISION[+BUILD]") from None
     img = imgmod.Image(version=ver, header_size=HEADER_SIZE, pad_header=True, slot_size=SLOT_SIZE,
-                       rom_fixed=SLOT_BASES[slot])
+                       rom_fixed=None if slot is None else SLOT_BASES[slot])
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "app.bin", Path(tmp) / "app.signed.bin"
         src.write_bytes(binary)
