@@ -37,7 +37,8 @@ def run(args) -> int:
               f"with TFLM ({frac['value']:.1%}, {frac['provenance']}); max |diff| {rep['max_abs_diff']}")
         print(f"  arena {fmt(rep['arena_bytes'])} vs TFLM {fmt(rep['tflm_arena_bytes'])} ({rep['arena_vs_tflm']}x), "
               f"weights {fmt(rep['weights_bytes'])}")
-        print(f"  latency {fmt(rep['latency_ms'])} vs TFLM interpreter {fmt(rep['tflm_latency_ms'])}")
+        print(f"  latency {fmt(rep['latency_ms'])} (CPU {fmt(rep['cpu_ms'])}) vs TFLM interpreter "
+              f"{fmt(rep['tflm_latency_ms'])} (CPU {fmt(rep['tflm_cpu_ms'])})")
         if args.layers:
             d = rep["first_divergence"]
             print("  every layer identical" if d is None else

@@ -60,8 +60,8 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
                         break
             if on_step:
                 on_step()
-        lat = _latency(model, seed)
-        tflm_lat = _tflm_latency(golden, model, seed)
+        lat, cpu = _timed(lambda xs: model.invoke_raw(np.concatenate([x.ravel() for x in xs])), model, seed, 20)
+        tflm_lat, tflm_cpu = _timed(golden, model, seed, 5)
         from edgekit.golden import tflm_arena_bytes
         tflm_arena = tflm_arena_bytes(tflite_path)
         report = {
@@ -77,8 +77,12 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             "arena_vs_tflm": round(result.report["arena_bytes"]["value"] / tflm_arena, 3),
             "latency_ms": figure(round(lat, 4), "ms", "measured-host",
                                  note="generated C via cffi, median of 20, -O3 -march=native, 1 thread"),
+            "cpu_ms": figure(round(cpu, 4), "ms", "measured-host",
+                             note="process CPU time per invoke of the generated C (robust to a loaded host)"),
             "tflm_latency_ms": figure(round(tflm_lat, 4), "ms", "measured-host",
                                       note="TFLM Python interpreter, same inputs, median of 5, same moment"),
+            "tflm_cpu_ms": figure(round(tflm_cpu, 4), "ms", "measured-host",
+                                  note="process CPU time per TFLM invoke"),
         }
         if layers:
             report["first_divergence"] = first_div
@@ -88,24 +92,15 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             tmp.cleanup()
 
 
-def _tflm_latency(golden, model, seed: int, repeats: int = 5) -> float:
+def _timed(run, model, seed: int, repeats: int) -> tuple[float, float]:
+    """(median wall-clock ms, mean process-CPU ms) of `run(inputs)` after one warm-up call."""
     xs = next(random_inputs(model, 1, seed + 1))
-    golden(xs)
-    times = []
+    run(xs)
+    walls = []
+    c0 = time.process_time()
     for _ in range(repeats):
         t0 = time.perf_counter()
-        golden(xs)
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(times))
-
-
-def _latency(model, seed: int, repeats: int = 20) -> float:
-    xs = next(random_inputs(model, 1, seed + 1))
-    flat = np.concatenate([x.ravel() for x in xs])
-    model.invoke_raw(flat)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model.invoke_raw(flat)
-        times.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(times))
+        run(xs)
+        walls.append((time.perf_counter() - t0) * 1000)
+    cpu = (time.process_time() - c0) * 1000 / repeats
+    return float(np.median(walls)), cpu
