@@ -37,7 +37,6 @@ class EmitContext:
         self.graph, self.plan, self.prefix = graph, plan, prefix
         self.decls: list[str] = []
         self.op_index = 0
-        self._n = 0
         self._weights: dict[int, str] = {}
         self.weight_bytes = 0
 
@@ -56,7 +55,6 @@ class EmitContext:
         return name
 
     def const(self, arr: np.ndarray, ctype: str, what: str) -> str:
-        self._n += 1
         return self._array(f"{self.prefix}_op{self.op_index}_{what}", arr, ctype)
 
     def params(self, ctype: str, fields: dict) -> str:
