@@ -30,7 +30,7 @@ def harness(tmp_path_factory):
     subprocess.run(["gcc", "-O2", "-c", str(mono[0]), "-o", str(mono_o)], check=True)
     subprocess.run(["gcc", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                     "-DEK_MGMT_HOST", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
-                    *[f"-I{i}" for i in incs], str(FIRMWARE / "mgmt" / "test" / "ek_mgmt_host.c"),
+                    *[f"-I{i}" for i in incs], str(FIRMWARE / "bootloader" / "host" / "ek_mgmt_host.c"),
                     *[str(s) for s in srcs if s.name != "monocypher.c"], str(mono_o), "-o", str(exe)], check=True)
     return exe
 

@@ -3,7 +3,7 @@
 `python -m edgekit.flash.smp_vectors` rewrites firmware/mgmt/vectors/smp_vectors.json. Each
 vector: request (header fields + CBOR body as hex), its serial frames, and the expected response
 frames (empty when the server must stay silent, e.g. a bad CRC). The C harness
-(firmware/mgmt/test/ek_mgmt_host.c) and the Python codec (edgekit.flash.smp_frame) are both
+(firmware/bootloader/host/ek_mgmt_host.c) and the Python codec (edgekit.flash.smp_frame) are both
 tested against this file (tests/test_smp_vectors.py). Host harness state: empty flash, slot 0.
 """
 from __future__ import annotations
