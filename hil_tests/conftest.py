@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from edgekit.catalog import get_board
-from edgekit.hil.bench import Bench, Unavailable, need
+from edgekit.hil.bench import QUICK_COUNT, QUICK_WARMUP, Bench, Unavailable, need
 from edgekit.hil.rig import load_rig
 
 
@@ -104,7 +104,6 @@ def bench(board, rig, out_dir, pytestconfig) -> Bench:
             "provenance": b.monitor.provenance, "monitor": rig.monitor.kind})
 
 
-QUICK_COUNT, QUICK_WARMUP = 10, 1
 
 
 @pytest.fixture(scope="session")
@@ -153,11 +152,3 @@ def twin_loop(bench, rig):
     if "twin_loop" not in bench.cache:
         bench.cache["twin_loop"] = need(bench.twin_steps, rig.car.twin_steps)
     return bench.cache["twin_loop"]
-
-
-def latencies_if_any(request):
-    """The latency fixture's result when this bench can measure it, else None (no skip)."""
-    try:
-        return request.getfixturevalue("latencies")
-    except pytest.skip.Exception:
-        return None

@@ -3,7 +3,7 @@ import numpy as np
 
 from edgekit.hil.battery import BatteryParams, discharge
 from edgekit.provenance import figure
-from conftest import latencies_if_any
+from edgekit.hil.bench import latencies_if_any
 
 
 def _compute_power(lat, board, rig):

@@ -1,12 +1,12 @@
 """On-device inference latency: p50/p90/p99 over ≥ 200 inferences after warm-up."""
 import numpy as np
 
+from edgekit.hil.bench import QUICK_COUNT
 from edgekit.provenance import figure
 
 
 def test_inference_latency(latencies, rig, quick, record):
     ms = latencies.ms
-    from conftest import QUICK_COUNT
     want = QUICK_COUNT if quick else rig.inference.count
     assert len(ms) >= want, f"only {len(ms)} timed inferences"
     p50, p90, p99 = (float(np.percentile(ms, q)) for q in (50, 90, 99))

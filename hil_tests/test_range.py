@@ -10,7 +10,7 @@ from edgekit.hil.battery import BatteryParams
 from edgekit.hil.range import InferenceTime, option_row
 from edgekit.hil.rig import Option
 from edgekit.provenance import figure
-from conftest import latencies_if_any
+from edgekit.hil.bench import latencies_if_any
 
 
 def _options(rig, board):

@@ -16,6 +16,9 @@ import numpy as np
 from edgekit.hil.monitors import open_monitor
 
 
+QUICK_COUNT, QUICK_WARMUP = 10, 1   # `--quick`: a smoke run's timed inferences (the rig asks ≥ 200)
+
+
 class Unavailable(Exception):
     """A bench capability this checkout or rig cannot provide (the reason is the message)."""
 
@@ -302,3 +305,13 @@ def need(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except Unavailable as exc:
         pytest.skip(str(exc))
+
+
+def latencies_if_any(request):
+    """In a HIL test: the `latencies` fixture's value when the bench can measure it, else None."""
+    import pytest
+
+    try:
+        return request.getfixturevalue("latencies")
+    except pytest.skip.Exception:
+        return None
