@@ -58,8 +58,12 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
     import tensorflow as tf
 
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # TF already ran in this process: its thread pools are fixed now
+            pass
+    threads_used = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -105,7 +109,7 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
         "epochs": epochs, "seed": seed, "batch_size": batch_size,
         "val_mae_angle": figure(round(float(mae[0]), 4), "", "measured-host"),
         "val_mae_throttle": figure(round(float(mae[1]), 4), "", "measured-host"),
-        "train_cpu_time": figure(round(cpu_s, 1), "s", "measured-host", threads=threads or os.cpu_count()),
+        "train_cpu_time": figure(round(cpu_s, 1), "s", "measured-host", threads=threads_used),
         "train_wall_time": figure(round(wall_s, 1), "s", "measured-host"),
         "history": history,
     }
