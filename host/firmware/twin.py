@@ -87,6 +87,16 @@ class Twin:
         raise UserError(f"board {self.board.name!r} has no emulated twin (kind {kind!r})")
 
     def start(self) -> "Twin":
+        for attempt in range(3):  # a free port can be taken between probing and QEMU's bind
+            try:
+                return self._start_once()
+            except ToolError as exc:
+                if "in use" not in str(exc) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> "Twin":
+        self._stop.clear()
         port = _free_port() if self.board.twin.kind == "qemu-system-arm" else 0
         self.log_path = self.state / "twin.log"
         log = open(self.log_path, "wb")
