@@ -48,3 +48,44 @@ def test_folded_model_bit_exact(dynamic_batch_model, tmp_path):
     from edgekit.golden.verify import verify
     rep = verify(dynamic_batch_model, n_inputs=5, layers=True, out_dir=tmp_path / "m")
     assert rep["bit_identical_inputs"] == 5 and rep["first_divergence"] is None
+
+
+@pytest.fixture(scope="module")
+def float_io_model(tmp_path_factory):
+    """INT8 inside, float at the boundary: the converter adds QUANTIZE and DEQUANTIZE ops."""
+    import keras
+    import tensorflow as tf
+    from keras import layers
+
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((10, 10, 3), batch_size=1)
+    x = layers.GlobalAveragePooling2D()(layers.Conv2D(6, 3, activation="relu")(inp))
+    model = keras.Model(inp, [layers.Dense(4, activation="softmax")(x), layers.Dense(2)(x)])
+
+    def rep():
+        r = np.random.default_rng(0)
+        for _ in range(8):
+            yield [r.random((1, 10, 10, 3), dtype=np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    path = tmp_path_factory.mktemp("fio") / "floatio.tflite"
+    path.write_bytes(conv.convert())
+    return path
+
+
+def test_float_boundary_becomes_int8_and_matches_tflm(float_io_model, tmp_path):
+    from edgekit.codegen import read_tflite
+    from edgekit.golden.verify import verify
+    import edgekit.runtime as rt
+
+    g = read_tflite(float_io_model)
+    assert "QUANTIZE" not in [op.kind for op in g.ops] and "DEQUANTIZE" not in [op.kind for op in g.ops]
+    rep = verify(float_io_model, n_inputs=5, layers=True, out_dir=tmp_path / "m")
+    assert rep["bit_identical_inputs"] == 5 and rep["first_divergence"] is None
+    m = rt.load(tmp_path / "m")
+    assert m.inputs[0].float_in_model and all(o.float_in_model for o in m.outputs)
+    q = m.inputs[0].quantize(np.full((1, 10, 10, 3), 0.5, np.float32))
+    assert q.dtype == np.int8 and abs(float(m.inputs[0].dequantize(q).ravel()[0]) - 0.5) <= m.inputs[0].scale

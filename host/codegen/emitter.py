@@ -119,7 +119,7 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
             x = graph.t(t)
             io_rows.append(dict(group=kind, name=x.name, shape=list(x.shape), dtype=x.dtype,
                                 scale=float(x.s()) if x.scale is not None else 0.0, zero_point=x.zp(),
-                                offset=offs[t], bytes=x.nbytes))
+                                offset=offs[t], bytes=x.nbytes, float_in_model=t in graph.float_io))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "model.h").write_text(_model_h(up, prefix, name, plan, in_bytes, out_bytes, io_rows))
     (out_dir / "ek_model.h").write_text(_facade(name, up))

@@ -59,6 +59,7 @@ class Graph:
     ops: list[Op]
     inputs: list[int]
     outputs: list[int]
+    float_io: set[int] = field(default_factory=set)   # int8 I/O tensors that were float in the model
 
     def t(self, i: int) -> Tensor:
         return self.tensors[i]

@@ -112,7 +112,28 @@ def _read(path: Path, buf: bytes, model) -> Graph:
     g = Graph(path.stem, str(path), tensors, ops,
               [int(x) for x in sg.InputsAsNumpy()], [int(x) for x in sg.OutputsAsNumpy()])
     fold_constants(g)
+    strip_io_quantization(g)
     return g
+
+
+def strip_io_quantization(g: Graph) -> None:
+    """A float model boundary (float input -> QUANTIZE, DEQUANTIZE -> float output) becomes an
+    int8 boundary: the generated C takes and returns int8, and the I/O metadata (scale, zero
+    point) tells the caller how to convert, with TFLM's own formulas (edgekit.runtime)."""
+    for pos, t in enumerate(list(g.inputs)):
+        users = [op for op in g.ops if t in op.inputs]
+        if g.t(t).dtype == "float32" and len(users) == 1 and users[0].kind == "QUANTIZE" \
+                and g.t(users[0].outputs[0]).dtype == "int8" and t not in g.outputs:
+            g.inputs[pos] = users[0].outputs[0]
+            g.float_io.add(users[0].outputs[0])
+            g.ops.remove(users[0])
+    for pos, t in enumerate(list(g.outputs)):
+        makers = [op for op in g.ops if t in op.outputs]
+        if g.t(t).dtype == "float32" and len(makers) == 1 and makers[0].kind == "DEQUANTIZE" \
+                and g.t(makers[0].inputs[0]).dtype == "int8" and makers[0].inputs[0] not in g.inputs:
+            g.outputs[pos] = makers[0].inputs[0]
+            g.float_io.add(makers[0].inputs[0])
+            g.ops.remove(makers[0])
 
 
 def _strided_slice(x, begin, end, strides, o):

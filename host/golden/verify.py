@@ -39,17 +39,22 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
         for k, xs in enumerate(random_inputs(model, n_inputs, seed)):
             if layers:
                 got_layers = model.invoke_layers(xs)
-                ours = model.invoke_raw(np.concatenate([x.ravel() for x in xs]))
-            else:
-                ours = model.invoke_raw(np.concatenate([x.ravel() for x in xs]))
-            ref = golden(xs)
-            ref_flat = np.concatenate([np.asarray(r).astype(np.int8).ravel() for r in ref])
-            same = ours == ref_flat
+            ours = model.invoke_raw(np.concatenate([x.ravel() for x in xs]))
+            ref = golden([i.dequantize(x) if i.float_in_model else x for i, x in zip(model.inputs, xs)])
+            same_parts, diffs = [], []
+            for o, r in zip(model.outputs, ref):
+                q = ours[o.offset: o.offset + o.nbytes]
+                r = np.asarray(r).ravel()
+                mine = o.dequantize(q) if r.dtype == np.float32 else q
+                same_parts.append(mine == r.astype(mine.dtype))
+                if r.dtype != np.float32:
+                    diffs.append(np.abs(q.astype(int) - r.astype(int)))
+            same = np.concatenate(same_parts)
             equal_inputs += int(same.all())
             equal_values += int(same.sum())
             total_values += same.size
-            if not same.all():
-                max_abs = max(max_abs, int(np.abs(ours.astype(int) - ref_flat.astype(int)).max()))
+            if not same.all() and diffs:
+                max_abs = max(max_abs, int(np.concatenate(diffs).max()))
             if layers:
                 for e in model.trace:
                     a, b = got_layers[e["tensor"]], golden.tensor(e["tensor"]).astype(np.int8).ravel()
@@ -61,7 +66,8 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             if on_step:
                 on_step()
         lat, cpu = _timed(lambda xs: model.invoke_raw(np.concatenate([x.ravel() for x in xs])), model, seed, 20)
-        tflm_lat, tflm_cpu = _timed(golden, model, seed, 5)
+        tflm_lat, tflm_cpu = _timed(lambda xs: golden([i.dequantize(x) if i.float_in_model else x
+                                                       for i, x in zip(model.inputs, xs)]), model, seed, 5)
         from edgekit.golden import tflm_arena_bytes
         tflm_arena = tflm_arena_bytes(tflite_path)
         report = {

@@ -32,6 +32,17 @@ class TensorInfo:
     zero_point: int
     offset: int
     nbytes: int
+    float_in_model: bool = False   # the .tflite had a float tensor here (QUANTIZE/DEQUANTIZE stripped)
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Float -> int8 as TFLM's QUANTIZE does: round(x / scale) (half away from zero) + zp, clamped."""
+        v = np.asarray(x, np.float32) / np.float32(self.scale)
+        r = np.where(v >= 0, np.floor(v + np.float32(0.5)), np.ceil(v - np.float32(0.5)))
+        return np.clip(r.astype(np.int64) + self.zero_point, -128, 127).astype(np.int8)
+
+    def dequantize(self, q: np.ndarray) -> np.ndarray:
+        """Int8 -> float as TFLM's DEQUANTIZE does: float32(double(scale) * (q - zp))."""
+        return (float(np.float32(self.scale)) * (np.asarray(q, np.int64) - self.zero_point)).astype(np.float32)
 
 
 def build_shared(model_dir: Path, extra_flags: list[str] | None = None, cc: str | None = None) -> Path:
@@ -87,7 +98,7 @@ class CompiledModel:
     @staticmethod
     def _info(r) -> TensorInfo:
         return TensorInfo(r["name"], tuple(r["shape"]), np.dtype(r["dtype"]), r["scale"], r["zero_point"],
-                          r["offset"], r["bytes"])
+                          r["offset"], r["bytes"], bool(r.get("float_in_model", False)))
 
     def invoke_raw(self, flat_in: np.ndarray) -> np.ndarray:
         np.copyto(self._in[: self.input_bytes], flat_in.view(np.int8).ravel())
