@@ -24,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--key", metavar="K", help="Ed25519 private key (default: edgekit keys generate's)")
     p.add_argument("--version", dest="image_version", help="image version MAJOR.MINOR.REV[+BUILD]")
     p.add_argument("--confirm", action="store_true", help="confirm even when the app reports no self-test")
+    p.add_argument("--selftest-timeout", type=float, default=30.0, metavar="S",
+                   help="how long to wait for the app's self-test report (default 30 s)")
     p.add_argument("--bench", action="store_true", help="benchmark link speed vs flash time on the twin")
     p.add_argument("--bench-bytes", type=int, default=262144, help="image size for --bench")
     p.add_argument("--json", action="store_true", help="machine-readable result on stdout")
@@ -76,7 +78,8 @@ def run(args) -> int:
 
     with progress("uploading", total=None, enabled=not args.json) as advance:
         res = flash(board.name, make, key_path, args.image_version, args.port,
-                    confirm_without_selftest=args.confirm, progress=advance)
+                    confirm_without_selftest=args.confirm, progress=advance,
+                    selftest_timeout=args.selftest_timeout)
     if args.json:
         print(json.dumps(res.to_dict(), indent=2))
         return 0
