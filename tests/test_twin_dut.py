@@ -66,3 +66,43 @@ def test_cli_build_then_twin_then_protocol_only_client(board, pilot_int8_path, t
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+def _smp_echo_frame(text: str) -> bytes:
+    """An SMP-over-serial OS echo request (Zephyr smp_transport: 06 09, base64(len + packet + crc16), \\n)."""
+    import base64
+    import binascii
+    import struct
+
+    import cbor2
+
+    body = cbor2.dumps({"d": text})
+    packet = struct.pack(">BBHHBB", 2, 0, len(body), 0, 7, 0) + body  # write, group 0 (OS), seq 7, echo
+    crc = binascii.crc_hqx(packet, 0)
+    payload = struct.pack(">H", len(packet) + 2) + packet + struct.pack(">H", crc)
+    return b"\x06\x09" + base64.b64encode(payload) + b"\n"
+
+
+@pytest.mark.skipif(not (__import__("edgekit.paths").paths.FIRMWARE / "mgmt" / "ek_mgmt.h").exists(), reason="no firmware/mgmt")
+def test_mgmt_build_selftest_and_smp_share_the_uart(tmp_path):
+    """--with-mgmt: the app's boot self-test (vs TFLM's outputs baked in) reaches the SMP server, and
+    SMP frames and DUT commands share the one UART."""
+    import base64
+
+    import serial
+
+    from edgekit.catalog import get_board
+    from edgekit.firmware.build import build
+
+    res = build(get_board("coral"), tiny_tflite(), tmp_path / "fw", with_mgmt=True)
+    with Twin("coral", res.image, state=tmp_path / "st") as twin:
+        port = serial.serial_for_url(twin.url, timeout=20)
+        assert port.readline().strip() == b"m-selftest-[pass]"
+        assert port.readline().strip() == b"m-boot-[edgekit]"
+        port.readline()
+        port.write(_smp_echo_frame("hello"))
+        reply = port.readline()
+        assert reply.startswith(b"\x06\x09"), reply
+        assert b"hello" in base64.b64decode(reply[2:].strip())
+        port.write(b"name%")
+        assert port.readline().strip() == b"m-name-dut-[edgekit-coral]"

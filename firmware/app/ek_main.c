@@ -60,10 +60,33 @@ static void rx_byte(uint8_t c)
     rx_overflow = 0;
 }
 
+#if defined(EK_WITH_MGMT) && __has_include("ek_selftest.h")
+#include "ek_selftest.h"
+/* One inference on a fixed input against TFLM's outputs baked in by the build; the flashing flow
+ * confirms a new image only after the SMP server reports this passed. */
+static void selftest(void)
+{
+    for (size_t i = 0; i < EK_MODEL_INPUT_BYTES; i++) ek_input[i] = (int8_t)(uint8_t)((i * 7u + 3u) & 0xFFu);
+    int rc = ek_model_invoke(ek_input, ek_output);
+    int32_t worst = 0;
+    for (size_t i = 0; i < sizeof ek_selftest_expected && i < EK_MODEL_OUTPUT_BYTES; i++) {
+        int32_t d = ek_output[i] - ek_selftest_expected[i];
+        if (d < 0) d = -d;
+        if (d > worst) worst = d;
+    }
+    int ok = rc == 0 && worst == 0 && sizeof ek_selftest_expected == EK_MODEL_OUTPUT_BYTES;
+    ek_mgmt_selftest_done(ok, worst);
+    reply(ok ? "m-selftest-[pass]" : "e-[selftest failed]");
+}
+#else
+static void selftest(void) {}
+#endif
+
 int main(int argc, char **argv)
 {
     hal_init(argc, argv);
     drive_init();
+    selftest();
     reply("m-boot-[edgekit]");
     reply("m-ready");
     for (;;) {

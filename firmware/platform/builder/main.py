@@ -60,6 +60,7 @@ if board.bsp == "mps2":
 env.BuildSources("$BUILD_DIR/bsp", str(bsp))
 env.BuildSources("$BUILD_DIR/model", str(model_dir), "+<*.c> +<runtime/**/*.c> -<runtime/tools/> -<**/test*>")
 if os.environ.get("EK_WITH_MGMT") == "1":
+    env.Append(CPPDEFINES=["EK_WITH_MGMT"])
     env.BuildSources("$BUILD_DIR/mgmt", str(firmware / "mgmt"))
     env.Append(CPPPATH=[str(firmware / "crypto")])
     env.BuildSources("$BUILD_DIR/crypto", str(firmware / "crypto"), "+<ek_sha256.c>")
