@@ -3,8 +3,8 @@ QEMU, real smpclient/smpmgr. Signed images pass `imgtool verify`; test + reset +
 before confirm reverts; bad images are rejected by the board and the old image keeps running."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import hashlib
 import io
 import shutil
 import struct
@@ -121,11 +121,10 @@ def _bad_images(kit):
     hdr_size, img_size = 0x200, struct.unpack_from("<I", good, 12)[0]
     corrupted = bytearray(good); corrupted[0x400] ^= 0xFF
     tampered = bytearray(good); tampered[0x400] ^= 0xFF
-    import hashlib
     prot = struct.unpack_from("<H", good, 10)[0]
     digest = hashlib.sha256(bytes(tampered[: hdr_size + img_size + prot])).digest()
-    tampered[tampered.find(bytes.fromhex(__import__("edgekit.flash.image", fromlist=["x"]).inspect(good).hash)):][:32]
-    pos = good.find(bytes.fromhex(__import__("edgekit.flash.image", fromlist=["x"]).inspect(good).hash))
+    from edgekit.flash import image
+    pos = good.find(bytes.fromhex(image.inspect(good).hash))
     tampered[pos:pos + 32] = digest                      # hash fixed up, signature now wrong
     return {
         "corrupted": (bytes(corrupted), "hash mismatch"),
@@ -211,16 +210,22 @@ def test_failed_selftest_is_not_confirmed_and_reverts(kit, tmp_path, monkeypatch
     assert (run["version"], run["confirmed"], res.version) == ("1.2.0", True, "1.2.0")
 
 
-def test_smpmgr_reads_image_state(kit, twin):
+def test_smpmgr_uploads_and_reads_image_state(kit, twin, tmp_path):
+    """smpmgr (a client nobody here wrote) on a pty bridged to the twin's UART."""
     from edgekit.flash.twin import PtyBridge
+    new = tmp_path / "new.bin"
+    new.write_bytes(kit["img"](1, "1.5.0"))
     twin.start()
     bridge = PtyBridge(twin.port)
     try:
-        exe = Path(sys.executable).parent / "smpmgr"
-        out = subprocess.run([str(exe), "--port", bridge.path, "--timeout", "5", "image", "state-read"],
+        exe = str(Path(sys.executable).parent / "smpmgr")
+        up = subprocess.run([exe, "--port", bridge.path, "--timeout", "5", "image", "upload", str(new)],
+                            capture_output=True, text=True, timeout=120)
+        assert up.returncode == 0, up.stdout + up.stderr
+        out = subprocess.run([exe, "--port", bridge.path, "--timeout", "5", "image", "state-read"],
                              capture_output=True, text=True, timeout=60)
         text = out.stdout + out.stderr
         assert out.returncode == 0, text
-        assert "1.0.0" in text and "confirmed" in text.lower(), text
+        assert "version='1.0.0'" in text and "version='1.5.0'" in text and "confirmed=True" in text, text
     finally:
         bridge.close()

@@ -76,10 +76,11 @@ def run(args) -> int:
     make = _binary_maker(args, board)
     from edgekit.flash.flow import flash
 
-    with progress("uploading", total=None, enabled=not args.json) as advance:
-        res = flash(board.name, make, key_path, args.image_version, args.port,
-                    confirm_without_selftest=args.confirm, progress=advance,
-                    selftest_timeout=args.selftest_timeout)
+    version = args.image_version or (args.testapp if args.testapp else None)
+    res = flash(board.name, make, key_path, version, args.port,
+                confirm_without_selftest=args.confirm,
+                progress=lambda total: progress(f"uploading to {board.name}", total=total, enabled=not args.json),
+                selftest_timeout=args.selftest_timeout)
     if args.json:
         print(json.dumps(res.to_dict(), indent=2))
         return 0
@@ -87,6 +88,9 @@ def run(args) -> int:
     print(f"{board.name}: running {running.get('version')} (slot {running.get('slot')}, "
           f"{'confirmed' if running.get('confirmed') else 'ON TRIAL: reverts at next reset'})")
     print(f"hash {running.get('hash')}\nimage {res.image}\nself-test {res.selftest}")
+    if res.upload:
+        from edgekit.provenance import fmt
+        print(f"uploaded {res.upload['bytes']} bytes in {fmt(res.upload['seconds'])}")
     return 0
 
 

@@ -59,9 +59,10 @@ def wait_selftest(b: smp.Board, timeout: float = 30.0) -> dict:
 
 def flash(board: str, make_binary: Callable[[int], bytes], key_path: Path, version: str | None = None,
           port: str | None = None, confirm_without_selftest: bool = False,
-          progress: Callable[[int], None] | None = None, total: Callable[[int], None] | None = None,
+          progress: Callable[[int], contextlib.AbstractContextManager] | None = None,
           selftest_timeout: float = 30.0) -> FlashResult:
-    """Flash one board. `make_binary(slot)` builds the raw app linked for that slot."""
+    """Flash one board. `make_binary(slot)` builds the raw app linked for that slot;
+    `progress(total_bytes)` returns a context manager yielding an `advance(n)` callback."""
     key = keys.load(key_path)
     version = version or default_version()
     twin = None
@@ -99,10 +100,9 @@ def flash(board: str, make_binary: Callable[[int], bytes], key_path: Path, versi
             path = out_dir / f"app-{image.inspect(data).version}-slot{target}.signed.bin"
             path.write_bytes(data)
             info = image.inspect(data)
-            if total:
-                total(len(data))
             t0 = time.perf_counter()
-            b.upload(data, progress)
+            with (progress(len(data)) if progress else contextlib.nullcontext(None)) as advance:
+                b.upload(data, advance)
             seconds = time.perf_counter() - t0
             b.test(info.hash)
             b.reset()
