@@ -1,0 +1,34 @@
+"""`edgekit verify` and `edgekit bench` from the command line, with --json."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgekit.paths import MLPERF_TINY
+
+AD01 = MLPERF_TINY / "ad01_int8.tflite"
+
+
+@pytest.fixture
+def ad01():
+    if not AD01.exists():
+        pytest.skip("../shared is absent")
+    return AD01
+
+
+def test_verify_cli_json(ad01, capsys):
+    from edgekit.cli import main
+    assert main(["verify", str(ad01), "--inputs", "5", "--layers", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["bit_identical_inputs"] == 5 and rep["first_divergence"] is None
+    assert rep["latency_ms"]["provenance"] == "measured-host"
+    assert rep["arena_bytes"]["value"] < rep["tflm_arena_bytes"]["value"]
+
+
+def test_bench_cli_json(ad01, capsys):
+    from edgekit.cli import main
+    assert main(["bench", str(ad01), "--runs", "3", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert len(rep["runtimes"]) == 3
+    assert all(r["median_ms"]["provenance"] == "measured-host" for r in rep["runtimes"].values())
