@@ -153,18 +153,23 @@ def test_bad_images_rejected_by_board(kit, twin):
         b.close()
 
 
-def test_bootloader_itself_rejects_bad_pending_image(kit, twin):
-    """Bypass the SMP server: write a corrupted image straight into slot 1 marked for test."""
+def test_bootloader_itself_rejects_bad_pending_images(kit, twin):
+    """Bypass the SMP server: write bad images straight into slot 1, marked for test; the C
+    bootloader on the twin must reject each (SHA-256, key hash, Ed25519, board) and boot slot 0."""
     from edgekit.flash import build
-    data = bytearray(kit["img"](1, "1.3.0")); data[0x300] ^= 1
-    twin.write(build.SLOT_BASES[1], bytes(data))
-    trailer = bytearray(b"\xff" * 64); trailer[0:4] = struct.pack("<I", 9)
-    trailer[48:64] = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
-    twin.write(build.SLOT_BASES[1] + build.SLOT_SIZE - 64, bytes(trailer))
-    b = _board(twin.start())
-    assert _running(b)["version"] == "1.0.0"
-    b.close()
-    assert "slot 1 rejected: hash mismatch" in twin.console()
+    bad = _bad_images(kit)
+    cases = {"corrupted": "hash mismatch", "tampered": "bad signature", "other-key": "signed with another key",
+             "wrong-board": "image built for another board", "unsigned": "unsigned image"}
+    for seq, (name, why) in enumerate(cases.items(), start=5):
+        twin.write(build.SLOT_BASES[1], bad[name][0])
+        trailer = bytearray(b"\xff" * 64); trailer[0:4] = struct.pack("<I", seq)
+        trailer[48:64] = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
+        twin.write(build.SLOT_BASES[1] + build.SLOT_SIZE - 64, bytes(trailer))
+        b = _board(twin.start())
+        assert _running(b)["version"] == "1.0.0", name
+        b.close()
+        twin.kill()
+        assert f"slot 1 rejected: {why}" in twin.console(), (name, twin.console())
 
 
 def test_upload_cut_off_midway_then_resumed(kit, twin):
