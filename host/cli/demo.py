@@ -10,6 +10,7 @@ HIL stage is `--quick` (10 timed inferences) to keep the demo within ~5 minutes 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -79,6 +80,9 @@ def run(args) -> int:
     import shutil
     for tub in out.glob("tub-*"):   # a tub appends: start each demo from fresh recordings
         shutil.rmtree(tub)
+    # the demo's twins, builds and signing key live in its own state folder, so it neither
+    # disturbs nor is disturbed by other twins of the same board (tests, `edgekit twin`)
+    env = {**os.environ, "EDGEKIT_STATE": os.environ.get("EDGEKIT_STATE") or str((out / "state").resolve())}
     stages, t_all = [], time.perf_counter()
     failed, background = None, []
     for k, (name, argv, required, in_background) in enumerate(_stages(out, args)):
@@ -90,7 +94,7 @@ def run(args) -> int:
         log_path = out / f"{k}-{name}.log"
         log = log_path.open("w")
         # the HIL stage draws its own progress bar on the terminal; the others log to a file
-        proc = subprocess.Popen([sys.executable, "-m", "edgekit", *argv], stdout=log,
+        proc = subprocess.Popen([sys.executable, "-m", "edgekit", *argv], stdout=log, env=env,
                                 stderr=None if name == "hil" else subprocess.STDOUT)
         job = (name, proc, time.perf_counter(), log, log_path, required)
         if in_background:
