@@ -4,6 +4,8 @@ compared with TFLM bit for bit."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -96,12 +98,21 @@ def convert(model, spec, path):
     return path
 
 
+def _tflm_loads(path) -> bool:
+    """TFLM aborts the whole process on some converter outputs (seen once in ~50 random
+    models): load it in a child first and skip models the golden itself cannot run."""
+    probe = ("import sys, numpy as np; from edgekit.golden import TflmRunner; "
+             "r = TflmRunner(sys.argv[1]); d = r.interp.get_input_details(0); "
+             "r([np.zeros(d['shape'], d['dtype'])])")
+    return subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, timeout=120).returncode == 0
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("prop")
 
 
-@settings(max_examples=14, deadline=None, derandomize=True, database=None,
+@settings(max_examples=12, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(spec=spec_strategy)
 def test_random_models_bit_exact_vs_tflm(spec, workdir):
@@ -113,5 +124,6 @@ def test_random_models_bit_exact_vs_tflm(spec, workdir):
     path = workdir / f"m{key}.tflite"
     if not path.exists():
         convert(model, spec, path)
+    assume(_tflm_loads(path))
     rep = verify(path, n_inputs=4, seed=spec["seed"], layers=True, out_dir=workdir / f"c{key}")
     assert rep["bit_identical_inputs"] == 4, (spec, rep.get("first_divergence"))
