@@ -32,6 +32,13 @@ class Inference:
         """Per-inference latency from the board's clock."""
         return (self.t1_us - self.t0_us) / self.n
 
+    def latency_figure(self, provenance: str = "emulated") -> dict:
+        """Per-inference latency with its provenance: `emulated` on a twin, `measured-hw` on a board."""
+        from edgekit.provenance import figure
+
+        return figure(round(self.latency_us / 1e3, 3), "ms", provenance, n=self.n, warmup=self.warmup,
+                      clock="the board's own clock (m-lap-us)")
+
 
 class DutClient:
     def __init__(self, url_or_port, timeout: float = 60.0):
