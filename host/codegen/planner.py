@@ -144,7 +144,21 @@ def plan_memory(g: Graph) -> Plan:
     name, peak, offsets = best or ("none", 0, {})
     for b in arena:
         b.offset = offsets[b.id]
+    _assert_safe(arena, pairs, _align(peak))
     return Plan(storage, list(buffers.values()), _align(peak), input_offsets, output_offsets, name)
+
+
+def _assert_safe(arena: list[Buffer], pairs, arena_bytes: int) -> None:
+    """Every plan is checked: buffers alive at the same time never overlap, except a window-op
+    output that stays at least `delta` below its input."""
+    for i, a in enumerate(arena):
+        assert 0 <= a.offset and a.offset % ALIGN == 0 and a.offset + a.size <= arena_bytes, a
+        for b in arena[i + 1:]:
+            if a.end < b.start or b.end < a.start or a.offset + a.size <= b.offset or b.offset + b.size <= a.offset:
+                continue
+            delta, role = pairs.get(a.id, {}).get(b.id, (None, None))
+            ok = delta is not None and ((a.offset + delta <= b.offset) if role == "out" else (b.offset + delta <= a.offset))
+            assert ok, f"memory plan overlaps live buffers {a.members} and {b.members}"
 
 
 def _window_pairs(g: Graph, storage: dict[int, Buffer]) -> dict[int, dict[int, tuple[int, str]]]:
