@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from edgekit.errors import UserError
 from edgekit.paths import BOARDS
@@ -40,6 +40,15 @@ class Toolchain(_Strict):
     cflags: list[str]
     ldflags: list[str] = []
     debian_packages: list[str] = Field(description="Debian packages that provide the toolchain")
+
+    @field_validator("cflags", "ldflags")
+    @classmethod
+    def _no_split_passthrough(cls, flags: list[str]) -> list[str]:
+        # An unquoted `-Wl,--gc-sections` in a YAML flow list splits at the comma.
+        bad = [f for f in flags if f in ("-Wl", "-Wa", "-Xlinker")]
+        if bad:
+            raise ValueError(f"{bad[0]!r} stands alone: quote flags holding a comma, e.g. \"-Wl,--gc-sections\"")
+        return flags
 
 
 class Accelerator(_Strict):

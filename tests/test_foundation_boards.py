@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from edgekit import __version__
-from edgekit.catalog import load_boards
+from edgekit.catalog import load_board_file, load_boards
 from edgekit.errors import UserError
 from edgekit.paths import BOARDS, REPO
 
@@ -146,3 +146,10 @@ def test_no_top_level_host_or_quantize_import(tmp_path):
             "('host', 'quantize', 'models', 'edgekit.quantize', 'edgekit.models.pilot', 'edgekit.cli')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert out.stdout.strip() == "[False, False, False, True, True, True]"
+
+
+def test_unquoted_linker_flag_split_by_yaml_is_caught(tmp_path):
+    text = (BOARDS / "coral.yaml").read_text().replace('"-Wl,--gc-sections"', "-Wl,--gc-sections")
+    (tmp_path / "coral.yaml").write_text(text)
+    with pytest.raises(UserError, match=r"field 'toolchain.ldflags'.*quote flags"):
+        load_board_file(tmp_path / "coral.yaml")

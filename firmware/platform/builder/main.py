@@ -22,29 +22,18 @@ config_dir = Path(os.environ["EK_CONFIG_DIR"]).resolve()
 prefix = tc.cc[: -len("gcc")]
 
 
-def _flags(flags):
-    """Rejoin `-Wl,X` split by an unquoted comma in a YAML flow list (boards/*.yaml)."""
-    out = []
-    for f in flags:
-        if out and out[-1] in ("-Wl", "-Wa"):
-            out[-1] += "," + f
-        else:
-            out.append(f)
-    return out
-
-
 env.Replace(
     CC=tc.cc, AS=tc.cc, AR=prefix + "ar", RANLIB=prefix + "ranlib", LINK=tc.cc,
     OBJCOPY=prefix + "objcopy", SIZETOOL=tc.size, PROGSUFFIX=".elf", PROGNAME="firmware",
 )
 headers = {p.parent for p in model_dir.rglob("*.h")}
 env.Append(
-    CCFLAGS=_flags(tc.cflags) + ["-Wall", "-Wno-comment", "-g"],
-    ASFLAGS=_flags(tc.cflags),
+    CCFLAGS=list(tc.cflags) + ["-Wall", "-Wno-comment", "-g"],
+    ASFLAGS=list(tc.cflags),
     CPPDEFINES=[("EK_BOARD_NAME", '\\"%s\\"' % board.name)],
     CPPPATH=[str(firmware / "app"), str(firmware / "mgmt"), str(config_dir), str(model_dir)]
     + sorted(str(h) for h in headers),
-    LINKFLAGS=_flags(tc.cflags) + _flags(tc.ldflags),
+    LINKFLAGS=list(tc.cflags) + list(tc.ldflags),
     LIBS=["m"],
 )
 bsp = firmware / "bsp" / board.bsp
