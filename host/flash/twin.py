@@ -92,14 +92,15 @@ class FlashTwin:
                "-kernel", str(self.bootloader.resolve()),
                "-device", f"loader,file={self.flash.name},addr={FLASH_FILE_BASE:#x}"]
         log = open(self.dir / "console.log", "wb")
-        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        proc = self.proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT)
         log.close()
         # QEMU waits for the first client before starting the guest: return once it listens
         # (that client is the caller's session; a probe would start the guest and hang up).
         deadline = time.monotonic() + 10
         marker = f"tcp:127.0.0.1:{self.port},server=on".encode()
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise ToolError(f"QEMU exited at start (see {self.dir / 'console.log'})")
             if marker in (self.dir / "console.log").read_bytes()[-4096:]:
                 return self.url
@@ -113,10 +114,10 @@ class FlashTwin:
 
     def kill(self) -> None:
         """Power cut: SIGKILL, no chance to flush anything."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.proc = None
+        proc, self.proc = self.proc, None
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
 
     stop = kill
 
