@@ -6,8 +6,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from edgekit.errors import UserError
 
 
@@ -22,6 +20,8 @@ def register(sub) -> None:
 
 def _time(fn, runs: int) -> dict:
     import time
+
+    import numpy as np
     fn()
     walls = []
     c0 = time.process_time()
@@ -36,6 +36,8 @@ def _time(fn, runs: int) -> dict:
 
 
 def run(args) -> int:
+    import numpy as np
+
     import edgekit.runtime as rt
     from edgekit.codegen import compile_model
     from edgekit.golden import TflmRunner, litert_runner
