@@ -23,7 +23,7 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="record → train → quantize → compile → flash → HIL on the emulated coral + sim rig")
     p.add_argument("--out", default="build/demo", help="working folder (default: build/demo)")
     p.add_argument("--laps", type=int, default=3, help="laps the expert records (default 3)")
-    p.add_argument("--epochs", type=int, default=6, help="training epochs (default 6, batch 32: the pilot then laps the oval)")
+    p.add_argument("--epochs", type=int, default=5, help="training epochs (default 5, batch 32: the pilot then laps the oval)")
     p.add_argument("--full", action="store_true", help="HIL with the rig's ≥ 200 timed inferences (slower)")
     p.add_argument("--json", action="store_true", help="print the stage timings as JSON")
     p.set_defaults(func=run)
