@@ -6,8 +6,8 @@
  *
  * Build: compile the .c files of firmware/mgmt and firmware/crypto plus build/monocypher/monocypher.c
  * (edgekit.flash.build.mgmt_sources() lists them and fetches Monocypher), add -Ifirmware/mgmt
- * -Ifirmware/crypto. Without Monocypher, ek_sig_weak.c leaves the signature check to the
- * bootloader. The board name and public key live in the bootloader (ek_slots.h). The app must
+ * -Ifirmware/crypto. The server checks the Ed25519 signature itself before an image may be
+ * tested; the bootloader checks it again before it boots anything. The board name and public key live in the bootloader (ek_slots.h). The app must
  * be linked to run from its slot: FLASH origin = slot base + EK_IMAGE_HEADER_SIZE (see ek_slots.h):
  * 0x00010200 (slot 0) or 0x00200200 (slot 1). The bootloader sets VTOR and the stack before jumping.
  *

@@ -144,6 +144,10 @@ def build_firmware(board: Board, model_dir: Path, config_dir: Path, out_dir: Pat
            "EK_WITH_MGMT": "1" if with_mgmt else "0"}
     if flash_origin:
         env["EK_FLASH_ORIGIN"] = flash_origin
+    if with_mgmt:
+        from edgekit.flash.build import monocypher_dir
+
+        env["EK_MONOCYPHER_DIR"] = str(monocypher_dir())
     build_dir = out_dir / "pio"
     t0 = time.perf_counter()
     pio_run(board.name, build_dir, env)

@@ -51,8 +51,12 @@ env.BuildSources("$BUILD_DIR/model", str(model_dir), "+<*.c> +<runtime/**/*.c> -
 if os.environ.get("EK_WITH_MGMT") == "1":
     env.Append(CPPDEFINES=["EK_WITH_MGMT"])
     env.BuildSources("$BUILD_DIR/mgmt", str(firmware / "mgmt"))
-    env.Append(CPPPATH=[str(firmware / "crypto")])
-    env.BuildSources("$BUILD_DIR/crypto", str(firmware / "crypto"), "+<ek_sha256.c>")
+    # The SMP server checks hash, key hash and Ed25519 signature itself (Monocypher, fetched by
+    # edgekit.flash.build.monocypher_dir into EK_MONOCYPHER_DIR), not only the bootloader.
+    monocypher = os.environ["EK_MONOCYPHER_DIR"]
+    env.Append(CPPPATH=[str(firmware / "crypto"), monocypher])
+    env.BuildSources("$BUILD_DIR/crypto", str(firmware / "crypto"), "+<ek_sha256.c> +<ek_sha512.c> +<ek_ed25519.c>")
+    env.BuildSources("$BUILD_DIR/monocypher", monocypher, "+<monocypher.c>")
 
 program = env.BuildProgram()
 image = env.Command("$BUILD_DIR/firmware.bin", program, "$OBJCOPY -O binary $SOURCE $TARGET")
