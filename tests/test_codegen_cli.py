@@ -32,3 +32,17 @@ def test_bench_cli_json(ad01, capsys):
     rep = json.loads(capsys.readouterr().out)
     assert len(rep["runtimes"]) == 3
     assert all(r["median_ms"]["provenance"] == "measured-host" for r in rep["runtimes"].values())
+
+
+def test_compile_for_edge_tpu_board_carries_the_compatibility_report(pilot_int8_path, tmp_path, capsys):
+    from edgekit.cli import main
+    assert main(["compile", str(pilot_int8_path), "--board", "coral-devboard", "--out", str(tmp_path / "c"),
+                 "--no-size", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    tpu = rep["edgetpu"]
+    assert tpu["board"] == "coral-devboard" and tpu["fully_mapped"] and tpu["fits_on_chip_cache"]
+    assert tpu["parameter_bytes_on_edgetpu"]["provenance"] == "modelled"
+    # a CPU-only board carries none
+    assert main(["compile", str(pilot_int8_path), "--board", "host", "--out", str(tmp_path / "h"),
+                 "--no-size", "--json"]) == 0
+    assert "edgetpu" not in json.loads(capsys.readouterr().out)

@@ -41,4 +41,10 @@ def run(args) -> int:
         print(f"  TFLM arena {fmt(rep['tflm_arena_bytes'])}  (ours / TFLM = {rep['arena_vs_tflm']})")
     if "code" in rep:
         print(f"  .text    {fmt(rep['code']['text_bytes'])}")
+    if "edgetpu" in rep:
+        tpu = rep["edgetpu"]
+        first = tpu["first_unsupported"]
+        split = "all ops map" if first is None else f"graph splits at op {first['index']} {first['op']}: {first['reasons'][0]}"
+        print(f"  Edge TPU {tpu['edgetpu_ops']}/{len(tpu['ops'])} ops, {split}; parameters "
+              f"{fmt(tpu['parameter_bytes_on_edgetpu'])} vs cache {fmt(tpu['on_chip_cache_bytes'])}")
     return 0

@@ -64,6 +64,11 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
         report["arena_vs_tflm"] = round(plan.arena_bytes / tflm, 3)
     if measure_code:
         report["code"] = measure_code_size(out_dir, board)
+    if board is not None and board.accelerator is not None:
+        from edgekit.quantize.edgetpu import for_board
+        edgetpu = for_board(board, tflite_path)  # None for non-Edge-TPU accelerators
+        if edgetpu is not None:
+            report["edgetpu"] = edgetpu
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return CompileResult(out_dir, name, report)
 
