@@ -96,3 +96,25 @@ def test_coral_sim_quick_on_the_twin(tmp_path):
     assert f["latency_p99"]["provenance"] == "emulated" and f["latency_p99"]["icount"] == 0
     assert f["failsafe_stop"]["value"] <= res["rig"]["thresholds"]["failsafe_ms"]
     assert res["image"]["sha256"]
+
+
+@pytest.mark.slow
+def test_serial_session_speaks_the_dut_protocol(tmp_path):
+    """The real-board path (link kind serial) wired against a twin's socket URL: protocol only —
+    figures from such a session would say measured-hw, so nothing here is reported."""
+    from edgekit.catalog import get_board
+    from edgekit.firmware.runner import firmware_for
+    from edgekit.firmware.twin import Twin
+    from edgekit.hil.bench import SerialSession
+    from edgekit.hil.standin import standin_pilot
+
+    board = get_board("coral")
+    with Twin(board, firmware_for("coral", standin_pilot()), state=tmp_path, icount=0) as twin:
+        s = SerialSession(board, twin.url, 115200, None)
+        try:
+            assert "edgekit-coral" in s.description
+            s.link.load(s.input_bytes())
+            assert s.link.infer(1, 0, timeout=300).latency_us > 0
+            assert s.wait_failsafe(60)["stop_after_us"] >= 90_000
+        finally:
+            s.close()

@@ -95,16 +95,19 @@ class Bench:
         return Path(self.model)
 
     # --- the board twin ------------------------------------------------------------------------
-    def twin(self) -> "TwinSession":
-        """The board's emulated twin running the model's firmware, started once per bench."""
-        if self.rig.link.kind != "twin":
-            raise Unavailable("serial benches need the DUT client on the rig's port (not wired yet)")
+    def twin(self) -> "BoardSession":
+        """The board under test on its link: the emulated twin running the model's firmware
+        (link kind twin), or a real board on a serial port (kind serial) running what was flashed."""
         if "twin" not in self.cache:
-            model = self.require_model()
             try:
-                self.cache["twin"] = TwinSession(self.board, model, self.out_dir / "twin")
+                if self.rig.link.kind == "serial":
+                    self.cache["twin"] = SerialSession(self.board, self.rig.link.port, self.rig.link.baud, self.model)
+                else:
+                    self.cache["twin"] = TwinSession(self.board, self.require_model(), self.out_dir / "twin")
             except ImportError as exc:
-                self.cache["twin"] = Unavailable(f"the firmware twin (edgekit.firmware) is not available ({exc})")
+                self.cache["twin"] = Unavailable(f"the firmware DUT client (edgekit.firmware) is not available ({exc})")
+            except Unavailable as exc:
+                self.cache["twin"] = exc
         tw = self.cache["twin"]
         if isinstance(tw, Exception):
             raise tw
@@ -112,7 +115,7 @@ class Bench:
 
     def close(self) -> None:
         tw = self.cache.get("twin")
-        if isinstance(tw, TwinSession):
+        if isinstance(tw, BoardSession):
             tw.close()
 
     def inference_latencies(self, count: int, warmup: int, on_each=None) -> Latencies:
@@ -136,6 +139,9 @@ class Bench:
         from edgekit.sim.drive import drive
 
         tw = self.twin()
+        if not isinstance(tw, TwinSession):
+            raise Unavailable("a real board reads its own camera: lockstep frames need the twin "
+                              "(camera→actuator from a real board's t-cmd telemetry is not wired yet)")
         pilot = tw.lockstep_runner()
         hz = self.rig.inference.rate_hz
         result = drive(pilot, self.rig.car.track, laps=1, control_hz=hz, max_sim_s=steps / hz - 1e-9)
@@ -211,7 +217,55 @@ class Bench:
         return np.full(n, self.rig.car.drive_power_w), f"rig car.drive_power_w = {self.rig.car.drive_power_w} W (constant, modelled)"
 
 
-class TwinSession:
+class BoardSession:
+    """A DriveLink to the board under test; subclasses say what the board is and how it is timed."""
+
+    link = None
+    provenance = "measured-hw"
+    description = ""
+    clock_note: dict = {}
+
+    def image_info(self) -> dict:
+        return {"image": None, "ran_on": self.description, "how": "the image already flashed on the board"}
+
+    def close(self) -> None:
+        try:
+            self.link.drive("off")
+            self.link.close()
+        except Exception:  # noqa: BLE001 - closing must not mask the run's own error
+            pass
+
+    def input_bytes(self) -> bytes:
+        return _input_bytes()
+
+    def wait_failsafe(self, timeout: float = 60.0) -> dict:
+        return _wait_failsafe(self.link, timeout)
+
+
+class SerialSession(BoardSession):
+    """A real board on a serial port running the model's firmware (flash it first:
+    `edgekit flash --board B --model M.tflite --port PORT`). Its clock is the board's own."""
+
+    def __init__(self, board, port: str, baud: int, model: Path | None) -> None:
+        from edgekit.firmware.runner import DriveLink
+
+        try:
+            import serial
+            ser = serial.serial_for_url(port, baudrate=baud, timeout=60)
+        except Exception as exc:  # noqa: BLE001 - any open failure: the board is not there
+            raise Unavailable(f"cannot open the board's serial port {port}: {exc}") from None
+        self.link = DriveLink(ser, timeout=60)
+        self.link.sync()
+        self.description = f"{board.name} on {port} ({self.link.name()})"
+        self.clock_note = {"clock": "the board's own clock (m-lap-us)"}
+        self.model = model
+
+    def image_info(self) -> dict:
+        return {"image": None, "ran_on": self.description, "model": str(self.model) if self.model else None,
+                "how": "the image flashed on the board (edgekit flash --board B --model M --port PORT)"}
+
+
+class TwinSession(BoardSession):
     """Twin + DriveLink for one bench. mps2 twins run with -icount shift=0: virtual time advances
     1 ns per guest instruction, so the board clock reads instructions as nanoseconds (an M7 at
     1 GHz at one instruction per cycle) and is independent of how loaded this host is."""
@@ -242,31 +296,9 @@ class TwinSession:
                 "ran_on": self.description, "how": "edgekit.firmware.runner.firmware_for (cached build of the model), "
                 "booted with -kernel on the twin; `edgekit flash` puts the same model in an MCUboot slot"}
 
-    def input_bytes(self) -> bytes:
-        """One camera frame as int8 model input (pixel − 128: scale 1/255, zero point −128)."""
-        y, x = np.mgrid[0:120, 0:160]
-        frame = np.stack([(x * 255 // 159), (y * 255 // 119), ((x + y) % 256)], axis=-1).astype(np.uint8)
-        return (frame.astype(np.int16) - 128).astype(np.int8).tobytes()
-
     def lockstep_runner(self) -> "LockstepRunner":
         self.link.drive("step")
         return LockstepRunner(self)
-
-    def wait_failsafe(self, timeout: float = 60.0) -> dict:
-        """Arm the drive loop (`drive step%` makes the link fresh), then send nothing: wait for the
-        firmware's t-failsafe-[t_act, last_fresh, dt] (its board-clock timestamps)."""
-        import time as _time
-
-        self.link.drive("step")
-        deadline = _time.monotonic() + timeout
-        while _time.monotonic() < deadline:
-            line = self.link.readline(timeout=timeout)
-            if line.startswith("t-failsafe-["):
-                t_act, last, dt = (int(v) for v in line[len("t-failsafe-["):-1].split(","))
-                return {"t_actuate_us": t_act, "last_fresh_us": last, "stop_after_us": dt}
-            if line.startswith("t-"):
-                self.link.telemetry.append(line)
-        raise Unavailable(f"no t-failsafe within {timeout:g} s of link silence")
 
     def close(self) -> None:
         try:
@@ -277,6 +309,30 @@ class TwinSession:
             pass
         finally:
             self.twin.stop()
+
+
+def _input_bytes() -> bytes:
+    """One camera frame as int8 model input (pixel − 128: scale 1/255, zero point −128)."""
+    y, x = np.mgrid[0:120, 0:160]
+    frame = np.stack([(x * 255 // 159), (y * 255 // 119), ((x + y) % 256)], axis=-1).astype(np.uint8)
+    return (frame.astype(np.int16) - 128).astype(np.int8).tobytes()
+
+
+def _wait_failsafe(link, timeout: float = 60.0) -> dict:
+    """Arm the drive loop (`drive step%` makes the link fresh), then send nothing: wait for the
+    firmware's t-failsafe-[t_act, last_fresh, dt] (its board-clock timestamps)."""
+    import time as _time
+
+    link.drive("step")
+    deadline = _time.monotonic() + timeout
+    while _time.monotonic() < deadline:
+        line = link.readline(timeout=timeout)
+        if line.startswith("t-failsafe-["):
+            t_act, last, dt = (int(v) for v in line[len("t-failsafe-["):-1].split(","))
+            return {"t_actuate_us": t_act, "last_fresh_us": last, "stop_after_us": dt}
+        if line.startswith("t-"):
+            link.telemetry.append(line)
+    raise Unavailable(f"no t-failsafe within {timeout:g} s of link silence")
 
 
 class LockstepRunner:
