@@ -18,6 +18,7 @@ WRAPPERS = r"""
 int32_t t_srdhm(int32_t a, int32_t b) { return ek_srdhm(a, b); }
 int32_t t_rdbpot(int32_t x, int e) { return ek_rdbpot(x, e); }
 int32_t t_mbqm(int32_t x, int32_t m, int s) { return ek_mbqm(x, m, s); }
+int32_t t_mbqm_nn(int32_t x, int32_t m, int s) { return ek_mbqm_nn(x, m, s); }
 int32_t t_asr(int32_t x, int n) { return ek_asr32(x, n); }
 """
 
@@ -58,6 +59,7 @@ def lib(tmp_path_factory):
                     str(d / "w.c"), "-o", str(so)], check=True, capture_output=True, text=True)
     ffi = cffi.FFI()
     ffi.cdef("int32_t t_srdhm(int32_t,int32_t); int32_t t_rdbpot(int32_t,int); int32_t t_mbqm(int32_t,int32_t,int);"
+             "int32_t t_mbqm_nn(int32_t,int32_t,int);"
              "int32_t t_asr(int32_t,int);")
     try:
         return ffi.dlopen(str(so))
@@ -87,6 +89,17 @@ def test_mbqm_matches_tflm_double_rounding(lib):
         m = int(rng.integers(2**30, 2**31 - 1))
         s = int(rng.integers(-31, 8))
         assert lib.t_mbqm(x, m, s) == py_mbqm(x, m, s), (x, m, s)
+
+
+def test_branch_free_mbqm_equals_mbqm_for_non_negative_multipliers(lib):
+    rng = np.random.default_rng(2)
+    xs = EDGE + [int(v) for v in rng.integers(I32_MIN, I32_MAX, 300, dtype=np.int64)]
+    ms = [0, 1, 2**30, 2**31 - 1] + [int(v) for v in rng.integers(2**30, 2**31 - 1, 6)]
+    for x in xs:
+        for m in ms:
+            for s in (-31, -20, -8, -1, 0, 1, 3):
+                want = py_mbqm(x, m, s)
+                assert lib.t_mbqm_nn(x, m, s) == want == lib.t_mbqm(x, m, s), (x, m, s)
 
 
 def test_quantize_multiplier():

@@ -39,6 +39,7 @@ class EmitContext:
         self.op_index = 0
         self._weights: dict[int, str] = {}
         self.weight_bytes = 0
+        self.scratch_i16 = 0   # one int16 scratch array shared by the kernels that need one (conv im2col)
 
     def unsupported(self, op, why: str):
         raise UserError(f"{self.graph.path}: op {op.index} ({op.kind}) not supported: {why}")
@@ -56,6 +57,11 @@ class EmitContext:
 
     def const(self, arr: np.ndarray, ctype: str, what: str) -> str:
         return self._array(f"{self.prefix}_op{self.op_index}_{what}", arr, ctype)
+
+    def scratch(self, n_i16: int) -> str:
+        """Name of the shared int16 scratch array, grown to at least n_i16 elements."""
+        self.scratch_i16 = max(self.scratch_i16, int(n_i16))
+        return f"{self.prefix}_scratch"
 
     def params(self, ctype: str, fields: dict) -> str:
         def v(x):
@@ -110,6 +116,8 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
             calls.append(f"    EK_TRACE_OUT({trace_bytes}, {ctx.ptr(t)}, {graph.t(t).nbytes});")
             trace.append(dict(op=op.index, kind=op.kind, tensor=t, offset=trace_bytes, bytes=graph.t(t).nbytes))
             trace_bytes += graph.t(t).nbytes
+    if ctx.scratch_i16:
+        ctx.decls.insert(0, f"static int16_t {prefix}_scratch[{ctx.scratch_i16}] EK_ALIGN16;")
     in_bytes = sum(graph.t(t).nbytes for t in graph.inputs)
     out_bytes = sum(graph.t(t).nbytes for t in graph.outputs)
     up = prefix.upper()

@@ -42,10 +42,18 @@ def _conv_common(ctx, op, depthwise):
         mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"))
     if depthwise and oc != ic * fields["depth_mult"]:
         fields["depth_mult"] = oc // ic
+    if not depthwise:
+        # OHWI rows zero-padded to k_len (a multiple of 16) for ek_conv2d.c's dot products
+        k = kh * kw * w.shape[3]
+        k_len = -(-k // 16) * 16
+        if k_len > 65536:
+            ctx.unsupported(op, f"filter row of {k} values (edgekit conv accumulates at most 65536 in int32)")
+        rows = np.zeros((oc, k_len), np.int8)
+        rows[:, :k] = w.data.reshape(oc, k)
+        fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len))
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
-    # conv filters are stored HWIO (see ek_conv2d.c); depthwise filters keep TFLite's 1HWO
-    wptr = ctx.ptr(w.index) if depthwise else ctx.const(np.ascontiguousarray(w.data.transpose(1, 2, 3, 0)), "int8_t", "filter_hwio")
+    wptr = ctx.ptr(w.index) if depthwise else ctx.const(rows, "int8_t", "filter_rows")
     fn = "ek_depthwise_conv2d_s8" if depthwise else "ek_conv2d_s8"
     src = "ek_depthwise_conv2d.c" if depthwise else "ek_conv2d.c"
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wptr}, {b}, {ctx.ptr(y.index)});"

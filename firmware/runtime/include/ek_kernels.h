@@ -1,7 +1,7 @@
 /* edgekit int8 kernels: one source file per kernel in ../src. Parameters are computed at
  * compile time by edgekit.codegen (multipliers, shifts, activation ranges) and stored as
- * const structs in the generated model.c. Layout is NHWC; filters are OHWI (conv),
- * 1HWO (depthwise) and OI (fully connected), as in TFLite.
+ * const structs in the generated model.c. Layout is NHWC; filters are OHWI (conv, each row
+ * zero-padded to k_len), 1HWO (depthwise) and OI (fully connected), as in TFLite.
  *
  * Contract relied on by the memory planner (host/codegen/overlap.py): sliding-window kernels
  * (conv, depthwise, pools) visit output pixels in raster order and read a pixel's whole input
@@ -20,6 +20,8 @@ typedef struct {
     int32_t filter_in_c;           /* conv only: filter input channels (in_c / groups) */
     int32_t in_offset, out_offset, act_min, act_max;
     const int32_t *mult, *shift;   /* per output channel */
+    int32_t k_len;                 /* conv only: filter row length k_h*k_w*filter_in_c rounded up to 16 */
+    int16_t *scratch;              /* conv only: 2 * k_len int16 (im2col patches of two pixels) */
 } ek_conv_params;
 
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);

@@ -54,6 +54,21 @@ EK_INLINE int32_t ek_mbqm(int32_t x, int32_t mult, int shift) {
     return ek_rdbpot(ek_srdhm(ek_shl(x, left), mult), right);
 }
 
+/* ek_mbqm for mult >= 0 (every multiplier edgekit computes: QuantizeMultiplier of a positive
+ * scale), where SaturatingRoundingDoublingHighMul cannot saturate. Same result, written without
+ * branches so that a loop over output channels vectorises. */
+EK_INLINE int32_t ek_mbqm_nn(int32_t x, int32_t mult, int shift) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int64_t ab = (int64_t)ek_shl(x, left) * (int64_t)mult;
+    const int64_t v = ab + (ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30)));
+    /* truncating v / 2^31 without >> on a negative value */
+    const int32_t h = (int32_t)(v >= 0 ? v / ((int64_t)1 << 31) : -(-v / ((int64_t)1 << 31)));
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+    const int32_t q = (int32_t)(h >= 0 ? ((uint32_t)h >> right) : ~(~(uint32_t)h >> right));
+    return q + ((h & mask) > threshold ? 1 : 0);
+}
+
 /* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent (saturating left shift). */
 EK_INLINE int32_t ek_sat_shl(int32_t x, int exponent) {
     int32_t threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);
