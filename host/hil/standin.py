@@ -22,6 +22,8 @@ def standin_pilot() -> Path:
     path = state_dir() / "hil" / f"standin_pilot_int8_seed{SEED}.tflite"
     if path.exists():
         return path
+    import os
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's start-up chatter off the terminal
     import keras
 
     from edgekit.models.pilot import build_pilot
