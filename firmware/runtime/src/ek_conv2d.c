@@ -31,7 +31,8 @@ static void dot_2x4(const int16_t *x0, const int16_t *x1, const int8_t *const *w
 }
 
 /* Copy the window of output pixel (oy, ox), channels [c0, c0 + filt_c), into patch as int16. */
-static void im2col(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int32_t c0, int16_t *patch) {
+static void im2col(const ek_conv_params *p, const int8_t *restrict in_b, int32_t oy, int32_t ox, int32_t c0,
+                   int16_t *restrict patch) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
     const int32_t fc = p->filter_in_c, run = p->k_w * fc, off = p->in_offset;
     /* a filter row inside the input is one contiguous run of k_w * in_c values */
@@ -39,7 +40,7 @@ static void im2col(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int3
     int32_t fy, fx, c, k = 0;
     for (fy = 0; fy < p->k_h; ++fy, k += run) {
         const int32_t iy = iy0 + fy * p->dil_h;
-        int16_t *dst = patch + k;
+        int16_t *restrict dst = patch + k;
         if (iy < 0 || iy >= p->in_h) {
             for (c = 0; c < run; ++c) dst[c] = 0;
         } else if (row_inside) {
@@ -65,7 +66,7 @@ static void requant(const ek_conv_params *p, const int32_t *acc, const int32_t *
     /* locals, not p->...: the int8 stores could alias *p, which would stop vectorisation */
     const int32_t *mult = p->mult + o0, *shift = p->shift + o0;
     const int32_t out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
-    int8_t *d = dst + o0;
+    int8_t *restrict d = dst + o0;
     int32_t i;
     if (bias) bias += o0;
     for (i = 0; i < n; ++i) {

@@ -6,7 +6,10 @@
 #define EK_DW_BLOCK 64
 
 void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out) {
-    const int32_t m = p->depth_mult;
+    /* locals, not p->...: stores to acc / out could alias *p, which would stop vectorisation */
+    const int32_t m = p->depth_mult, in_offset = p->in_offset, out_offset = p->out_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = p->mult, *shift = p->shift;
     int32_t acc[EK_DW_BLOCK];
     int32_t b, oy, ox, c0, fy, fx, c;
     for (b = 0; b < p->batches; ++b) {
@@ -30,17 +33,18 @@ void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int
                             wk = w + (size_t)(fy * p->k_w + fx) * p->out_c + c0;
                             if (m == 1) {
                                 const int8_t *xc = x + c0;
-                                for (c = 0; c < n; ++c) acc[c] += (int32_t)wk[c] * ((int32_t)xc[c] + p->in_offset);
+                                /* |w * (x + in_offset)| <= 128 * 255 fits int16 */
+                                for (c = 0; c < n; ++c) acc[c] += (int16_t)((int16_t)wk[c] * (int16_t)(xc[c] + in_offset));
                             } else {
-                                for (c = 0; c < n; ++c) acc[c] += (int32_t)wk[c] * ((int32_t)x[(c0 + c) / m] + p->in_offset);
+                                for (c = 0; c < n; ++c) acc[c] += (int32_t)wk[c] * ((int32_t)x[(c0 + c) / m] + in_offset);
                             }
                         }
                     }
                     for (c = 0; c < n; ++c) {
                         const int32_t oc = c0 + c;
                         int32_t v = acc[c] + (bias ? bias[oc] : 0);
-                        v = ek_mbqm(v, p->mult[oc], p->shift[oc]) + p->out_offset;
-                        o[oc] = (int8_t)ek_clamp_i32(v, p->act_min, p->act_max);
+                        v = ek_mbqm_nn(v, mult[oc], shift[oc]) + out_offset;
+                        o[oc] = (int8_t)ek_clamp_i32(v, lo, hi);
                     }
                 }
             }
