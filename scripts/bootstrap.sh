@@ -12,6 +12,7 @@ APT_PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-user qemu-system-arm
   python3-venv
+  chromium            # headless render check of the HIL report.html
 )
 
 missing=()
