@@ -50,7 +50,7 @@ def _conv_common(ctx, op, depthwise):
             ctx.unsupported(op, f"filter row of {k} values (edgekit conv accumulates at most 65536 in int32)")
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
-        fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len))
+        fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wptr = ctx.ptr(w.index) if depthwise else ctx.const(rows, "int8_t", "filter_rows")

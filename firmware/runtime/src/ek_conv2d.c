@@ -14,7 +14,7 @@
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
-#define EK_CONV_BLOCK 64
+#define EK_CONV_BLOCK 32   /* stack: 2 x 32 int32 accumulators, like depthwise's 64 */
 
 /* acc[2][4]: patches x0, x1 (len each) against filter rows w[0..3] */
 static void dot_2x4(const int16_t *x0, const int16_t *x1, const int8_t *const *w, int32_t len, int32_t acc[2][4]) {
@@ -35,6 +35,7 @@ static void im2col(const ek_conv_params *p, const int8_t *restrict in_b, int32_t
                    int16_t *restrict patch) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
     const int32_t fc = p->filter_in_c, run = p->k_w * fc, off = p->in_offset;
+    const size_t in_size = (size_t)p->in_h * p->in_w * p->in_c;
     /* a filter row inside the input is one contiguous run of k_w * in_c values */
     const int row_inside = fc == p->in_c && p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
     int32_t fy, fx, c, k = 0;
@@ -44,8 +45,17 @@ static void im2col(const ek_conv_params *p, const int8_t *restrict in_b, int32_t
         if (iy < 0 || iy >= p->in_h) {
             for (c = 0; c < run; ++c) dst[c] = 0;
         } else if (row_inside) {
-            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix0) * p->in_c;
-            for (c = 0; c < run; ++c) dst[c] = (int16_t)(x[c] + off);
+            const size_t at = ((size_t)iy * p->in_w + ix0) * p->in_c;
+            const int8_t *x = in_b + at;
+            if (at + (size_t)(run + 7) / 8 * 8 <= in_size) {
+                /* whole blocks of 8, no scalar tail: up to 7 extra values are read from inside
+                 * the input and written past the run, where the next row, the zero tail or the
+                 * next patch overwrites them (scratch has 8 values of slack) */
+                for (c = 0; c < run; c += 8)
+                    for (fx = c; fx < c + 8; ++fx) dst[fx] = (int16_t)(x[fx] + off);
+            } else {
+                for (c = 0; c < run; ++c) dst[c] = (int16_t)(x[c] + off);
+            }
         } else {
             for (fx = 0; fx < p->k_w; ++fx, dst += fc) {
                 const int32_t ix = ix0 + fx * p->dil_w;
