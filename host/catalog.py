@@ -9,11 +9,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edgekit.errors import UserError
 from edgekit.paths import BOARDS
+from edgekit.yamlfile import load_validated
 
 
 class _Strict(BaseModel):
@@ -104,28 +104,8 @@ class Board(_Strict):
         return self.bsp == "mps2"
 
 
-def _one_line(path: Path, exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{path}: field '{field}': {err['msg']}{more}"
-
-
 def load_board_file(path: Path) -> Board:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of board fields, got {type(data).__name__}")
-    try:
-        board = Board.model_validate({**data, "path": str(path)})
-    except ValidationError as exc:
-        raise UserError(_one_line(path, exc)) from None
+    board = load_validated(path, Board, "board")
     if board.name != path.stem:
         raise UserError(f"{path}: field 'name': {board.name!r} must match the file name {path.stem!r}")
     return board

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from edgekit.errors import UserError
 from edgekit.paths import HIL_TESTS
+from edgekit.yamlfile import load_validated
 
 RIGS = HIL_TESTS / "rigs"
 
@@ -105,13 +105,6 @@ class Rig(_Strict):
         return self.link.kind == "twin" and self.monitor.kind == "simulated" and self.car.kind == "simulated"
 
 
-def _one_line(path: Path, exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{path}: field '{field}': {err['msg']}{more}"
-
-
 def rig_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
@@ -124,18 +117,7 @@ def load_rig(name_or_path: str) -> Rig:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in RIGS.glob("*.yaml")))
         raise UserError(f"unknown rig {name_or_path!r}; known rigs: {known} (or a path to a rig YAML)")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of rig fields, got {type(data).__name__}")
-    try:
-        rig = Rig.model_validate({**data, "path": str(path)})
-    except ValidationError as exc:
-        raise UserError(_one_line(path, exc)) from None
+    rig = load_validated(path, Rig, "rig")
     if rig.monitor.kind in ("ina219", "ina226") and rig.monitor.i2c_bus is None:
         raise UserError(f"{path}: field 'monitor.i2c_bus': required for an {rig.monitor.kind}")
     if rig.link.kind == "serial" and not rig.link.port:
