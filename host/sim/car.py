@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from edgekit.errors import UserError
+from edgekit.sim.car_schema import CarSpec
+from edgekit.yamlfile import load_validated
 
 CARS_DIR = Path(__file__).parent / "cars"
 DEFAULT_CAR = "donkey_1_10"
@@ -26,8 +26,7 @@ def load_car(name_or_path: str = DEFAULT_CAR) -> dict:
         path = CARS_DIR / f"{name_or_path}.yaml"
     if not path.is_file():
         raise UserError(f"no car YAML {name_or_path!r} (built-in: {', '.join(p.stem for p in CARS_DIR.glob('*.yaml'))})")
-    with open(path) as f:
-        return yaml.safe_load(f)
+    return load_validated(path, CarSpec, "car").model_dump(exclude={"path"})
 
 
 @dataclass

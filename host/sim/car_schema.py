@@ -1,0 +1,54 @@
+"""Schema of a car YAML (host/sim/cars/*.yaml): bad fields are one-line errors, not KeyErrors."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Geometry(_Strict):
+    wheelbase_m: float = Field(gt=0)
+    width_m: float = Field(gt=0)
+
+
+class Limits(_Strict):
+    max_steer_deg: float = Field(gt=0, lt=90)
+    max_steer_rate_deg_s: float = Field(gt=0)
+    max_speed_m_s: float = Field(gt=0)
+    max_accel_m_s2: float = Field(gt=0)
+    max_brake_m_s2: float = Field(gt=0)
+    speed_time_constant_s: float = Field(gt=0)
+
+
+class Latency(_Strict):
+    command_s: float = Field(ge=0)
+
+
+class Camera(_Strict):
+    height_m: float = Field(gt=0)
+    pitch_deg: float
+    hfov_deg: float = Field(gt=0, lt=180)
+    width_px: int = Field(gt=0)
+    height_px: int = Field(gt=0)
+
+
+class Power(_Strict):
+    mass_kg: float = Field(gt=0)
+    rolling_coefficient: float = Field(ge=0)
+    drag_area_m2: float = Field(ge=0)
+    air_density_kg_m3: float = Field(gt=0)
+    drivetrain_efficiency: float = Field(gt=0, le=1)
+    motor_no_load_w_per_m_s: float = Field(ge=0)
+    regen: bool
+
+
+class CarSpec(_Strict):
+    name: str
+    geometry: Geometry
+    limits: Limits
+    latency: Latency
+    camera: Camera
+    power: Power
+    path: str | None = None
