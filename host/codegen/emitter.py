@@ -145,6 +145,7 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
     (out_dir / "model.c").write_text(model_c)
     _copy_runtime(out_dir, sorted(sources))
     return dict(trace=trace, trace_bytes=trace_bytes, in_bytes=in_bytes, out_bytes=out_bytes, weight_bytes=ctx.weight_bytes, io=io_rows,
+                scratch_bytes=2 * ctx.scratch_i16,
                 sources=sorted(sources))
 
 
