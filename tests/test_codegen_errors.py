@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from int8_models import convert_int8
 
 from edgekit.errors import UserError
 
@@ -10,7 +11,6 @@ from edgekit.errors import UserError
 @pytest.fixture(scope="module")
 def transpose_model(tmp_path_factory):
     import keras
-    import tensorflow as tf
     from keras import layers
 
     keras.utils.set_random_seed(0)
@@ -19,19 +19,8 @@ def transpose_model(tmp_path_factory):
     x = layers.Permute((2, 1, 3))(x)          # TRANSPOSE: not in edgekit's op list
     model = keras.Model(inp, layers.Conv2D(2, 1)(x))
 
-    def rep():
-        for _ in range(4):
-            yield [np.random.default_rng(0).random((1, 4, 6, 2), dtype=np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    path = tmp_path_factory.mktemp("err") / "transposer.tflite"
-    path.write_bytes(conv.convert())
-    return path
+    samples = [np.random.default_rng(0).random((1, 4, 6, 2), dtype=np.float32)] * 4
+    return convert_int8(model, samples, tmp_path_factory.mktemp("err") / "transposer.tflite")
 
 
 def test_unsupported_op_is_one_line_user_error(transpose_model, tmp_path):

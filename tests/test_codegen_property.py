@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from int8_models import convert_int8
 
 ACTS = [None, "relu", "relu6"]
 
@@ -80,22 +81,9 @@ def build_model(spec):
 
 
 def convert(model, spec, path):
-    import tensorflow as tf
-
     rng = np.random.default_rng(spec["seed"])
-
-    def rep():
-        for _ in range(12):
-            yield [(spec["lo"] + spec["span"] * rng.random((1, spec["h"], spec["w"], spec["c"]))).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    path.write_bytes(conv.convert())
-    return path
+    shape = (1, spec["h"], spec["w"], spec["c"])
+    return convert_int8(model, [spec["lo"] + spec["span"] * rng.random(shape) for _ in range(12)], path)
 
 
 def _tflm_loads(path) -> bool:

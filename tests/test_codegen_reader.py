@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from int8_models import convert_int8
 
 
 @pytest.fixture(scope="module")
 def dynamic_batch_model(tmp_path_factory):
     import keras
-    import tensorflow as tf
     from keras import layers
 
     keras.utils.set_random_seed(3)
@@ -17,20 +17,9 @@ def dynamic_batch_model(tmp_path_factory):
     x = layers.Conv2D(4, 3, strides=2, activation="relu")(inp)
     model = keras.Model(inp, layers.Dense(2)(layers.Flatten()(x)))
 
-    def rep():
-        r = np.random.default_rng(0)
-        for _ in range(8):
-            yield [r.random((1, 8, 8, 3), dtype=np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    path = tmp_path_factory.mktemp("dyn") / "dyn.tflite"
-    path.write_bytes(conv.convert())
-    return path
+    r = np.random.default_rng(0)
+    samples = [r.random((1, 8, 8, 3), dtype=np.float32) for _ in range(8)]
+    return convert_int8(model, samples, tmp_path_factory.mktemp("dyn") / "dyn.tflite")
 
 
 def test_shape_chain_is_folded(dynamic_batch_model):
@@ -54,7 +43,6 @@ def test_folded_model_bit_exact(dynamic_batch_model, tmp_path):
 def float_io_model(tmp_path_factory):
     """INT8 inside, float at the boundary: the converter adds QUANTIZE and DEQUANTIZE ops."""
     import keras
-    import tensorflow as tf
     from keras import layers
 
     keras.utils.set_random_seed(2)
@@ -62,18 +50,9 @@ def float_io_model(tmp_path_factory):
     x = layers.GlobalAveragePooling2D()(layers.Conv2D(6, 3, activation="relu")(inp))
     model = keras.Model(inp, [layers.Dense(4, activation="softmax")(x), layers.Dense(2)(x)])
 
-    def rep():
-        r = np.random.default_rng(0)
-        for _ in range(8):
-            yield [r.random((1, 10, 10, 3), dtype=np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    path = tmp_path_factory.mktemp("fio") / "floatio.tflite"
-    path.write_bytes(conv.convert())
-    return path
+    r = np.random.default_rng(0)
+    samples = [r.random((1, 10, 10, 3), dtype=np.float32) for _ in range(8)]
+    return convert_int8(model, samples, tmp_path_factory.mktemp("fio") / "floatio.tflite", int8_io=False)
 
 
 def test_float_boundary_becomes_int8_and_matches_tflm(float_io_model, tmp_path):

@@ -19,7 +19,7 @@ def tiny_tflite() -> Path:
     import keras
     from keras import layers
 
-    from conftest import convert_int8
+    from int8_models import convert_int8
 
     keras.utils.set_random_seed(99)
     img = keras.Input(shape=TINY_SHAPE, batch_size=1, name="img_in")
@@ -29,7 +29,7 @@ def tiny_tflite() -> Path:
     outs = [layers.Dense(1, name=f"n_outputs{i}")(x) for i in range(2)]
     model = keras.Model(img, outs)
     calib = np.random.default_rng(3).random((16, *TINY_SHAPE), dtype=np.float32)
-    return convert_int8(model, calib, _TMP / "tiny_int8.tflite")
+    return convert_int8(model, calib[:, None], _TMP / "tiny_int8.tflite")
 
 
 @functools.lru_cache(maxsize=None)

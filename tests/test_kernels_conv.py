@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import convert_int8
+from int8_models import convert_int8
 
 
 def test_conv_edge_shapes_bit_exact_vs_tflm(tmp_path):
@@ -21,7 +21,7 @@ def test_conv_edge_shapes_bit_exact_vs_tflm(tmp_path):
     x = L.Conv2D(7, 3, strides=1, padding="valid", dilation_rate=1)(x)
     model = tf.keras.Model(inp, L.Flatten()(x))
     calib = np.random.default_rng(0).normal(size=(16, 9, 7, 3)).astype(np.float32)
-    path = convert_int8(model, calib, tmp_path / "edge.tflite")
+    path = convert_int8(model, calib[:, None], tmp_path / "edge.tflite")
     rep = verify(path, n_inputs=6, layers=False, seed=1, out_dir=tmp_path / "model")
     assert rep["bit_identical_inputs"] == 6, rep
     model_c = (tmp_path / "model" / "model.c").read_text()

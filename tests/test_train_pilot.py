@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from int8_models import convert_int8
 
 from edgekit.sim.record import record
 
@@ -77,18 +78,11 @@ def test_briefly_trained_pilot_drives_a_lap(tmp_path):
 def _int8_tflite(keras_path, frames, out):
     """Full-integer conversion with the TF converter (FACTS §2), for the runner tests."""
     import keras
-    import tensorflow as tf
 
     from edgekit.models.pilot import with_batch_one
 
     model = with_batch_one(keras.models.load_model(keras_path, compile=False))
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = lambda: ([f[None].astype(np.float32) / 255] for f in frames)
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    out.write_bytes(conv.convert())
-    return out
+    return convert_int8(model, [f[None].astype(np.float32) / 255 for f in frames], out)
 
 
 @pytest.mark.slow
