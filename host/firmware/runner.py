@@ -132,11 +132,16 @@ class TwinRunner:
         return cmd.steering, cmd.throttle
 
     def close(self) -> None:
-        try:
-            if self.twin.alive():
-                self.link.drive("off")
-            self.link.close()
-        except Exception:  # noqa: BLE001 - closing must never mask the run's own error
-            pass
-        finally:
-            self.twin.stop()
+        stop_drive_session(self.twin, self.link)
+
+
+def stop_drive_session(twin, link) -> None:
+    """Drive off, close the link, stop the twin; errors while closing never mask the run's own."""
+    try:
+        if twin.alive():
+            link.drive("off")
+        link.close()
+    except Exception:  # noqa: BLE001
+        pass
+    finally:
+        twin.stop()

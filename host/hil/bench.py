@@ -301,14 +301,9 @@ class TwinSession(BoardSession):
         return LockstepRunner(self)
 
     def close(self) -> None:
-        try:
-            if self.twin.alive():
-                self.link.drive("off")
-            self.link.close()
-        except Exception:  # noqa: BLE001 - closing must not mask the run's own error
-            pass
-        finally:
-            self.twin.stop()
+        from edgekit.firmware.runner import stop_drive_session
+
+        stop_drive_session(self.twin, self.link)
 
 
 def _input_bytes() -> bytes:
