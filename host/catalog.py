@@ -99,10 +99,6 @@ class Board(_Strict):
     sources: list[Source] = Field(min_length=1)
     path: str | None = Field(default=None, description="file this board was read from (filled in)")
 
-    @property
-    def is_mcu(self) -> bool:
-        return self.bsp == "mps2"
-
 
 def load_board_file(path: Path) -> Board:
     board = load_validated(path, Board, "board")

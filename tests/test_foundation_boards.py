@@ -19,10 +19,10 @@ REQUIRED = {"host", "coral", "coral-devboard", "rpi5-hailo", "rpi4-coral-usb"}
 
 
 def run(*args, env=None, check=False):
+    """edgekit in a subprocess; the caller's EDGEKIT_BOARDS never leaks in, only `env`'s."""
     import os
 
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("EDGEKIT_BOARDS", None) if env is None else None
+    full_env = {k: v for k, v in os.environ.items() if k != "EDGEKIT_BOARDS"} | (env or {})
     proc = subprocess.run([*EDGEKIT, *args], capture_output=True, text=True, env=full_env, cwd=REPO)
     if check:
         assert proc.returncode == 0, proc.stderr
