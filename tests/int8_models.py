@@ -1,4 +1,4 @@
-"""Full-integer INT8 conversion of small Keras test models with TF's converter (FACTS §2).
+"""Full-integer INT8 conversion of small Keras test models with TF's converter (docs/SOURCES.md §2).
 
 One helper for every test that needs a real converter-made model: int8 input and output,
 per-channel weights, calibrated on the given samples.

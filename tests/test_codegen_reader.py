@@ -1,5 +1,5 @@
 """The .tflite reader folds the SHAPE/STRIDED_SLICE/PACK chain that Flatten produces when the
-batch is not fixed (FACTS §2), and the result still matches TFLM bit for bit."""
+batch is not fixed (docs/SOURCES.md §2), and the result still matches TFLM bit for bit."""
 from __future__ import annotations
 
 import numpy as np

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edgekit import __version__
+from edgekit.version import __version__
 from edgekit.catalog import load_board_file, load_boards
 from edgekit.errors import UserError
 from edgekit.paths import BOARDS, REPO

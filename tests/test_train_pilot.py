@@ -76,7 +76,7 @@ def test_briefly_trained_pilot_drives_a_lap(tmp_path):
 
 
 def _int8_tflite(keras_path, frames, out):
-    """Full-integer conversion with the TF converter (FACTS §2), for the runner tests."""
+    """Full-integer conversion with the TF converter (docs/SOURCES.md §2), for the runner tests."""
     import keras
 
     from edgekit.models.pilot import with_batch_one

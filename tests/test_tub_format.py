@@ -1,4 +1,4 @@
-"""DonkeyCar tub v2 layout, field by field (FACTS §7; donkeycar/parts/tub_v2.py + datastore_v2.py):
+"""DonkeyCar tub v2 layout, field by field (docs/SOURCES.md §7; donkeycar/parts/tub_v2.py + datastore_v2.py):
 our writer's files are checked against the format description, a tub written by hand the way
 DonkeyCar writes it is read by our reader, and deletes are honoured."""
 import json

@@ -1,4 +1,4 @@
-/* MLPerf Tiny DUT protocol (mlcommons/tiny benchmark/api, FACTS §7) on the link.
+/* MLPerf Tiny DUT protocol (mlcommons/tiny benchmark/api, docs/SOURCES.md §7) on the link.
  * Results are the model's raw int8 outputs (m-results-[q0,q1,...]) so a client can check them
  * bit for bit against TFLM; dequantize with the model's output scale and zero point. */
 #include <string.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fetch Monocypher 4.0.3 (monocypher.c/.h) from the pymonocypher sdist on PyPI into a git-ignored
-# build folder (FACTS §7). The sources are never committed. Usage: fetch_monocypher.sh [DEST]
+# build folder (docs/SOURCES.md §7). The sources are never committed. Usage: fetch_monocypher.sh [DEST]
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
