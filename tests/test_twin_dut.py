@@ -19,7 +19,7 @@ def test_pilot_results_bit_identical_to_tflm(board, pilot_int8_path, tmp_path):
         dut.sync()  # only protocol commands from here on
         assert dut.name() == f"edgekit-{board}"
         dut.load(x.tobytes())
-        inf = dut.infer(1, 0)
+        inf = dut.infer_raw(1, 0)
         assert inf.results == golden
         assert inf.latency_us > 0
         print(f"{board}: pilot {inf.latency_us / 1e3:.1f} ms per inference (emulated)")
@@ -37,8 +37,8 @@ def test_protocol_commands_and_errors(tmp_path):
         assert t1 > t0
         x = np.arange(192, dtype=np.int64).astype(np.int8).reshape(1, 8, 8, 3)
         dut.load(x.tobytes())
-        inf = dut.infer(5, 2)
-        assert inf.results == tflm_outputs(tiny_tflite(), x) == dut.results()
+        inf = dut.infer_raw(5, 2)
+        assert inf.results == tflm_outputs(tiny_tflite(), x) == dut.results_raw()
         assert dut.command("db 00")[0].startswith("e-[db")  # no load announced
 
 
@@ -62,7 +62,7 @@ def test_cli_build_then_twin_then_protocol_only_client(board, pilot_int8_path, t
         with DutClient(url, timeout=300) as dut:
             dut.sync()
             dut.load(x.tobytes())
-            assert dut.infer(1, 0).results == tflm_outputs(pilot_int8_path, x)
+            assert dut.infer_raw(1, 0).results == tflm_outputs(pilot_int8_path, x)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)

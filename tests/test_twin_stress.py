@@ -29,7 +29,7 @@ def test_10k_inferences_no_lost_or_duplicated_response(N, tmp_path):
     inputs = [rng.integers(-128, 128, size=(1, *TINY_SHAPE), dtype=np.int8) for _ in range(100)]
     golden = [tflm_outputs(tfl, x) for x in inputs]
     size = inputs[0].size
-    cmds = [(f"db load {size}%db {x.tobytes().hex()}%infer 1 0%").encode() for x in inputs]
+    cmds = [(f"db load {size}%db {x.tobytes().hex()}%infer-raw 1 0%").encode() for x in inputs]
     results, laps = [], []
     with Twin("coral-devboard", image, state=tmp_path) as twin, DutClient(twin.url, timeout=30) as dut:
         dut.sync()
@@ -46,8 +46,8 @@ def test_10k_inferences_no_lost_or_duplicated_response(N, tmp_path):
                 line = dut.readline_bytes(30).strip()
                 if line == b"m-ready":
                     readies += 1
-                elif line.startswith(b"m-results-["):
-                    results.append([int(v) for v in line[11:-1].split(b",")])
+                elif line.startswith(b"m-results-raw-["):
+                    results.append([int(v) for v in line[15:-1].split(b",")])
                 elif line.startswith(b"m-lap-us-"):
                     laps.append(int(line[9:]))
                 else:

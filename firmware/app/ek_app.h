@@ -5,11 +5,13 @@
 #include <stdint.h>
 #include "ek_model.h"
 
-/* Line building without printf (no malloc, no float formatting in libc). */
+/* Line building without printf (no malloc, no float formatting in libc). A line longer than the
+ * buffer goes out in parts (never truncated). */
 typedef struct { char buf[1024]; size_t n; } ek_line;
 void line_start(ek_line *l, const char *prefix);
 void line_str(ek_line *l, const char *s);
 void line_int(ek_line *l, int64_t v);
+void line_fixed3(ek_line *l, float v); /* as printf("%.3f", (double)v) */
 void line_send(ek_line *l); /* appends "\r\n" and writes to the link */
 void reply(const char *text);  /* one whole line */
 

@@ -223,6 +223,10 @@ def build(board: Board, tflite: Path, out_dir: Path, name: str = "pilot", **kw) 
     compile_model(tflite, model_dir, board=board.name, name=name)
     cfg = quant_config_from_tflite(tflite)
     write_app_config(cfg, out_dir / "config")
+    # DUT result format (issue 11): output scales/zero points and the AD flag -> ek_dut_config.h
+    from edgekit.firmware.dut_config import dut_config_from_tflite, write_dut_config
+
+    write_dut_config(dut_config_from_tflite(tflite), out_dir / "config")
     if kw.get("with_mgmt") and board.bsp == "mps2":
         write_selftest(tflite, out_dir / "config")
     return build_firmware(board, model_dir, out_dir / "config", out_dir, **kw)

@@ -1,8 +1,11 @@
 """A client of the MLPerf Tiny DUT protocol (docs/SOURCES.md §7) as the firmware speaks it on the link.
 
-Only protocol commands are used, so the same client drives any DUT. `m-results-[...]` from
-edgekit firmware are the model's raw int8 outputs; `m-lap-us-T` are the board's own clock.
-Lines starting `t-` (drive telemetry) are set aside in `.telemetry`.
+Only protocol commands are used, so the same client drives any DUT. `m-results-[...]` are what
+the MLPerf Tiny reference firmware prints: each output dequantized as `%.3f` (or, for an
+anomaly-detection autoencoder, one anomaly score). edgekit firmware also answers `infer-raw N W%` /
+`results-raw%` with `m-results-raw-[q,...]`, the raw int8 outputs, for bit-exact checks
+(`infer_raw`, `results_raw`). `m-lap-us-T` are the board's own clock. Lines starting `t-` (drive
+telemetry) are set aside in `.telemetry`.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ class DutError(ToolError):
 
 @dataclass
 class Inference:
-    results: list[float]
+    results: list  # floats (`%.3f` dequantized, or the AD score) from infer; ints from infer_raw
     n: int
     warmup: int
     t0_us: int
@@ -125,15 +128,26 @@ class DutClient:
             raise DutError(f"no m-load-done after {len(data)} bytes: {reply}")
 
     def infer(self, n: int = 1, warmup: int = 0, timeout: float | None = None) -> Inference:
-        lines = self.command(f"infer {n} {warmup}", timeout)
+        """`infer N W%`: latency laps and the reference-format results (dequantized `%.3f` floats)."""
+        return self._infer("infer", n, warmup, timeout)
+
+    def infer_raw(self, n: int = 1, warmup: int = 0, timeout: float | None = None) -> Inference:
+        """`infer-raw N W%`: the same runs, results as the raw int8 outputs (bit-exact vs TFLM)."""
+        return self._infer("infer-raw", n, warmup, timeout)
+
+    def _infer(self, cmd: str, n: int, warmup: int, timeout: float | None) -> Inference:
+        lines = self.command(f"{cmd} {n} {warmup}", timeout)
         laps = [int(line[len("m-lap-us-"):]) for line in lines if line.startswith("m-lap-us-")]
         errors = [line for line in lines if line.startswith("e-")]
         if errors or len(laps) != 2:
-            raise DutError(f"infer failed: {errors or lines}")
-        return Inference(_results(lines), n, warmup, laps[0], laps[1])
+            raise DutError(f"{cmd} failed: {errors or lines}")
+        return Inference(_results(lines, raw=cmd == "infer-raw"), n, warmup, laps[0], laps[1])
 
     def results(self) -> list[float]:
         return _results(self.command("results"))
+
+    def results_raw(self) -> list[int]:
+        return _results(self.command("results-raw"), raw=True)
 
     def timestamp_us(self) -> int:
         for line in self.command("timestamp"):
@@ -142,9 +156,13 @@ class DutClient:
         raise DutError("no m-lap-us in the reply to timestamp%")
 
 
-def _results(lines: list[str]) -> list[float]:
+def _results(lines: list[str], raw: bool = False) -> list:
+    pattern, conv = (r"m-results-raw-\[(.*)\]", int) if raw else (r"m-results-\[(.*)\]", float)
     for line in lines:
-        m = re.match(r"m-results-\[(.*)\]", line)
+        m = re.match(pattern, line)
         if m:
-            return [float(v) if "." in v else int(v) for v in m.group(1).split(",") if v]
-    raise DutError(f"no m-results in {lines}")
+            try:
+                return [conv(v) for v in m.group(1).split(",") if v]
+            except ValueError:
+                raise DutError(f"malformed results line: {line[:80]}") from None
+    raise DutError(f"no {'m-results-raw' if raw else 'm-results'} in {lines}")
