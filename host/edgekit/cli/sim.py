@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 from edgekit.provenance import figure, fmt
 
@@ -103,29 +102,25 @@ def run_drive(args) -> int:
 
 def run_bench(args) -> int:
     from edgekit.sim.car import load_car
+    from edgekit.sim.loop import run_loop, runner_policy
     from edgekit.sim.runners import make_runner
     from edgekit.sim.world import World
 
+    from edgekit.errors import UserError
+
+    if args.steps < 1:
+        raise UserError("--steps must be at least 1")
     world = World(_track(args), load_car(args.car), seed=args.seed, lighting=not args.no_lighting)
     runner = make_runner(args.model) if args.model else None
-    render_s = pilot_s = physics_s = 0.0
-    cpu0 = time.process_time()
     try:
-        for _ in range(args.steps):
-            t0 = time.perf_counter()
-            frame = world.frame()
-            t1 = time.perf_counter()
-            cmd = runner(frame) if runner else (0.0, 0.3)
-            t2 = time.perf_counter()
-            world.apply(*cmd)
-            t3 = time.perf_counter()
-            render_s, pilot_s, physics_s = render_s + t1 - t0, pilot_s + t2 - t1, physics_s + t3 - t2
+        res = run_loop(world, runner_policy(runner) if runner else (lambda frame, state: (0.0, 0.3)),
+                       max_steps=args.steps)
     finally:
         if runner:
             runner.close()
+    render_s, pilot_s, physics_s, cpu = res.render_s, res.pilot_s, res.physics_s, res.cpu_s
     wall = render_s + pilot_s + physics_s
-    cpu = time.process_time() - cpu0
-    n = args.steps
+    n = res.steps
     print(json.dumps({
         "model": args.model, "steps": n, "track": args.track,
         "sim_time": figure(round(world.t, 2), "s", "modelled"),

@@ -3,21 +3,22 @@
 Each control period (default 20 Hz): render the frame, run the pilot, send its command (it acts
 after the car's latency), advance the car. A run ends after `laps` laps, or when the car leaves
 the track by more than `crash_margin_m` beyond the lane line, or stops making progress.
+The loop itself is edgekit.sim.loop (shared with recording and the HIL); this module keeps the
+runner-facing `drive()` and the run's summary, `DriveResult`.
 """
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from edgekit.provenance import figure
-from edgekit.sim.car import DEFAULT_CAR, load_car
-from edgekit.sim.tracks import Track, make_track
-from edgekit.sim.world import World
+from edgekit.sim.car import DEFAULT_CAR
+from edgekit.sim.loop import TRACE_FIELDS, LoopResult, drive_policy, runner_policy
+from edgekit.sim.tracks import Track
 
-TRACE_FIELDS = ("t", "speed", "accel", "cte", "angle", "throttle", "on_track", "x", "y", "progress")
+__all__ = ["TRACE_FIELDS", "DriveResult", "drive"]
 
 
 @dataclass
@@ -39,6 +40,17 @@ class DriveResult:
     steps: int
     control_hz: float
     trace: dict = field(repr=False)  # each of TRACE_FIELDS -> np.ndarray, one entry per control step
+
+    @classmethod
+    def from_loop(cls, res: LoopResult, laps: int, control_hz: float) -> "DriveResult":
+        w, tr, steps = res.world, res.trace, res.steps
+        cte = np.abs(tr["cte"]) if steps else np.zeros(1)
+        return cls(
+            track=w.track.name, laps_target=laps, laps_completed=min(w.laps, laps), completed=w.laps >= laps,
+            end_reason=res.end_reason, sim_s=w.t, distance_m=max(w.progress, 0.0),
+            mean_abs_cte_m=float(cte.mean()), max_abs_cte_m=float(cte.max()), off_track_events=res.off_track_events,
+            avg_speed_m_s=float(tr["speed"].mean()) if steps else 0.0, wall_s=res.wall_s, cpu_s=res.cpu_s,
+            pilot_s=res.pilot_s, steps=steps, control_hz=control_hz, trace=tr)
 
     @property
     def real_time_factor(self) -> float:
@@ -81,50 +93,10 @@ class DriveResult:
 def drive(runner, track: Track | str, laps: int = 3, car: str = DEFAULT_CAR, control_hz: float = 20.0,
           seed: int = 0, lighting: bool = True, crash_margin_m: float = 0.5, stall_s: float = 5.0,
           max_sim_s: float | None = None, on_step=None) -> DriveResult:
-    """Drive `runner` for `laps` laps of `track`. `on_step(world, angle, throttle)` is called after
-    every step (for live displays / HIL hooks)."""
-    if isinstance(track, str):
-        track = make_track(track)
-    world = World(track, load_car(car), control_hz=control_hz, seed=seed, lighting=lighting)
-    max_sim_s = max_sim_s or laps * track.length / 0.3 + 10
-    trace = {k: [] for k in TRACE_FIELDS}
-    off_events, was_on, reason = 0, True, "laps done"
-    best_progress, best_t, pilot_s, steps = 0.0, 0.0, 0.0, 0
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    while world.laps < laps:
-        frame = world.frame()
-        t0 = time.perf_counter()
-        angle, throttle = runner(frame)
-        pilot_s += time.perf_counter() - t0
-        world.apply(angle, throttle)
-        steps += 1
-        s = world.car.state
-        for k, v in zip(TRACE_FIELDS, (world.t, s.v, s.accel, world.cte, angle, throttle, world.on_track,
-                                       s.x, s.y, world.progress)):
-            trace[k].append(v)
-        if was_on and not world.on_track:
-            off_events += 1
-        was_on = world.on_track
-        if on_step:
-            on_step(world, angle, throttle)
-        if world.progress > best_progress + 0.05:
-            best_progress, best_t = world.progress, world.t
-        if abs(world.cte) > track.width / 2 + crash_margin_m:
-            reason = "crashed (left the track)"
-            break
-        if world.t - best_t > stall_s:
-            reason = "stalled (no progress)"
-            break
-        if world.t > max_sim_s:
-            reason = "timeout"
-            break
-    wall_s, cpu_s = time.perf_counter() - wall0, time.process_time() - cpu0
-    tr = {k: np.asarray(v) for k, v in trace.items()}
-    cte = np.abs(tr["cte"]) if steps else np.zeros(1)
-    return DriveResult(
-        track=track.name, laps_target=laps, laps_completed=min(world.laps, laps),
-        completed=world.laps >= laps, end_reason=reason, sim_s=world.t,
-        distance_m=max(world.progress, 0.0), mean_abs_cte_m=float(cte.mean()), max_abs_cte_m=float(cte.max()),
-        off_track_events=off_events, avg_speed_m_s=float(tr["speed"].mean()) if steps else 0.0,
-        wall_s=wall_s, cpu_s=cpu_s, pilot_s=pilot_s, steps=steps, control_hz=control_hz, trace=tr,
-    )
+    """Drive `runner` (frame -> (angle, throttle)) for `laps` laps of `track`, through the one loop
+    (edgekit.sim.loop.drive_policy). `on_step(world, angle, throttle)` is called after every step
+    (for live displays / HIL hooks)."""
+    hook = (lambda st: on_step(st.world, *st.executed)) if on_step else None
+    return drive_policy(runner_policy(runner), track, laps=laps, car=car, control_hz=control_hz, seed=seed,
+                        lighting=lighting, crash_margin_m=crash_margin_m, stall_s=stall_s, max_sim_s=max_sim_s,
+                        on_step=hook)
