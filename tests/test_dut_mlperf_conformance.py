@@ -18,7 +18,7 @@ BOARDS = ["coral", "coral-devboard"]  # mps2-an500 (Cortex-M7) and qemu-aarch64 
 def ask(port, cmd: str) -> list[str]:
     """One command; the reply lines up to `m-ready`."""
     port.write((cmd + "%").encode())
-    lines = []
+    lines: list[str] = []
     while True:
         raw = port.readline()
         assert raw.endswith(b"\n"), f"no complete reply to {cmd[:20]}%: {lines} {raw[:80]!r}"

@@ -45,10 +45,11 @@ int main(void)
 def _values() -> np.ndarray:
     rng = np.random.default_rng(42)
     q = np.arange(-255, 256)
-    scales = np.float32([2.0 ** -8, 2.0 ** -7, 1 / 3, 0.00390625, 0.0123, 0.36449846625328064, 0.5, 1.0, 3.7e-5])
+    scales = np.array([2.0 ** -8, 2.0 ** -7, 1 / 3, 0.00390625, 0.0123, 0.36449846625328064, 0.5, 1.0, 3.7e-5], dtype=np.float32)
     deq = (q[None, :] * scales[:, None].astype(np.float64)).astype(np.float32).ravel()  # TFLM dequantize
-    ties = np.float32([0.0625, -0.0625, 0.1875, 0.0005, 1.0005, 2.5, 0.0015, 0.0025, -0.0005])
-    special = np.float32([0.0, -0.0, 1e-40, -1e-40, 3.4e38, -3.4e38, 1e20, 9.9995, 0.9995, 123456.789, 2.0 ** 40])
+    ties = np.array([0.0625, -0.0625, 0.1875, 0.0005, 1.0005, 2.5, 0.0015, 0.0025, -0.0005], dtype=np.float32)
+    special = np.array([0.0, -0.0, 1e-40, -1e-40, 3.4e38, -3.4e38, 1e20, 9.9995, 0.9995, 123456.789, 2.0 ** 40],
+                       dtype=np.float32)
     bits = rng.integers(0, 2 ** 32, size=20000, dtype=np.uint64).astype(np.uint32).view(np.float32)
     allv = np.concatenate([deq, ties, special, bits, rng.normal(0, 50, 5000).astype(np.float32)])
     return allv[np.isfinite(allv)]

@@ -90,7 +90,7 @@ def run_loop(world: World, policy: Policy, *, laps: int | None = None, max_steps
     """Step `world` under `policy` until `laps` laps, `max_steps` steps, sim time beyond `max_sim_s`,
     |cte| beyond the lane edge by `crash_margin_m`, or no progress for `stall_s` (None: no such end)."""
     track = world.track
-    trace = {k: [] for k in TRACE_FIELDS}
+    trace: dict[str, list] = {k: [] for k in TRACE_FIELDS}
     off_events, was_on, reason = 0, True, "laps done" if laps is not None else "steps done"
     best_progress, best_t = 0.0, 0.0
     render_s = pilot_s = physics_s = 0.0
