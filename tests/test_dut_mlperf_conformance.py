@@ -28,8 +28,9 @@ def ask(port, cmd: str) -> list[str]:
         lines.append(line)
 
 
-def run_on_twin(board: str, tflite, x: np.ndarray, tmp_path) -> str:
-    """Load x, `infer 1 0%`, return the m-results payload (and check `results%` repeats it)."""
+def run_on_twin(board: str, tflite, x: np.ndarray, tmp_path) -> tuple[str, list[int]]:
+    """Load x, `infer 1 0%`; the m-results payload (checking `results%` repeats it) and the raw
+    int8 outputs from `results-raw%`."""
     image = built(board, tflite).image
     with Twin(board, image, state=tmp_path) as twin:
         port = serial.serial_for_url(twin.url, timeout=300)
@@ -48,7 +49,9 @@ def run_on_twin(board: str, tflite, x: np.ndarray, tmp_path) -> str:
             results = [ln for ln in lines if ln.startswith("m-results-[")]
             assert len(results) == 1 and not any(ln.startswith("e-") for ln in lines), lines
             assert ask(port, "results") == results
-            return results[0][len("m-results-["):-1]
+            [raw] = ask(port, "results-raw")
+            assert raw.startswith("m-results-raw-[") and raw.endswith("]")
+            return results[0][len("m-results-["):-1], [int(v) for v in raw[len("m-results-raw-["):-1].split(",")]
         finally:
             port.close()
 
@@ -89,8 +92,9 @@ def test_results_are_dequantized_percent_3f(board, model, request, tmp_path):
     lo, hi = {"kws": (70, 100), "pilot": (-128, 128)}[model]  # KWS: an input its softmax is unsure of
     x = np.random.default_rng(21).integers(lo, hi, size=shape, dtype=np.int8)
     want = ["%.3f" % v for q, s, zp in tflm(tfl, x) for v in dequantize(q, s, zp)]
-    got = run_on_twin(board, tfl, x, tmp_path).split(",")
-    assert got == want
+    text, raw = run_on_twin(board, tfl, x, tmp_path)
+    got = text.split(",")
+    assert got == want and raw == [int(v) for q, _, _ in tflm(tfl, x) for v in q]
     assert len(set(want)) > 1  # a spread of values, not one constant
     print(f"{board} {model}: m-results-[{','.join(got)}]")
 
@@ -113,6 +117,7 @@ def test_ad_anomaly_score_on_device(board, request, tmp_path):
         total = np.float32(total + np.float32(d * d))
     score = np.float32(total / np.float32(len(out)))
     assert abs(float(score) - float(np.mean((out.astype(np.float64) - xin) ** 2))) < 1e-3 * float(score)
-    got = run_on_twin(board, tfl, x, tmp_path)
+    got, raw = run_on_twin(board, tfl, x, tmp_path)
     assert got == "%.3f" % score
+    assert raw == q.tolist()  # 640 raw outputs: a ~2.5 kB line, longer than the board's line buffer
     print(f"{board} ad01: anomaly score m-results-[{got}] (host from TFLM: {float(score):.6f})")

@@ -2,7 +2,8 @@
 
 The firmware needs, besides the generated model (ek_model.h facade), how the model's input and
 outputs are quantized: ek_app_config.h holds a uint8-pixel -> int8 input lookup table and the
-output positions, scales and zero points of the steering angle and throttle.
+output positions, scales and zero points of the steering angle and throttle; ek_dut_config.h
+(edgekit.firmware.dut_config) every output's scale/zero point and the AD flag for the DUT's results.
 """
 from __future__ import annotations
 
