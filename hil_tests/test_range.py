@@ -1,7 +1,8 @@
 """Projected range per option (board × backend × model × rate) and the board under test's share.
 
 Rows use the bench's measured inference time for the board under test's CPU when the latency test
-measured one; every other figure is modelled from the board YAML (range.py) and labelled so.
+measured one, and the tested model's own MACs (macs.py); every other figure is modelled from the
+board YAML (range.py) and labelled so. Its limits are model checks.
 """
 import numpy as np
 
@@ -24,7 +25,7 @@ def _options(rig, board):
     return opts
 
 
-def test_projected_range(bench, board, rig, record, request):
+def test_projected_range(bench, board, rig, record, check, request, model_profile):
     params = BatteryParams.from_rig(rig.battery)
     lat = latencies_if_any(request)
     measured = None
@@ -33,14 +34,14 @@ def test_projected_range(bench, board, rig, record, request):
                                  f"median of {len(lat.ms)} on-device inferences ({lat.source})", dict(lat.extra))
     rows = []
     for opt in _options(rig, board):
-        rows.append(option_row(opt, get_board(opt.board), rig, params, rig.car.drive_power_w))
+        rows.append(option_row(opt, get_board(opt.board), rig, params, rig.car.drive_power_w, profile=model_profile))
         if measured and opt.board == board.name and opt.backend == "cpu":
             # the same option with the bench's measured latency (a real board replaces the model;
             # a twin's figure sits beside it, labelled emulated)
             m_opt = opt.model_copy(update={"label": f"{opt.label} ({measured.provenance} latency)"})
-            rows.append(option_row(m_opt, board, rig, params, rig.car.drive_power_w, measured))
+            rows.append(option_row(m_opt, board, rig, params, rig.car.drive_power_w, measured, profile=model_profile))
     record.trace("range_options", {"rows": rows, "car": rig.car.model_dump(), "battery": rig.battery.model_dump(),
-                                   "formula": "D = E_usable / (e_drive + P_compute / v)"})
+                                   "formula": "D = E_usable / (e_drive + P_compute / v)", "model": model_profile})
     base = rows[0]["range_without_compute"]
     record("range_without_compute", {**base, "speed_mps": rig.car.speed_mps, "drive_power_w": rig.car.drive_power_w})
     record("minutes_without_compute", rows[0]["minutes_without_compute"])
@@ -53,10 +54,11 @@ def test_projected_range(bench, board, rig, record, request):
         record(f"minutes_{tag}", {**r["minutes"], "option": r["label"]})
         record(f"compute_share_{tag}", {**r["compute_share"], "option": r["label"]})
     sustainable = [r for r in mine if r["sustainable"] and r["rate_hz"] == rig.inference.rate_hz]
-    assert sustainable, f"no option on {board.name} sustains {rig.inference.rate_hz:g} Hz"
+    check(f"options_sustaining_{rig.inference.rate_hz:g}hz", figure(len(sustainable), "options", "modelled"), 1, op=">=")
     for r in sustainable:
-        assert r["range"]["value"] >= rig.thresholds.min_range_km, r["label"]
-        assert r["compute_share"]["value"] <= rig.thresholds.max_compute_share, r["label"]
+        tag = f"{r['backend']}_{r['rate_hz']:g}hz"
+        check(f"range_{tag}", r["range"], rig.thresholds.min_range_km, op=">=")
+        check(f"compute_share_{tag}", r["compute_share"], rig.thresholds.max_compute_share)
     # SOC over a whole charge at constant power for this board's options and without the computer
     from edgekit.hil.battery import runtime_at_power
     soc = {}

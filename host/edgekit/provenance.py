@@ -24,3 +24,57 @@ def fmt(fig: dict[str, Any], digits: int = 3) -> str:
     v = fig["value"]
     text = f"{v:.{digits}g}" if isinstance(v, float) else str(v)
     return f"{text} {fig['unit']} ({fig['provenance']})".replace("  ", " ")
+
+
+# --- provenance decided by what happened -------------------------------------------------------
+
+def weakest(*provenances: str) -> str:
+    """A figure computed from others is only as strong as its weakest input (measured × modelled =
+    modelled). Order of strength: measured-hw, measured-host, emulated, modelled."""
+    for p in provenances:
+        if p not in PROVENANCES:
+            raise ValueError(f"unknown provenance {p!r}; use one of {PROVENANCES}")
+    return max(provenances, key=PROVENANCES.index) if provenances else "modelled"
+
+
+def derived(value: Any, unit: str, *inputs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A figure computed from other figures: its provenance is the weakest of theirs."""
+    return figure(value, unit, weakest(*(f["provenance"] for f in inputs)), **extra)
+
+
+def port_provenance(port: str) -> str:
+    """What a serial link's port really is: a UART device (/dev/ttyUSB0, /dev/ttyACM0, /dev/serial/…)
+    is real hardware; a pseudo-terminal (/dev/pts/N, a program's end) or a pyserial network URL
+    (socket://, rfc2217://, loop://: here, an emulated twin's UART) is not."""
+    import os
+    import stat
+
+    if "://" in port:
+        return "emulated"
+    real = os.path.realpath(port)
+    if real.startswith("/dev/pts/") or real == "/dev/ptmx":
+        return "emulated"
+    try:
+        return "measured-hw" if stat.S_ISCHR(os.stat(real).st_mode) else "emulated"
+    except OSError:
+        return "emulated"   # nothing there: no hardware was measured
+
+
+def link_provenance(ser: Any) -> str:
+    """Provenance of figures timed over an opened pyserial object, from its class: a socket/loop
+    URL handler is a network endpoint (an emulated twin here), a PosixSerial is decided by its port."""
+    module = type(ser).__module__
+    if module.startswith("serial.urlhandler"):
+        return "emulated"
+    port = getattr(ser, "port", None)
+    return port_provenance(str(port)) if port else "emulated"
+
+
+def i2c_bus_provenance(bus_number: int) -> str:
+    """A /dev/i2c-N bus is real hardware unless the kernel says it is the i2c-stub register file."""
+    try:
+        with open(f"/sys/bus/i2c/devices/i2c-{bus_number}/name") as f:
+            name = f.read().strip()
+    except OSError:
+        return "measured-hw"
+    return "emulated" if "stub" in name.lower() else "measured-hw"

@@ -1,4 +1,7 @@
-"""`edgekit hil run --board B --rig R [--model M] [--out DIR] [--json]`: the HIL bench."""
+"""`edgekit hil run --board B --rig R [--model M] [--port P] [--out DIR] [--json]`: the HIL bench.
+
+Exit code: 0 PASSED, 1 FAILED, 3 INCOMPLETE (a required test did not run: no board, link or
+measurement), 2 bad input."""
 from __future__ import annotations
 
 import json
@@ -13,12 +16,14 @@ def register(sub) -> None:
     r.add_argument("--board", required=True, help="board under test (see `edgekit boards`)")
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
+    r.add_argument("--port", help="the board's serial port or pyserial URL (overrides the rig's link)")
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
     r.add_argument("--quick", action="store_true", help="10 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
     r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
     r.set_defaults(func=run)
     g = hs.add_parser("range", help="the rig's range comparison, modelled from the board YAMLs (no bench run)")
     g.add_argument("--rig", default="sim", help="rig name or YAML path (its battery, car and options)")
+    g.add_argument("--model", help="count this model's MACs for the rows (.tflite or compiled folder; default: the pilot's ~47.8 M)")
     g.add_argument("--json", action="store_true", help="print the rows (figures with arithmetic) as JSON")
     g.set_defaults(func=run_range)
 
@@ -33,12 +38,13 @@ def run(args) -> int:
         raise UserError(f"no model at {model}")
     out = Path(args.out)
     results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir,
-                      quick=args.quick)
+                      quick=args.quick, port=args.port)
     if args.json:
-        print(json.dumps({k: results[k] for k in ("passed", "summary", "figures", "range_comparison")}, indent=2))
+        print(json.dumps({k: results[k] for k in ("verdict", "why", "passed", "did_not_run", "failed", "summary",
+                                                  "checks", "image", "figures", "range_comparison")}, indent=2))
     else:
         _print_summary(results, out, fmt)
-    return 0 if results["passed"] else 1
+    return results["exit_code"]
 
 
 def run_range(args) -> int:
@@ -50,7 +56,15 @@ def run_range(args) -> int:
 
     rig = load_rig(args.rig)
     params = BatteryParams.from_rig(rig.battery)
-    rows = [option_row(o, get_board(o.board, args.boards_dir), rig, params, rig.car.drive_power_w) for o in rig.options]
+    profile = None
+    if args.model:
+        from edgekit.errors import UserError
+        from edgekit.hil.macs import model_profile
+        if not Path(args.model).exists():
+            raise UserError(f"no model at {args.model}")
+        profile = model_profile(Path(args.model))
+    rows = [option_row(o, get_board(o.board, args.boards_dir), rig, params, rig.car.drive_power_w, profile=profile)
+            for o in rig.options]
     if args.json:
         print(json.dumps({"rig": rig.name, "formula": "D = E_usable / (e_drive + P_compute / v)", "rows": rows}, indent=2))
         return 0
@@ -83,11 +97,23 @@ def _print_summary(results: dict, out: Path, fmt) -> None:
     from rich.table import Table
 
     con = Console()
-    s = results["summary"]
-    con.print(f"[bold]{'PASSED' if results['passed'] else 'FAILED'}[/] {results['board']['name']} on rig {results['rig']['name']}: "
-              f"{s['passed']} passed, {s['failed']} failed, {s['error']} errors, {s['skipped']} skipped")
+    s, v = results["summary"], results["verdict"]
+    colour = {"PASSED": "green", "FAILED": "red", "INCOMPLETE": "yellow"}[v]
+    con.print(f"[bold {colour}]{v}[/] {results['board']['name']} on rig {results['rig']['name']}: "
+              f"{s['passed']} passed, {s['failed']} failed, {s['not-run'] + s['error']} did not run, "
+              f"{s['skipped']} skipped (not applicable)")
+    con.print(f"  {results['why']}", markup=False)
+    for t in results["did_not_run"]:
+        con.print(f"  did not run: {t['name']}: {t['reason'][:160]}", markup=False)
     for t in results["tests"]:
-        if t["outcome"] != "passed":
+        if t["outcome"] in ("failed", "skipped"):
             con.print(f"  {t['outcome']}: {t['name']}: {t['message'][:160]}", markup=False)
+    img = results["image"]
+    if img.get("reported_hash"):
+        con.print(f"  image: the board reports hash {img['reported_hash']} (= the image flashed)", markup=False)
+    for kind in ("device", "model"):
+        checks = results["checks"][kind]
+        if checks:
+            con.print(f"  {kind} checks: {sum(c['ok'] for c in checks)}/{len(checks)} held", markup=False)
     _range_table(results, fmt)
     con.print(f"wrote {out / 'junit.xml'}, {out / 'results.json'}, {out / 'report.html'}")

@@ -1,9 +1,10 @@
-"""The board under test, seen from the HIL suite: one place that adapts the other stages' APIs.
+"""The bench: the capabilities the HIL suite asks for (latencies, closed loop, drive power), over
+the board session (sessions/: one driver per kind of board connection) and the power monitor.
 
 Each measurement either comes from a real component (the firmware's DUT client over the board's link,
-the simulator's drive loop and power model) or raises `Unavailable` with the reason, and the test
-that needs it skips. Nothing here invents a measurement: modelled figures come from range.py and
-say so.
+the simulator's drive loop and power model) or raises `Unavailable` with the reason; the test that
+needs it then did not run, and the run is INCOMPLETE (plugin.py). Nothing here invents a measurement:
+modelled figures come from range.py and say so.
 """
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.hil.monitors import open_monitor
+from _pytest.outcomes import Skipped
 
+from edgekit.hil.monitors import open_monitor
+from edgekit.hil.sessions.base import BoardSession, Unavailable
 
 QUICK_COUNT, QUICK_WARMUP = 10, 1   # `--quick`: a smoke run's timed inferences (the rig asks ≥ 200)
 
 
-class Unavailable(Exception):
-    """A bench capability this checkout or rig cannot provide (the reason is the message)."""
+class NotRun(Skipped):
+    """A required test that could not run: no board, link or measurement. Reported as skipped by
+    pytest, and it makes the run INCOMPLETE (plugin.py), never PASSED."""
 
 
 @dataclass
@@ -95,14 +99,16 @@ class Bench:
         return Path(self.model)
 
     # --- the board twin ------------------------------------------------------------------------
-    def twin(self) -> "BoardSession":
+    def twin(self) -> BoardSession:
         """The board under test on its link: the emulated twin running the model's firmware
         (link kind twin), or a real board on a serial port (kind serial) running what was flashed."""
         if "twin" not in self.cache:
             try:
                 if self.rig.link.kind == "serial":
+                    from edgekit.hil.sessions.serial import SerialSession
                     self.cache["twin"] = SerialSession(self.board, self.rig.link.port, self.rig.link.baud, self.model)
                 else:
+                    from edgekit.hil.sessions.twin import TwinSession
                     self.cache["twin"] = TwinSession(self.board, self.require_model(), self.out_dir / "twin")
             except ImportError as exc:
                 self.cache["twin"] = Unavailable(f"the firmware DUT client (edgekit.firmware) is not available ({exc})")
@@ -139,7 +145,7 @@ class Bench:
         from edgekit.sim.drive import drive
 
         tw = self.twin()
-        if not isinstance(tw, TwinSession):
+        if not hasattr(tw, "lockstep_runner"):
             raise Unavailable("a real board reads its own camera: lockstep frames need the twin "
                               "(camera→actuator from a real board's t-cmd telemetry is not wired yet)")
         pilot = tw.lockstep_runner()
@@ -217,152 +223,18 @@ class Bench:
         return np.full(n, self.rig.car.drive_power_w), f"rig car.drive_power_w = {self.rig.car.drive_power_w} W (constant, modelled)"
 
 
-class BoardSession:
-    """A DriveLink to the board under test; subclasses say what the board is and how it is timed."""
-
-    link = None
-    provenance = "measured-hw"
-    description = ""
-    clock_note: dict = {}
-
-    def image_info(self) -> dict:
-        return {"image": None, "ran_on": self.description, "how": "the image already flashed on the board"}
-
-    def close(self) -> None:
-        try:
-            self.link.drive("off")
-            self.link.close()
-        except Exception:  # noqa: BLE001 - closing must not mask the run's own error
-            pass
-
-    def input_bytes(self) -> bytes:
-        return _input_bytes()
-
-    def wait_failsafe(self, timeout: float = 60.0) -> dict:
-        return _wait_failsafe(self.link, timeout)
-
-
-class SerialSession(BoardSession):
-    """A real board on a serial port running the model's firmware (flash it first:
-    `edgekit flash --board B --model M.tflite --port PORT`). Its clock is the board's own."""
-
-    def __init__(self, board, port: str, baud: int, model: Path | None) -> None:
-        from edgekit.firmware.runner import DriveLink
-
-        try:
-            import serial
-            ser = serial.serial_for_url(port, baudrate=baud, timeout=60)
-        except Exception as exc:  # noqa: BLE001 - any open failure: the board is not there
-            raise Unavailable(f"cannot open the board's serial port {port}: {exc}") from None
-        self.link = DriveLink(ser, timeout=60)
-        self.link.sync()
-        self.description = f"{board.name} on {port} ({self.link.name()})"
-        self.clock_note = {"clock": "the board's own clock (m-lap-us)"}
-        self.model = model
-
-    def image_info(self) -> dict:
-        return {"image": None, "ran_on": self.description, "model": str(self.model) if self.model else None,
-                "how": "the image flashed on the board (edgekit flash --board B --model M --port PORT)"}
-
-
-class TwinSession(BoardSession):
-    """Twin + DriveLink for one bench. mps2 twins run with -icount shift=0: virtual time advances
-    1 ns per guest instruction, so the board clock reads instructions as nanoseconds (an M7 at
-    1 GHz at one instruction per cycle) and is independent of how loaded this host is."""
-
-    def __init__(self, board, model: Path, state: Path) -> None:
-        from edgekit.firmware.runner import DriveLink, firmware_for
-        from edgekit.firmware.twin import Twin
-
-        self.board = board
-        self.image = firmware_for(board.name, model)
-        self.icount = 0 if board.twin.kind == "qemu-system-arm" else None
-        self.twin = Twin(board, self.image, state=state, icount=self.icount).start()
-        try:
-            self.link = DriveLink(self.twin.url, timeout=60)
-            self.link.sync()
-        except BaseException:
-            self.twin.stop()
-            raise
-        self.provenance = "emulated"
-        self.description = f"{board.name} twin ({board.twin.machine or board.twin.kind}) running {self.image.name}"
-        self.clock_note = ({"clock": "QEMU -icount shift=0: 1 guest instruction = 1 ns (an M7 at 1 GHz at CPI 1); not cycle-accurate",
-                            "icount": 0} if self.icount is not None else
-                           {"clock": "user-mode QEMU: the board clock is the host clock, so latency includes emulation overhead"})
-
-    def image_info(self) -> dict:
-        import hashlib
-        return {"image": str(self.image), "sha256": hashlib.sha256(self.image.read_bytes()).hexdigest(),
-                "ran_on": self.description, "how": "edgekit.firmware.runner.firmware_for (cached build of the model), "
-                "booted with -kernel on the twin; `edgekit flash` puts the same model in an MCUboot slot"}
-
-    def lockstep_runner(self) -> "LockstepRunner":
-        self.link.drive("step")
-        return LockstepRunner(self)
-
-    def close(self) -> None:
-        from edgekit.firmware.runner import stop_drive_session
-
-        stop_drive_session(self.twin, self.link)
-
-
-def _input_bytes() -> bytes:
-    """One camera frame as int8 model input (pixel − 128: scale 1/255, zero point −128)."""
-    y, x = np.mgrid[0:120, 0:160]
-    frame = np.stack([(x * 255 // 159), (y * 255 // 119), ((x + y) % 256)], axis=-1).astype(np.uint8)
-    return (frame.astype(np.int16) - 128).astype(np.int8).tobytes()
-
-
-def _wait_failsafe(link, timeout: float = 60.0) -> dict:
-    """Arm the drive loop (`drive step%` makes the link fresh), then send nothing: wait for the
-    firmware's t-failsafe-[t_act, last_fresh, dt] (its board-clock timestamps)."""
-    import time as _time
-
-    link.drive("step")
-    deadline = _time.monotonic() + timeout
-    while _time.monotonic() < deadline:
-        line = link.readline(timeout=timeout)
-        if line.startswith("t-failsafe-["):
-            t_act, last, dt = (int(v) for v in line[len("t-failsafe-["):-1].split(","))
-            return {"t_actuate_us": t_act, "last_fresh_us": last, "stop_after_us": dt}
-        if line.startswith("t-"):
-            link.telemetry.append(line)
-    raise Unavailable(f"no t-failsafe within {timeout:g} s of link silence")
-
-
-class LockstepRunner:
-    """A simulator Runner whose pilot is the twin's firmware: frame → camera side channel →
-    `frame SEQ%` → the firmware's `t-cmd-` (as actuated, with board-clock timestamps)."""
-
-    def __init__(self, session: TwinSession) -> None:
-        self.s, self.seq, self.commands = session, 0, []
-
-    def __call__(self, frame):
-        self.seq += 1
-        self.s.twin.write_frame(self.seq, np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-        cmd = self.s.link.frame(self.seq, timeout=600)
-        self.commands.append(cmd)
-        return cmd.steering, cmd.throttle
-
-    def close(self) -> None:
-        pass
-
-
 def need(fn, *args, **kwargs):
-    """In a HIL test: call a bench capability, skip the test with the bench's reason when unavailable."""
-    import pytest
-
+    """In a HIL test: call a bench capability; when unavailable the test did not run (NotRun, with
+    the bench's reason)."""
     try:
         return fn(*args, **kwargs)
     except Unavailable as exc:
-        pytest.skip(str(exc))
+        raise NotRun(str(exc)) from None
 
 
 def latencies_if_any(request):
     """In a HIL test: the `latencies` fixture's value when the bench can measure it, else None."""
-    import pytest
-
     try:
         return request.getfixturevalue("latencies")
-    except pytest.skip.Exception:
+    except Skipped:
         return None

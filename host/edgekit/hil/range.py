@@ -17,16 +17,18 @@ Energy per inference is the board's energy while one inference runs: P_active·t
 Inference times are measured when the bench measured them (emulated twin, real board) and
 otherwise `modelled`: t = MACs / (f_clk · MACs_per_cycle) on one CPU core, and
 t = 2·MACs / (peak_TOPS · 10¹² · utilisation) on an accelerator (1 MAC = 2 ops); the assumptions
-are written next to each figure.
+are written next to each figure. MACs are the model's own (macs.py counts them from the .tflite
+under test); an option may set its own; PILOT_MACS is only the fallback when no model is given,
+and the row says so.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from edgekit.hil.battery import BatteryParams, runtime_at_power
-from edgekit.provenance import figure
+from edgekit.provenance import figure, weakest
 
-PILOT_MACS = 47.8e6  # docs/SOURCES.md §4: DonkeyCar KerasLinear, 120×160×3 input
+PILOT_MACS = 47.8e6  # docs/SOURCES.md §4: DonkeyCar KerasLinear, 120×160×3 input (fallback without a model)
 
 # Effective int8 MACs per cycle of one core running a straightforward int8 kernel library
 # (assumptions, not measurements: ~¼ of the SIMD peak; M7 SMLAD 2 MAC/instr, A76 SDOT 16 MAC/instr on 2 pipes).
@@ -117,19 +119,32 @@ def project_range(battery: BatteryParams, speed_mps: float, p_drive_w: float, p_
     return RangeResult(p_drive_w, p_compute_w, speed_mps, d.energy_out_wh, d.duration_s / 60, km, arith, d.cutoff_reason)
 
 
+def macs_for(option, profile: dict | None) -> tuple[float, dict]:
+    """MACs per inference for a row and where they come from."""
+    if option.macs:
+        return option.macs, {"macs_source": f"rig option {option.label!r}: macs"}
+    if profile is not None:
+        return float(profile["macs"]), {"macs_source": f"counted from {profile['path']}",
+                                        "op_mix": {k: v["count"] for k, v in profile["op_mix"].items()}}
+    return PILOT_MACS, {"macs_source": "no model given: the DonkeyCar pilot's ~47.8 M MACs (docs/SOURCES.md §4)"}
+
+
 def option_row(option, board, rig, battery: BatteryParams, p_drive_w: float,
-               measured: InferenceTime | None = None) -> dict:
-    """One row of the range comparison, every figure with unit, provenance and its arithmetic."""
-    macs = option.macs or PILOT_MACS
+               measured: InferenceTime | None = None, profile: dict | None = None) -> dict:
+    """One row of the range comparison, every figure with unit, provenance and its arithmetic.
+    `profile`: the tested model's MACs and op mix (macs.model_profile)."""
+    macs, macs_note = macs_for(option, profile)
     t = measured or modelled_inference_time(board, option.backend, macs, rig.accelerator_utilisation)
+    if measured is None:
+        t.assumptions.update(macs_note)
     cost = compute_cost(board, option.backend, t.seconds, option.rate_hz)
     rng = project_range(battery, rig.car.speed_mps, p_drive_w, cost.power_w)
     base = project_range(battery, rig.car.speed_mps, p_drive_w, 0.0)
-    # compute power comes from the board YAML (modelled) even when t is measured, unless a monitor measured it
-    prov = t.provenance if t.provenance == "measured-hw" else "modelled"
+    # compute power and energy are board-YAML watts × t: modelled whatever t's provenance (the weakest input)
+    prov = weakest(t.provenance, "modelled")
     return {
         "label": option.label, "board": option.board, "backend": option.backend, "model": option.model,
-        "rate_hz": option.rate_hz,
+        "rate_hz": option.rate_hz, "macs": macs, **macs_note,
         "inference_time": figure(t.seconds * 1e3, "ms", t.provenance, arithmetic=t.arithmetic, assumptions=t.assumptions),
         "duty": figure(cost.duty, "", "modelled"),
         "sustainable": cost.sustainable,

@@ -87,9 +87,10 @@ def _plots(results: dict, traces: dict) -> list[tuple[str, str]]:
         y = np.arange(len(rows))
         ax.barh(y + 0.2, [r["range_without_compute"]["value"] for r in rows], 0.4, color="#cccccc", label="without compute")
         ax.barh(y - 0.2, [r["range"]["value"] for r in rows], 0.4,
-                color=[PROV_COLOUR[r["inference_time"]["provenance"]] for r in rows], label="with compute")
+                color=[PROV_COLOUR[r["range"]["provenance"]] for r in rows], label="with compute")
         ax.set_yticks(y, [r["label"] + ("" if r["sustainable"] else " (rate not sustained)") for r in rows], fontsize=7)
-        ax.set_xlabel("projected range per charge (km, modelled)")
+        provs = sorted({r["range"]["provenance"] for r in rows})
+        ax.set_xlabel(f"projected range per charge (km, {', '.join(provs)})")
         ax.legend(fontsize=7)
         out.append(("Range per option", _svg(fig)))
     return out
@@ -110,23 +111,37 @@ def _fmt(fig: dict) -> str:
 CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 .p{color:#fff;border-radius:3px;padding:0 4px;font-size:11px}.passed{color:#1b7837}.failed,.error{color:#b2182b;font-weight:bold}.skipped{color:#888}
-.grid{display:flex;flex-wrap:wrap;gap:12px}.grid div{flex:1 1 480px}.grid img{max-width:100%}small{color:#555}"""
+.banner{font-size:28px;font-weight:bold;color:#fff;padding:8px 14px;border-radius:4px;display:inline-block}
+.banner.passed{background:#1b7837}.banner.failed{background:#b2182b}.banner.incomplete{background:#e08214}
+.not-run{color:#e08214;font-weight:bold}.grid{display:flex;flex-wrap:wrap;gap:12px}.grid div{flex:1 1 480px}.grid img{max-width:100%}small{color:#555}"""
 
 
 def render(results: dict, traces: dict) -> str:
     b, rig, s = results["board"], results["rig"], results["summary"]
-    verdict = "PASSED" if results["passed"] else "FAILED"
-    h = [f"<!doctype html><html><head><meta charset='utf-8'><title>edgekit HIL — {html.escape(b['name'])} on {html.escape(rig['name'])}</title>",
+    verdict = results.get("verdict") or ("PASSED" if results["passed"] else "FAILED")
+    h = [f"<!doctype html><html><head><meta charset='utf-8'><title>edgekit HIL — {html.escape(verdict)} — {html.escape(b['name'])} on {html.escape(rig['name'])}</title>",
          f"<style>{CSS}</style></head><body>",
+         f"<div class='banner {verdict.lower()}'>{verdict}</div>",
+         f"<p>{html.escape(results.get('why', ''))}</p>",
          f"<h1>HIL bench: {html.escape(b['title'])} on rig “{html.escape(rig['title'])}”</h1>",
-         f"<p><b class='{'passed' if results['passed'] else 'failed'}'>{verdict}</b> — {s['passed']} passed, {s['failed']} failed, "
-         f"{s['error']} errors, {s['skipped']} skipped; {results['created_utc']} UTC, {results['seconds']} s, edgekit {results['edgekit']}. "
-         f"Model: {html.escape(str(results['model']))}"
-         + (" (untrained timing stand-in: no driving score)" if results.get("standin") else "") +
-         f"{' — QUICK run: fewer timed inferences than the rig asks' if results.get('quick') else ''}. Image: {html.escape(json_line(results['image']))}</p>",
-         "<p><small>Provenance: " + ", ".join(f"<span class='p' style='background:{PROV_COLOUR[k]}'>{k}</span> {html.escape(v)}"
-                                              for k, v in results["provenance_legend"].items()) + "</small></p>",
-         "<div class='grid'>"]
+         "<table>",
+         f"<tr><th>board</th><td>{html.escape(b['title'])} ({html.escape(b['name'])}; {html.escape(b['cpu'].get('core', ''))} "
+         f"at {b['cpu'].get('clock_mhz', '?')} MHz{', ' + html.escape(b['accelerator']['name']) if b.get('accelerator') else ''})</td></tr>",
+         f"<tr><th>model</th><td>{_model_words(results)}</td></tr>",
+         f"<tr><th>image</th><td>{_image_words(results['image'])}</td></tr>",
+         f"<tr><th>rig</th><td>{html.escape(rig['title'])}: link {html.escape(_link_words(rig['link']))}, power monitor "
+         f"{html.escape(rig['monitor']['kind'])}, car {html.escape(rig['car']['kind'])}</td></tr>",
+         f"<tr><th>run</th><td>{s['passed']} passed, {s['failed']} failed, {s.get('not-run', 0) + s['error']} did not run, "
+         f"{s['skipped']} skipped (not applicable); {results['created_utc']} UTC, {results['seconds']} s, edgekit {results['edgekit']}"
+         f"{'; QUICK run: fewer timed inferences than the rig asks' if results.get('quick') else ''}</td></tr>",
+         "</table>"]
+    if results.get("did_not_run"):
+        h.append("<h2>Did not run</h2><ul>" + "".join(
+            f"<li><b>{html.escape(t['name'])}</b> ({t['outcome']}): {html.escape(t['reason'])}</li>" for t in results["did_not_run"]) + "</ul>")
+    h.append("<p><small>Provenance: " + ", ".join(f"<span class='p' style='background:{PROV_COLOUR[k]}'>{k}</span> {html.escape(v)}"
+                                                 for k, v in results["provenance_legend"].items()) + "</small></p>")
+    h += _checks(results.get("checks", {}))
+    h.append("<div class='grid'>")
     for title, img in _plots(results, traces):
         h.append(f"<div><h3>{title}</h3>{img}</div>")
     h.append("</div>")
@@ -158,9 +173,55 @@ def render(results: dict, traces: dict) -> str:
     return "\n".join(h)
 
 
-def json_line(obj) -> str:
-    import json
-    return json.dumps(obj)
+def _model_words(results: dict) -> str:
+    model = results.get("model")
+    if not model:
+        return "none given"
+    prof = results.get("model_profile")
+    words = html.escape(str(model))
+    if prof:
+        mix = ", ".join(f"{k} ×{v['count']}" for k, v in prof["op_mix"].items())
+        words += f" — {prof['macs'] / 1e6:.4g} M MACs per inference ({html.escape(mix)})"
+    if results.get("standin"):
+        words += " — the untrained timing stand-in (no driving score)"
+    return words
+
+
+def _image_words(img: dict) -> str:
+    if not img.get("image") and not img.get("reported_hash"):
+        return html.escape(img.get("reason") or img.get("how") or "unknown") + (
+            f" (ran on {html.escape(img['ran_on'])})" if img.get("ran_on") else "")
+    words = html.escape(str(img.get("image") or ""))
+    if img.get("reported_hash"):
+        words += f"; the board reports running image hash <code>{html.escape(img['reported_hash'])}</code>"
+        if img.get("version"):
+            words += f" (version {html.escape(str(img['version']))}, slot {img.get('slot')})"
+        words += "; it matches the image flashed" if img.get("hash_matches") else ""
+    elif img.get("sha256"):
+        words += f" (sha256 <code>{html.escape(img['sha256'][:16])}…</code>)"
+    if img.get("ran_on"):
+        words += f", on {html.escape(img['ran_on'])}"
+    if img.get("booted"):
+        words += f", booted via {html.escape(img['booted'])}"
+    return words
+
+
+def _link_words(link: dict) -> str:
+    return "the board's emulated twin" if link["kind"] == "twin" else f"serial {link.get('port')} at {link.get('baud')} baud"
+
+
+def _checks(checks: dict) -> list[str]:
+    out = []
+    for kind, title in (("device", "Device checks (measurements of the board)"), ("model", "Model checks (on modelled figures)")):
+        rows = checks.get(kind, [])
+        if not rows:
+            continue
+        out.append(f"<h2>{title}</h2><table><tr><th>check</th><th>value</th><th>limit</th><th>result</th></tr>")
+        for c in rows:
+            out.append(f"<tr><td>{html.escape(c['name'])}</td><td>{_fmt(c)}</td><td>{html.escape(c['op'])} {c['limit']:g}</td>"
+                       f"<td class='{'passed' if c['ok'] else 'failed'}'>{'ok' if c['ok'] else 'FAILED'}</td></tr>")
+        out.append("</table>")
+    return out
 
 
 def write_report(results: dict, traces: dict, path) -> None:

@@ -105,6 +105,12 @@ class Rig(_Strict):
         return self.link.kind == "twin" and self.monitor.kind == "simulated" and self.car.kind == "simulated"
 
 
+def with_port(rig: Rig, port: str) -> Rig:
+    """The rig with its board on a serial port (`edgekit hil run --port`); the figures' provenance is
+    still decided by what that port turns out to be (edgekit.provenance.link_provenance)."""
+    return rig.model_copy(update={"link": Link(kind="serial", port=port, baud=rig.link.baud)})
+
+
 def rig_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():

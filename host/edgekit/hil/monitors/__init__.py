@@ -20,7 +20,7 @@ def open_monitor(rig, board, bus=None) -> PowerMonitor:
         cls = mod.INA219 if m.kind == "ina219" else mod.INA226
         chip = cls(bus or LinuxI2CBus(m.i2c_bus), m.address, m.shunt_ohms, m.max_current_a)
         from edgekit.hil.monitors.base import PolledMonitor
-        return PolledMonitor(chip.read, m.sample_hz, name=m.kind)
+        return PolledMonitor(chip.read, m.sample_hz, name=m.kind)   # provenance: the chip's bus
     if m.kind == "joulescope":
         from edgekit.hil.monitors.joulescope import JoulescopeMonitor
         return JoulescopeMonitor(serial=m.serial)

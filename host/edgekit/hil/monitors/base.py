@@ -19,9 +19,10 @@ class Sample:
 
 
 class PowerMonitor:
-    """start() → mark("a") … mark("b") → stop(); energy_between("a", "b") integrates watts (J)."""
+    """start() → mark("a") … mark("b") → stop(); energy_between("a", "b") integrates watts (J).
+    `provenance` says what the samples really are; each driver sets it from what it talks to."""
 
-    provenance = "measured-hw"
+    provenance = "modelled"
 
     def __init__(self) -> None:
         self._samples: list[Sample] = []
@@ -78,11 +79,14 @@ class PowerMonitor:
 
 
 class PolledMonitor(PowerMonitor):
-    """Polls `read() -> (volts, amps, watts)` at sample_hz on a thread (wall clock)."""
+    """Polls `read() -> (volts, amps, watts)` at sample_hz on a thread (wall clock). Its provenance
+    is the chip's (a bound `read` of an INA driver: what its bus really is), unless given."""
 
-    def __init__(self, read: Callable[[], tuple[float, float, float]], sample_hz: float, name: str = "") -> None:
+    def __init__(self, read: Callable[[], tuple[float, float, float]], sample_hz: float, name: str = "",
+                 provenance: str | None = None) -> None:
         super().__init__()
         self._read, self._period, self.name = read, 1.0 / sample_hz, name
+        self.provenance = provenance or getattr(getattr(read, "__self__", None), "provenance", "emulated")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0

@@ -11,6 +11,8 @@ import errno
 
 
 class RegisterFileBus:
+    provenance = "emulated"   # figures read through it are a model of the chip, not a measurement
+
     def __init__(self) -> None:
         self.devices: dict[int, "SimulatedINA"] = {}
         self.transactions: list[tuple[str, int, bytes]] = []

@@ -13,6 +13,7 @@ import os
 import threading
 
 from edgekit.errors import ToolError
+from edgekit.provenance import i2c_bus_provenance
 
 I2C_SLAVE = 0x0703
 
@@ -26,6 +27,7 @@ class LinuxI2CBus:
             raise ToolError(f"cannot open {self.path}: {exc.strerror} (is i2c-dev loaded and are you in group i2c?)") from None
         self._addr: int | None = None
         self._lock = threading.Lock()
+        self.provenance = i2c_bus_provenance(bus)   # the kernel's i2c-stub is a register file, not a chip
 
     def _select(self, addr: int) -> None:
         if addr != self._addr:

@@ -28,6 +28,11 @@ class TiPowerMonitor:
     def calibration(current_lsb_a: float, shunt_ohms: float) -> int:
         raise NotImplementedError
 
+    @property
+    def provenance(self) -> str:
+        """measured-hw only on a real /dev/i2c-N; the register-file fake (or any other bus) is emulated."""
+        return getattr(self.bus, "provenance", "emulated")
+
     def _reg(self, reg: int) -> int:
         return read_register(self.bus, self.address, reg)
 

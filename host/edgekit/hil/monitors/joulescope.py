@@ -17,6 +17,8 @@ from edgekit.hil.monitors.base import PowerMonitor, Sample
 
 
 class JoulescopeMonitor(PowerMonitor):
+    provenance = "measured-hw"   # only constructible with a real instrument attached
+
     def __init__(self, serial: str | None = None, chunk_s: float = 0.01, points_per_chunk: int = 10) -> None:
         super().__init__()
         try:

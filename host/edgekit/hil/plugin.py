@@ -1,0 +1,251 @@
+"""The HIL pytest plugin (loaded by hil_tests/conftest.py): options, fixtures, and the one place that
+writes the figures during the run and reads them back into results.json and report.html at the end.
+
+During the run: tests record figures (value, unit, provenance) with `record`, traces with
+`record.trace`, and pass/fail limits with `check` (a *device check* when the figure is a measurement,
+a *model check* when it is modelled). At the end (pytest_sessionfinish) the plugin writes
+results.json and report.html with the verdict (verdict.py): PASSED, FAILED, or INCOMPLETE when a
+required test did not run (no board, link or measurement).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgekit.hil.bench import QUICK_COUNT, QUICK_WARMUP, Bench, NotRun, Unavailable, need
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("edgekit-hil")
+    g.addoption("--board", default=os.environ.get("EDGEKIT_HIL_BOARD", "coral"))
+    g.addoption("--rig", default=os.environ.get("EDGEKIT_HIL_RIG", "sim"))
+    g.addoption("--model", default=os.environ.get("EDGEKIT_HIL_MODEL") or None)
+    g.addoption("--port", default=None, help="the board's serial port or URL (overrides the rig's link: kind serial)")
+    g.addoption("--hil-out", default=os.environ.get("EDGEKIT_HIL_OUT", "build/hil"))
+    g.addoption("--standin", action="store_true", help="the model is the untrained timing stand-in (standin.py)")
+    g.addoption("--quick", action="store_true", default=os.environ.get("EDGEKIT_HIL_QUICK") == "1",
+                help="fewer timed inferences than the rig asks (a smoke run; the results say so)")
+
+
+# --- writing figures, traces and checks (during the run) ------------------------------------------
+
+def _jsonable(x):
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, (np.floating, np.integer, np.bool_)):
+        return x.item()
+    return str(x)
+
+
+class Recorder:
+    """Appends figures and checks (one JSON line each) and traces (one JSON file each) to the output folder."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        (out / "traces").mkdir(parents=True, exist_ok=True)
+        self.test = ""
+
+    def _append(self, file: str, rec: dict) -> None:
+        with (self.out / file).open("a") as f:
+            f.write(json.dumps(rec, default=_jsonable) + "\n")
+
+    def __call__(self, name: str, fig: dict) -> dict:
+        self._append("figures.jsonl", {"name": name, "test": self.test, **fig})
+        return fig
+
+    def trace(self, name: str, data: dict) -> None:
+        (self.out / "traces" / f"{name}.json").write_text(json.dumps(data, default=_jsonable))
+
+    def check(self, name: str, fig: dict, limit: float, op: str = "<=") -> None:
+        """Compare a figure with a limit; a modelled figure makes it a model check, else a device check.
+        Recorded either way; a failed check fails the test."""
+        v = float(fig["value"])
+        ok = v <= limit if op == "<=" else v >= limit
+        kind = "model" if fig["provenance"] == "modelled" else "device"
+        self._append("checks.jsonl", {"name": name, "kind": kind, "value": v, "unit": fig.get("unit", ""),
+                                      "provenance": fig["provenance"], "op": op, "limit": limit, "ok": ok,
+                                      "test": self.test})
+        assert ok, f"{kind} check {name}: {v:.4g} {fig.get('unit', '')} ({fig['provenance']}) not {op} {limit:g}"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+# --- test outcomes ----------------------------------------------------------------------------------
+
+_RUN: dict = {}
+
+
+def pytest_sessionstart(session):
+    _RUN.clear()
+    _RUN.update(started=dt.datetime.now(dt.timezone.utc), t0=time.monotonic(), tests={}, not_run=set())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(NotRun):
+        _RUN["not_run"].add(item.nodeid)
+    return rep
+
+
+def pytest_runtest_logreport(report):
+    t = _RUN["tests"].setdefault(report.nodeid, {"id": report.nodeid, "name": report.nodeid.split("::")[-1],
+                                                  "outcome": "passed", "seconds": 0.0, "message": ""})
+    t["seconds"] += report.duration
+    if report.skipped:
+        t["outcome"] = "skipped"
+        t["message"] = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        t["message"] = t["message"].removeprefix("Skipped: ").removeprefix("edgekit.hil.bench.NotRun: ")
+    elif report.failed:
+        t["outcome"] = "failed" if report.when == "call" else "error"
+        t["message"] = _failure_line(report)
+
+
+def _failure_line(report) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return crash.message.splitlines()[0] if crash is not None and crash.message else str(report.longrepr).splitlines()[-1]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "tests" not in _RUN or session.config.option.collectonly:
+        return
+    from edgekit.hil.results import write_results
+    for nodeid in _RUN["not_run"]:
+        if nodeid in _RUN["tests"]:
+            _RUN["tests"][nodeid]["outcome"] = "not-run"
+    opt = session.config.getoption
+    write_results(Path(opt("--hil-out")), board=opt("--board"), rig=_rig(session.config), model=opt("--model"),
+                  standin=bool(opt("--standin")), quick=bool(opt("--quick")), tests=list(_RUN["tests"].values()),
+                  started=_RUN["started"], seconds=time.monotonic() - _RUN["t0"], pytest_exit=int(exitstatus))
+
+
+# --- fixtures ---------------------------------------------------------------------------------------
+
+def _rig(config):
+    from edgekit.hil.rig import load_rig, with_port
+    r = load_rig(config.getoption("--rig"))
+    return with_port(r, config.getoption("--port")) if config.getoption("--port") else r
+
+
+@pytest.fixture(scope="session")
+def board(pytestconfig):
+    from edgekit.catalog import get_board
+    return get_board(pytestconfig.getoption("--board"))
+
+
+@pytest.fixture(scope="session")
+def rig(pytestconfig):
+    return _rig(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def out_dir(pytestconfig) -> Path:
+    out = Path(pytestconfig.getoption("--hil-out"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def recorder(out_dir) -> Recorder:
+    return Recorder(out_dir)
+
+
+@pytest.fixture
+def record(recorder, request) -> Recorder:
+    recorder.test = request.node.nodeid
+    return recorder
+
+
+@pytest.fixture
+def check(record) -> Recorder:
+    return record.check
+
+
+@pytest.fixture(scope="session")
+def bench(board, rig, out_dir, pytestconfig, recorder):
+    model = pytestconfig.getoption("--model")
+    b = Bench(board, rig, Path(model) if model else None, out_dir)
+    b.monitor.start()
+    yield b
+    tw = b.cache.get("twin")
+    if tw is not None and not isinstance(tw, Exception):
+        recorder.trace("image", tw.image_info())
+    b.close()
+    b.monitor.stop()
+    ss = b.monitor.samples()
+    if ss:   # the whole power trace for the report (at most ~5000 points)
+        step = max(1, len(ss) // 5000)
+        recorder.trace("power", {
+            "t_s": [s.t_s for s in ss[::step]], "watts": [s.watts for s in ss[::step]],
+            "board_w": [s.board_w for s in ss[::step]], "marks": b.monitor.marks(),
+            "provenance": b.monitor.provenance, "monitor": type(b.monitor).__name__})
+
+
+@pytest.fixture(scope="session")
+def model_profile(bench):
+    """MACs and op mix of the model under test (macs.py), or None without a model."""
+    if bench.model is None or not Path(bench.model).exists():
+        return None
+    from edgekit.hil.macs import model_profile as profile
+    return profile(bench.model)
+
+
+@pytest.fixture(scope="session")
+def quick(pytestconfig) -> bool:
+    return bool(pytestconfig.getoption("--quick"))
+
+
+@pytest.fixture(scope="session")
+def latencies(bench, rig, quick):
+    """≥ 200 timed inferences after warm-up (--quick: fewer), inside monitor marks infer-start / infer-end."""
+    if "latencies" not in bench.cache:
+        try:
+            count, warmup = (QUICK_COUNT, QUICK_WARMUP) if quick else (rig.inference.count, rig.inference.warmup)
+            bench.monitor.mark("infer-start")
+            lat = bench.inference_latencies(count, warmup)
+            lat.extra["warmup"] = warmup
+            if hasattr(bench.monitor, "advance"):   # simulated monitor: the board ran flat out for Σt
+                bench.monitor.advance(float(lat.ms.sum()) / 1e3, duty=1.0)
+            bench.monitor.mark("infer-end")
+            bench.cache["latencies"] = lat
+        except Unavailable as exc:
+            bench.cache["latencies"] = exc
+    lat = bench.cache["latencies"]
+    if isinstance(lat, Unavailable):
+        raise NotRun(str(lat))
+    return lat
+
+
+@pytest.fixture(scope="session")
+def standin(pytestconfig) -> bool:
+    return bool(pytestconfig.getoption("--standin"))
+
+
+@pytest.fixture(scope="session")
+def closed_loop(bench, rig, standin):
+    """The pilot drives the simulated car for the rig's laps; shared by the closed-loop tests.
+    The untrained stand-in cannot drive: then the simulator's expert drives the laps."""
+    if standin:
+        return need(bench.expert_drive, rig.car.laps)
+    return need(bench.drive, rig.car.laps)
+
+
+@pytest.fixture(scope="session")
+def twin_loop(bench, rig):
+    """The board twin drives the simulated car for the rig's `car.twin_steps` lockstep steps."""
+    if "twin_loop" not in bench.cache:
+        try:
+            bench.cache["twin_loop"] = bench.twin_steps(rig.car.twin_steps)
+        except Unavailable as exc:
+            bench.cache["twin_loop"] = exc
+    if isinstance(bench.cache["twin_loop"], Unavailable):
+        raise NotRun(str(bench.cache["twin_loop"]))
+    return bench.cache["twin_loop"]
