@@ -1,23 +1,35 @@
-"""`edgekit hil run` end to end: junit.xml, results.json, report.html.
+"""`edgekit hil run` end to end: junit.xml, results.json, report.html, and the verdict.
 
-The fast tests run the suite on a copy of the sim rig with a serial link and no port reachable,
-so every board-in-the-loop test skips with its reason and the run exercises the suite, the
-modelled range comparison and the report writer (~20 s). The slow test runs the real thing:
+The fast tests run the suite against a board that is not there: a copy of the sim rig whose serial
+link points at a TCP port nobody listens on (and `--port` of such a socket). Every board-in-the-loop
+test cannot run, so the run must be INCOMPLETE (exit 3) and name them, never PASSED; the modelled
+range comparison and the report writer still run (~20 s). The slow test runs the real thing:
 `--board coral --rig sim --quick` on the QEMU twin with the untrained INT8 stand-in (~2-3 min)."""
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
+BOARD_TESTS = {"test_inference_latency", "test_energy_per_inference", "test_camera_to_actuator_latency",
+               "test_failsafe_on_link_loss"}
 
-def _hil(out, rig, *extra):
+
+def _hil(out, rig, *extra, expect=0):
     proc = subprocess.run([sys.executable, "-m", "edgekit", "hil", "run", "--board", "coral", "--rig", str(rig),
                            "--out", str(out), *extra], capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == expect, proc.stdout + proc.stderr
     return out, proc.stdout
+
+
+def _dead_port() -> int:
+    """A local TCP port with no listener (bound then closed: connecting is refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -27,25 +39,61 @@ def hil_out(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hil")
     rig = tmp / "sim-serial.yaml"
     rig.write_text((RIGS / "sim.yaml").read_text().replace("name: sim", "name: sim-serial")
-                   .replace("link: {kind: twin}", "link: {kind: serial, port: /dev/null-no-board}"))
-    return _hil(tmp / "out", rig)
+                   .replace("link: {kind: twin}", f"link: {{kind: serial, port: 'socket://127.0.0.1:{_dead_port()}'}}"))
+    return _hil(tmp / "out", rig, expect=3)
 
 
-def test_outputs_exist_and_hold_figures_with_provenance(hil_out):
+def test_unreachable_board_is_incomplete_not_passed(hil_out):
     out, stdout = hil_out
-    assert "PASSED" in stdout
+    assert stdout.startswith("INCOMPLETE") and "PASSED" not in stdout
+    res = json.loads((out / "results.json").read_text())
+    assert res["verdict"] == "INCOMPLETE" and not res["passed"] and res["exit_code"] == 3
+    names = {t["name"] for t in res["did_not_run"]}
+    assert BOARD_TESTS <= names, names
+    for t in res["did_not_run"]:
+        assert t["reason"], t
+        assert t["name"] in stdout
+    assert "Connection refused" in next(t["reason"] for t in res["did_not_run"] if t["name"] == "test_inference_latency")
+    assert res["checks"]["device"] == [] and res["image"]["image"] is None
+    html = (out / "report.html").read_text()
+    assert "banner incomplete'>INCOMPLETE<" in html and all(n in html for n in BOARD_TESTS)
+
+
+def test_port_of_a_dead_socket_is_incomplete(tmp_path):
+    """`--port` overrides the rig's link: a socket nobody listens on is no board."""
+    out, stdout = _hil(tmp_path, "sim", "--port", f"socket://127.0.0.1:{_dead_port()}", "--json", expect=3)
+    res = json.loads(stdout)
+    assert res["verdict"] == "INCOMPLETE"
+    assert BOARD_TESTS <= {t["name"] for t in res["did_not_run"]}
+
+
+def test_outputs_hold_figures_with_provenance(hil_out):
+    out, stdout = hil_out
     suites = ET.parse(out / "junit.xml").getroot()
     assert int(next(suites.iter("testsuite")).get("tests")) >= 8
     res = json.loads((out / "results.json").read_text())
-    assert res["passed"] and res["summary"]["failed"] == 0
     assert res["figures"], "no figures recorded"
     for name, fig in res["figures"].items():
         assert {"value", "unit", "provenance", "test"} <= fig.keys(), name
         assert fig["provenance"] in ("measured-hw", "measured-host", "emulated", "modelled")
     for t in res["tests"]:
-        assert t["outcome"] in ("passed", "skipped"), t
-        if t["outcome"] == "skipped":
-            assert t["message"], f"{t['id']} skipped without a reason"
+        assert t["outcome"] in ("passed", "skipped", "not-run"), t
+        if t["outcome"] != "passed":
+            assert t["message"], f"{t['id']} did not run without a reason"
+    # every check on a modelled figure is reported as a model check
+    assert res["checks"]["model"] and all(c["provenance"] == "modelled" for c in res["checks"]["model"])
+
+
+def test_verdict_rules():
+    from edgekit.hil.results import verdict
+
+    t = lambda name, outcome: {"name": name, "outcome": outcome, "message": "why"}
+    dev = [{"kind": "device"}]
+    assert verdict([t("a", "passed"), t("b", "skipped")], dev)["verdict"] == "PASSED"
+    assert verdict([t("a", "passed"), t("b", "not-run")], dev)["verdict"] == "INCOMPLETE"
+    assert verdict([t("a", "passed"), t("b", "error")], dev)["did_not_run"][0]["name"] == "b"
+    assert verdict([t("a", "failed"), t("b", "not-run")], dev)["verdict"] == "FAILED"
+    assert verdict([t("a", "passed")], [{"kind": "model"}])["verdict"] == "INCOMPLETE"   # no measurement ran
 
 
 def test_range_comparison_is_traceable(hil_out):
@@ -87,6 +135,7 @@ def test_coral_sim_quick_on_the_twin(tmp_path):
     """The twin in the loop: latency, energy, camera→actuator, failsafe measured (emulated)."""
     out, stdout = _hil(tmp_path, "sim", "--quick")
     res = json.loads((out / "results.json").read_text())
+    assert res["verdict"] == "PASSED" and stdout.startswith("PASSED")
     outcomes = {t["name"]: t["outcome"] for t in res["tests"]}
     for name in ("test_inference_latency", "test_energy_per_inference", "test_camera_to_actuator_latency",
                  "test_failsafe_on_link_loss", "test_battery_drain_over_laps", "test_projected_range"):
@@ -100,12 +149,12 @@ def test_coral_sim_quick_on_the_twin(tmp_path):
 
 @pytest.mark.slow
 def test_serial_session_speaks_the_dut_protocol(tmp_path):
-    """The real-board path (link kind serial) wired against a twin's socket URL: protocol only —
-    figures from such a session would say measured-hw, so nothing here is reported."""
+    """The real-board path (link kind serial) wired against a twin's socket URL: it speaks the
+    protocol, and its figures are labelled by what the link really is (a TCP socket: emulated)."""
     from edgekit.catalog import get_board
     from edgekit.firmware.runner import firmware_for
     from edgekit.firmware.twin import Twin
-    from edgekit.hil.bench import SerialSession
+    from edgekit.hil.sessions.serial import SerialSession
     from edgekit.hil.standin import standin_pilot
 
     board = get_board("coral")
@@ -113,6 +162,7 @@ def test_serial_session_speaks_the_dut_protocol(tmp_path):
         s = SerialSession(board, twin.url, 115200, None)
         try:
             assert "edgekit-coral" in s.description
+            assert s.provenance == "emulated"
             s.link.load(s.input_bytes())
             assert s.link.infer(1, 0, timeout=300).latency_us > 0
             assert s.wait_failsafe(60)["stop_after_us"] >= 90_000

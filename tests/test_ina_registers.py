@@ -95,3 +95,13 @@ def test_polled_monitor_integrates_energy_between_marks():
     span = mon.marks()["b"] - mon.marks()["a"]
     assert mon.energy_between("a", "b") == pytest.approx(5.0 * span, rel=0.1)
     assert mon.mean_power_between("a", "b") == pytest.approx(5.0, rel=0.1)
+
+
+def test_a_register_file_is_not_hardware():
+    """The drivers' figures over the fake register file are emulated, not measured-hw: only a real
+    /dev/i2c-N bus (not the kernel's i2c-stub) makes them measurements."""
+    bus = RegisterFileBus()
+    bus.attach(0x41, SimulatedINA226(shunt_ohms=0.01))
+    ina = INA226(bus, 0x41, shunt_ohms=0.01, max_current_a=8.0)
+    assert ina.provenance == "emulated"
+    assert PolledMonitor(ina.read, sample_hz=100).provenance == "emulated"

@@ -43,21 +43,18 @@ def derived(value: Any, unit: str, *inputs: dict[str, Any], **extra: Any) -> dic
 
 
 def port_provenance(port: str) -> str:
-    """What a serial link's port really is: a UART device (/dev/ttyUSB0, /dev/ttyACM0, /dev/serial/…)
-    is real hardware; a pseudo-terminal (/dev/pts/N, a program's end) or a pyserial network URL
-    (socket://, rfc2217://, loop://: here, an emulated twin's UART) is not."""
+    """What a serial link's port really is: a tty backed by a device (/sys/class/tty/NAME/device: a
+    USB-serial adapter, a SoC UART; /dev/serial/by-id links resolve to one) is real hardware; a
+    pseudo-terminal (a program's end), any other file, or a pyserial network URL (socket://,
+    rfc2217://, loop://: here, an emulated twin's UART) is not. Unknown is never measured-hw."""
     import os
-    import stat
 
     if "://" in port:
         return "emulated"
     real = os.path.realpath(port)
-    if real.startswith("/dev/pts/") or real == "/dev/ptmx":
+    if not real.startswith("/dev/") or real.startswith("/dev/pts/"):
         return "emulated"
-    try:
-        return "measured-hw" if stat.S_ISCHR(os.stat(real).st_mode) else "emulated"
-    except OSError:
-        return "emulated"   # nothing there: no hardware was measured
+    return "measured-hw" if os.path.exists(f"/sys/class/tty/{os.path.basename(real)}/device") else "emulated"
 
 
 def link_provenance(ser: Any) -> str:
