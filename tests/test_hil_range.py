@@ -78,3 +78,31 @@ def test_cli_hil_range_json(capsys):
     labels = [r["label"] for r in out["rows"]]
     assert "coral Edge TPU 20 Hz" in labels and "rpi5 Hailo-8L 20 Hz" in labels
     assert all(r["range"]["provenance"] == "modelled" for r in out["rows"])
+
+
+def test_macs_are_counted_from_the_model():
+    """MACs per op from tensor shapes, against the MLPerf Tiny paper's published counts
+    (Banbury et al. 2021: ResNet-8 12.5 M, FC autoencoder 264 K, MobileNetV1-0.25 ~7.5 M)."""
+    from edgekit.hil.macs import model_profile
+    from edgekit.paths import MLPERF_TINY
+
+    root = MLPERF_TINY
+    ic = model_profile(root / "pretrainedResnet_quant.tflite")
+    assert ic["macs"] == pytest.approx(12.5e6, rel=0.01) and ic["op_mix"]["ADD"]["count"] == 3
+    assert model_profile(root / "ad01_int8.tflite")["macs"] == pytest.approx(264e3, rel=0.01)
+    assert model_profile(root / "vww_96_int8.tflite")["macs"] == pytest.approx(7.5e6, rel=0.02)
+
+
+def test_range_rows_follow_the_tested_model(rig):
+    """A smaller model costs less modelled time on the same board: the row's MACs are the model's."""
+    from edgekit.hil.macs import model_profile
+    from edgekit.paths import MLPERF_TINY
+
+    params = BatteryParams.from_rig(rig.battery)
+    opt = Option(label="coral M7", board="coral", backend="cpu", rate_hz=20)
+    kws = model_profile(MLPERF_TINY / "kws_ref_model.tflite")
+    row = option_row(opt, get_board("coral"), rig, params, 15.0, profile=kws)
+    fallback = option_row(opt, get_board("coral"), rig, params, 15.0)
+    assert row["macs"] == kws["macs"] != PILOT_MACS and "kws_ref_model" in row["macs_source"]
+    assert row["inference_time"]["value"] == pytest.approx(fallback["inference_time"]["value"] * kws["macs"] / PILOT_MACS)
+    assert "no model given" in fallback["macs_source"]
