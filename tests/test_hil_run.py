@@ -130,10 +130,27 @@ def test_report_renders_in_headless_chromium(hil_out, tmp_path):
     assert sum(hist[:200]) > 0.02 * img.size[0] * img.size[1]
 
 
+def _own_state(tmp_path, monkeypatch):
+    """A fresh state folder: an empty flash twin, so the run's `edgekit flash` factory-programs slot 0.
+    The stand-in pilot is copied in when the checkout already built it (else it is built, ~20 s)."""
+    from edgekit.hil.standin import SEED
+    from edgekit.paths import state_dir
+
+    built = state_dir() / "hil" / f"standin_pilot_int8_seed{SEED}.tflite"
+    state = tmp_path / "state"
+    (state / "hil").mkdir(parents=True)
+    if built.exists():
+        shutil.copy(built, state / "hil" / built.name)
+    monkeypatch.setenv("EDGEKIT_STATE", str(state))
+    return state
+
+
 @pytest.mark.slow
-def test_coral_sim_quick_on_the_twin(tmp_path):
-    """The twin in the loop: latency, energy, camera→actuator, failsafe measured (emulated)."""
-    out, stdout = _hil(tmp_path, "sim", "--quick")
+def test_coral_sim_quick_on_the_flashed_twin(tmp_path, monkeypatch):
+    """The flash twin in the loop, booting what `edgekit flash` wrote: the board's own SMP report of
+    its running image matches it; latency, energy, camera→actuator, failsafe measured (emulated)."""
+    _own_state(tmp_path, monkeypatch)
+    out, stdout = _hil(tmp_path / "out", "sim", "--quick")
     res = json.loads((out / "results.json").read_text())
     assert res["verdict"] == "PASSED" and stdout.startswith("PASSED")
     outcomes = {t["name"]: t["outcome"] for t in res["tests"]}
@@ -142,9 +159,33 @@ def test_coral_sim_quick_on_the_twin(tmp_path):
         assert outcomes[name] == "passed", (name, outcomes)
     assert outcomes["test_driving_score"] == "skipped"          # the untrained stand-in cannot drive
     f = res["figures"]
-    assert f["latency_p99"]["provenance"] == "emulated" and f["latency_p99"]["icount"] == 0
+    assert f["latency_p99"]["provenance"] == "emulated" and "clock" in f["latency_p99"]
+    assert f["energy_per_inference"]["provenance"] == "modelled"   # simulated monitor × emulated latency
     assert f["failsafe_stop"]["value"] <= res["rig"]["thresholds"]["failsafe_ms"]
-    assert res["image"]["sha256"]
+    img = res["image"]
+    from edgekit.flash import image
+    assert img["reported_hash"] == img["hash"] == image.inspect(open(img["image"], "rb").read()).hash
+    assert img["hash_matches"] and "bootloader" in img["booted"]
+    assert img["reported_hash"] in (out / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_an_image_the_board_does_not_run_stops_the_run(tmp_path, monkeypatch):
+    """`--image` names an image; the board reports another one over SMP: the run stops, FAILED, exit 1."""
+    from edgekit.flash import build, keys
+    from edgekit.flash.flow import sign_quiet
+
+    state = _own_state(tmp_path, monkeypatch)
+    _hil(tmp_path / "first", "sim", "--quick")                 # flashes the stand-in onto the twin
+    key = tmp_path / "other.pem"
+    keys.generate(key)
+    other = tmp_path / "other.signed.bin"
+    other.write_bytes(sign_quiet(build.build_testapp(0, "9.9.9").read_bytes(), keys.load(key), "9.9.9", "coral", 0))
+    out, stdout = _hil(tmp_path / "second", "sim", "--quick", "--image", str(other), expect=1)
+    res = json.loads((out / "results.json").read_text())
+    assert res["verdict"] == "FAILED" and "not the named image other.signed.bin" in res["why"]
+    assert stdout.startswith("FAILED") and not res["checks"]["device"]
+    assert state.exists()
 
 
 @pytest.mark.slow

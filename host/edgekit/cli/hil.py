@@ -17,6 +17,9 @@ def register(sub) -> None:
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
     r.add_argument("--port", help="the board's serial port or pyserial URL (overrides the rig's link)")
+    r.add_argument("--image", help="the signed image `edgekit flash` wrote: the flash twin boots it and the board's "
+                                   "reported hash must match (default on a flash-twin board: flash --model first)")
+    r.add_argument("--kernel", action="store_true", help="boot the model's build with -kernel instead of the flash twin")
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
     r.add_argument("--quick", action="store_true", help="10 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
     r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
@@ -38,7 +41,8 @@ def run(args) -> int:
         raise UserError(f"no model at {model}")
     out = Path(args.out)
     results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir,
-                      quick=args.quick, port=args.port)
+                      quick=args.quick, port=args.port, image=Path(args.image) if args.image else None,
+                      kernel=args.kernel)
     if args.json:
         print(json.dumps({k: results[k] for k in ("verdict", "why", "passed", "did_not_run", "failed", "summary",
                                                   "checks", "image", "figures", "range_comparison")}, indent=2))

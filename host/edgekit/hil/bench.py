@@ -78,10 +78,13 @@ class ExpertLaps:
 
 
 class Bench:
-    def __init__(self, board, rig, model: Path | None, out_dir: Path) -> None:
+    def __init__(self, board, rig, model: Path | None, out_dir: Path, image: Path | None = None,
+                 key: Path | None = None) -> None:
         self.board, self.rig, self.model, self.out_dir = board, rig, model, out_dir
+        self.image, self.key = image, key     # image: the signed image `edgekit flash` wrote (flash twin)
         self._monitor = None
         self.cache: dict = {}
+        self.stopped: str | None = None       # why the run was stopped (the board runs another image)
 
     # --- power -------------------------------------------------------------------------------
     @property
@@ -100,13 +103,16 @@ class Bench:
 
     # --- the board twin ------------------------------------------------------------------------
     def twin(self) -> BoardSession:
-        """The board under test on its link: the emulated twin running the model's firmware
-        (link kind twin), or a real board on a serial port (kind serial) running what was flashed."""
+        """The board under test on its link: a real board on a serial port (kind serial) running what
+        was flashed; the flash twin booting the image `edgekit flash` wrote (kind twin, with an image);
+        or the emulated twin booting the model's firmware build with -kernel (kind twin, no image)."""
         if "twin" not in self.cache:
             try:
                 if self.rig.link.kind == "serial":
                     from edgekit.hil.sessions.serial import SerialSession
                     self.cache["twin"] = SerialSession(self.board, self.rig.link.port, self.rig.link.baud, self.model)
+                elif self.image is not None:
+                    self.cache["twin"] = self._flashed()
                 else:
                     from edgekit.hil.sessions.twin import TwinSession
                     self.cache["twin"] = TwinSession(self.board, self.require_model(), self.out_dir / "twin")
@@ -118,6 +124,19 @@ class Bench:
         if isinstance(tw, Exception):
             raise tw
         return tw
+
+    def _flashed(self) -> BoardSession:
+        import pytest
+
+        from edgekit.flash import keys
+        from edgekit.hil.sessions.flashed import FlashedTwinSession, ImageMismatch
+
+        try:
+            return FlashedTwinSession(self.board, self.image, self.key or keys.default_key_path())
+        except ImageMismatch as exc:   # nothing measured would be about the named image: stop the run
+            self.stopped = str(exc)
+            pytest.exit(str(exc), returncode=1)
+            raise   # not reached
 
     def close(self) -> None:
         tw = self.cache.get("twin")

@@ -27,6 +27,8 @@ def pytest_addoption(parser):
     g.addoption("--rig", default=os.environ.get("EDGEKIT_HIL_RIG", "sim"))
     g.addoption("--model", default=os.environ.get("EDGEKIT_HIL_MODEL") or None)
     g.addoption("--port", default=None, help="the board's serial port or URL (overrides the rig's link: kind serial)")
+    g.addoption("--image", default=None, help="the signed image `edgekit flash` wrote: the flash twin boots it (kind twin)")
+    g.addoption("--key", default=None, help="the signing key the flash twin was provisioned with (default: edgekit's)")
     g.addoption("--hil-out", default=os.environ.get("EDGEKIT_HIL_OUT", "build/hil"))
     g.addoption("--standin", action="store_true", help="the model is the untrained timing stand-in (standin.py)")
     g.addoption("--quick", action="store_true", default=os.environ.get("EDGEKIT_HIL_QUICK") == "1",
@@ -124,7 +126,8 @@ def pytest_sessionfinish(session, exitstatus):
     opt = session.config.getoption
     write_results(Path(opt("--hil-out")), board=opt("--board"), rig=_rig(session.config), model=opt("--model"),
                   standin=bool(opt("--standin")), quick=bool(opt("--quick")), tests=list(_RUN["tests"].values()),
-                  started=_RUN["started"], seconds=time.monotonic() - _RUN["t0"], pytest_exit=int(exitstatus))
+                  started=_RUN["started"], seconds=time.monotonic() - _RUN["t0"], pytest_exit=int(exitstatus),
+                  stopped=getattr(_RUN.get("bench"), "stopped", None))
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -171,8 +174,9 @@ def check(record) -> Recorder:
 
 @pytest.fixture(scope="session")
 def bench(board, rig, out_dir, pytestconfig, recorder):
-    model = pytestconfig.getoption("--model")
-    b = Bench(board, rig, Path(model) if model else None, out_dir)
+    model, image, key = (pytestconfig.getoption(o) for o in ("--model", "--image", "--key"))
+    b = _RUN["bench"] = Bench(board, rig, Path(model) if model else None, out_dir,
+                              Path(image) if image else None, Path(key) if key else None)
     b.monitor.start()
     yield b
     tw = b.cache.get("twin")

@@ -1,7 +1,8 @@
 """The verdict and results.json of one HIL run, from what the plugin recorded (plugin.py).
 
 Verdict:
-  FAILED      a test's assertion or check failed (the names are listed);
+  FAILED      a test's assertion or check failed (the names are listed), or the run was stopped
+              (the board runs another image than the one named);
   INCOMPLETE  nothing failed, but a required test did not run (no board, link or measurement:
               skipped with NotRun, or an error before it could measure), or no device check ran
               at all; the names of the tests that did not run are listed;
@@ -20,12 +21,14 @@ from edgekit.provenance import PROVENANCES
 EXIT_CODES = {"PASSED": 0, "FAILED": 1, "INCOMPLETE": 3}   # 2 is bad input (UserError)
 
 
-def verdict(tests: list[dict], checks: list[dict]) -> dict:
+def verdict(tests: list[dict], checks: list[dict], stopped: str | None = None) -> dict:
     failed = [t["name"] for t in tests if t["outcome"] == "failed"]
     not_run = [{"name": t["name"], "outcome": t["outcome"], "reason": t["message"]}
                for t in tests if t["outcome"] in ("not-run", "error")]
     device = [c for c in checks if c["kind"] == "device"]
-    if failed:
+    if stopped:
+        v, why = "FAILED", f"stopped: {stopped}"
+    elif failed:
         v, why = "FAILED", f"{len(failed)} failed: {', '.join(failed)}"
     elif not_run:
         v, why = "INCOMPLETE", f"{len(not_run)} required tests did not run: {', '.join(t['name'] for t in not_run)}"
@@ -41,7 +44,7 @@ def _load_traces(out: Path) -> dict:
 
 
 def write_results(out: Path, *, board: str, rig, model: str | None, standin: bool, quick: bool,
-                  tests: list[dict], started, seconds: float, pytest_exit: int) -> dict:
+                  tests: list[dict], started, seconds: float, pytest_exit: int, stopped: str | None = None) -> dict:
     from edgekit.catalog import get_board
     from edgekit.hil.plugin import read_jsonl
     from edgekit.hil.report import write_report
@@ -52,7 +55,7 @@ def write_results(out: Path, *, board: str, rig, model: str | None, standin: boo
         figures[rec.pop("name")] = rec
     checks = read_jsonl(out / "checks.jsonl")
     traces = _load_traces(out)
-    v = verdict(tests, checks)
+    v = verdict(tests, checks, stopped)
     summary = {k: sum(t["outcome"] == k for t in tests) for k in ("passed", "failed", "error", "skipped", "not-run")}
     profile = None
     if model and Path(model).exists():
@@ -72,7 +75,7 @@ def write_results(out: Path, *, board: str, rig, model: str | None, standin: boo
         "model_profile": profile,
         "standin": standin,
         "quick": quick,
-        "image": traces.get("image") or {"image": None, "reason": "no session with the board was opened: nothing ran on it"},
+        "image": traces.get("image") or {"image": None, "reason": stopped or "no session with the board was opened: nothing ran on it"},
         "pytest_exit": pytest_exit,
         "summary": summary,
         "tests": tests,

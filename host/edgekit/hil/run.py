@@ -15,14 +15,17 @@ import sys
 from pathlib import Path
 
 from edgekit.catalog import get_board
-from edgekit.errors import ToolError
+from edgekit.errors import ToolError, UserError
 from edgekit.hil.rig import load_rig, with_port
 from edgekit.paths import HIL_TESTS
 
 
 def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None,
             show_progress: bool = True, boards_dir: str | None = None, quick: bool = False,
-            port: str | None = None) -> dict:
+            port: str | None = None, image: Path | None = None, kernel: bool = False) -> dict:
+    """`image`: the signed image `edgekit flash` wrote, booted by the flash twin (a board with one);
+    without it the run flashes the model (flashing.py). `kernel`: boot the model's build with
+    -kernel instead (no flash twin, no image check)."""
     board = get_board(board_name, boards_dir)
     rig = load_rig(rig_name)
     if port:
@@ -38,12 +41,21 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         from edgekit.progress import status
         status("hil: no --model: building the untrained timing stand-in pilot (INT8, seeded random weights)")
         model = standin_pilot()
+    from edgekit.hil.flashing import check_image, flashed_image, has_flash_twin
+    if image is not None and (rig.link.kind != "twin" or not has_flash_twin(board) or kernel):
+        raise UserError(f"--image needs a board with a flash twin on a twin link ({board.name} on rig {rig.name})")
+    if image is not None:
+        image = check_image(image)
+    elif rig.link.kind == "twin" and has_flash_twin(board) and not kernel and model is not None:
+        image = flashed_image(board.name, Path(model))
     cmd = [sys.executable, "-m", "pytest", str(HIL_TESTS), "-p", "no:cacheprovider", "-p", "edgekit.hil.pytest_progress",
            f"--junitxml={out / 'junit.xml'}", "-o", "junit_family=xunit2", "-q", "-rs",
            "--board", board.name, "--rig", str(rig.path),
            "--hil-out", str(out.resolve())]
     if port:
         cmd += ["--port", port]
+    if image is not None:
+        cmd += ["--image", str(Path(image).resolve())]
     if model:
         cmd += ["--model", str(Path(model).resolve())]
     if quick:

@@ -1,0 +1,86 @@
+"""The image a HIL run tests on a board with a flash twin: the one `edgekit flash` wrote.
+
+`edgekit hil run --image SIGNED.bin` names it; without --image the run flashes the model with the
+public `edgekit flash --board B --model M --json` (sign, SMP upload, trial boot, self-test, confirm)
+and names what it wrote. A later run with the same model reuses that image when the twin's flash
+file still holds it (flash twins persist). Either way the session then asks the board which image
+it runs (sessions/flashed.py) and stops on a mismatch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from edgekit.errors import ToolError, UserError
+
+
+def has_flash_twin(board) -> bool:
+    flash = getattr(board, "flash", None)
+    return getattr(flash, "method", None) == "mcuboot-smp" and board.twin is not None and board.twin.kind == "qemu-system-arm"
+
+
+def _record(board: str) -> Path:
+    from edgekit.paths import state_dir
+    return state_dir() / "hil" / f"flashed-{board}.json"
+
+
+def _in_flash(board: str, image: bytes) -> bool:
+    """The signed image sits at the start of one of the twin's slots (read from its flash file)."""
+    from edgekit.flash.build import SLOT_BASES
+    from edgekit.flash.twin import twin_dir
+
+    flash = twin_dir(board) / "flash.bin"
+    if not flash.exists():
+        return False
+    from edgekit.flash.build import FLASH_FILE_BASE
+    with open(flash, "rb") as f:
+        for base in SLOT_BASES:
+            f.seek(base - FLASH_FILE_BASE)
+            if f.read(len(image)) == image:
+                return True
+    return False
+
+
+def flashed_image(board: str, model: Path, key_path: Path | None = None) -> Path:
+    """The signed image for `model` on the board's flash twin: reused when still there, else flashed."""
+    from edgekit.hil.macs import model_tflite
+
+    tflite = model_tflite(model)
+    sha = hashlib.sha256(tflite.read_bytes()).hexdigest()
+    rec_path = _record(board)
+    if rec_path.exists():
+        rec = json.loads(rec_path.read_text())
+        img = Path(rec.get("image", ""))
+        if rec.get("model_sha256") == sha and img.is_file() and _in_flash(board, img.read_bytes()):
+            return img
+    from edgekit.progress import status
+    status(f"hil: flashing {tflite.name} onto the {board} twin (edgekit flash)")
+    cmd = [sys.executable, "-m", "edgekit", "flash", "--board", board, "--model", str(tflite), "--json",
+           "--selftest-timeout", "120"]
+    if key_path:
+        cmd += ["--key", str(key_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    if proc.returncode != 0:
+        last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+        raise ToolError(f"edgekit flash failed (exit {proc.returncode}): {last[:300]}")
+    out = proc.stdout
+    res = json.loads(out[out.index("{\n"):])
+    running = next((s for s in res["slots"] if s["active"]), None)
+    if not running or running["hash"] != res["hash"] or not running["confirmed"]:
+        raise ToolError(f"edgekit flash left the {board} twin running {running}, not its image {res['hash']}")
+    rec_path.parent.mkdir(parents=True, exist_ok=True)
+    rec_path.write_text(json.dumps({"model": str(tflite), "model_sha256": sha, "image": res["image"], "hash": res["hash"]}))
+    return Path(res["image"])
+
+
+def check_image(path: Path) -> Path:
+    from edgekit.flash import image
+
+    if not Path(path).is_file():
+        raise UserError(f"no image at {path}")
+    image.inspect(Path(path).read_bytes())   # a UserError unless it is an MCUboot image
+    return Path(path)
