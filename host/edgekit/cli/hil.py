@@ -17,8 +17,8 @@ def register(sub) -> None:
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
     r.add_argument("--port", help="the board's serial port or pyserial URL (overrides the rig's link)")
-    r.add_argument("--image", help="the signed image `edgekit flash` wrote: the flash twin boots it and the board's "
-                                   "reported hash must match (default on a flash-twin board: flash --model first)")
+    r.add_argument("--image", help="the signed image `edgekit flash` wrote: the flash twin boots it and the hash the board "
+                                   "reports over SMP must match (default, when the flash twin takes -icount: flash --model)")
     r.add_argument("--kernel", action="store_true", help="boot the model's build with -kernel instead of the flash twin")
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
     r.add_argument("--quick", action="store_true", help="10 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
@@ -115,6 +115,8 @@ def _print_summary(results: dict, out: Path, fmt) -> None:
     img = results["image"]
     if img.get("reported_hash"):
         con.print(f"  image: the board reports hash {img['reported_hash']} (= the image flashed)", markup=False)
+    elif img.get("why"):
+        con.print(f"  image: {img.get('image')}: {img['why']}", markup=False)
     for kind in ("device", "model"):
         checks = results["checks"][kind]
         if checks:

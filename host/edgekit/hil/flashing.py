@@ -1,10 +1,12 @@
 """The image a HIL run tests on a board with a flash twin: the one `edgekit flash` wrote.
 
-`edgekit hil run --image SIGNED.bin` names it; without --image the run flashes the model with the
-public `edgekit flash --board B --model M --json` (sign, SMP upload, trial boot, self-test, confirm)
-and names what it wrote. A later run with the same model reuses that image when the twin's flash
-file still holds it (flash twins persist). Either way the session then asks the board which image
-it runs (sessions/flashed.py) and stops on a mismatch.
+`edgekit hil run --image SIGNED.bin` names it. Without --image, when the flash twin can run with a
+deterministic clock (FlashTwin takes `icount`), the run flashes the model with the public
+`edgekit flash --board B --model M --json` (sign, SMP upload, trial boot, self-test, confirm) and
+names what it wrote; a later run with the same model reuses that image when the twin's flash file
+still holds it. A FlashTwin without -icount times inference on the host clock (load-dependent
+latency), so then the default stays the -kernel build and the results say why. Either way a flashed
+session asks the board which image it runs (sessions/flashed.py) and stops on a mismatch.
 """
 from __future__ import annotations
 
@@ -21,6 +23,17 @@ from edgekit.errors import ToolError, UserError
 def has_flash_twin(board) -> bool:
     flash = getattr(board, "flash", None)
     return getattr(flash, "method", None) == "mcuboot-smp" and board.twin is not None and board.twin.kind == "qemu-system-arm"
+
+
+def flash_twin_timed() -> bool:
+    """The flash twin can run with -icount (the unified twin class): a deterministic board clock."""
+    from edgekit.flash.twin import FlashTwin
+    from edgekit.hil.sessions.flashed import accepts_icount
+    return accepts_icount(FlashTwin)
+
+
+WHY_KERNEL = ("this FlashTwin takes no -icount, so a flashed twin's latency would follow host load: the "
+              "-kernel build ran; pass --image (an image `edgekit flash` wrote) to test a flashed image")
 
 
 def _record(board: str) -> Path:

@@ -203,6 +203,8 @@ def _image_words(img: dict) -> str:
         words += f", on {html.escape(img['ran_on'])}"
     if img.get("booted"):
         words += f", booted via {html.escape(img['booted'])}"
+    if img.get("why"):
+        words += f" ({html.escape(img['why'])})"
     return words
 
 

@@ -41,12 +41,12 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         from edgekit.progress import status
         status("hil: no --model: building the untrained timing stand-in pilot (INT8, seeded random weights)")
         model = standin_pilot()
-    from edgekit.hil.flashing import check_image, flashed_image, has_flash_twin
+    from edgekit.hil.flashing import check_image, flash_twin_timed, flashed_image, has_flash_twin
     if image is not None and (rig.link.kind != "twin" or not has_flash_twin(board) or kernel):
         raise UserError(f"--image needs a board with a flash twin on a twin link ({board.name} on rig {rig.name})")
     if image is not None:
         image = check_image(image)
-    elif rig.link.kind == "twin" and has_flash_twin(board) and not kernel and model is not None:
+    elif rig.link.kind == "twin" and has_flash_twin(board) and not kernel and model is not None and flash_twin_timed():
         image = flashed_image(board.name, Path(model))
     cmd = [sys.executable, "-m", "pytest", str(HIL_TESTS), "-p", "no:cacheprovider", "-p", "edgekit.hil.pytest_progress",
            f"--junitxml={out / 'junit.xml'}", "-o", "junit_family=xunit2", "-q", "-rs",

@@ -86,7 +86,7 @@ class PolledMonitor(PowerMonitor):
                  provenance: str | None = None) -> None:
         super().__init__()
         self._read, self._period, self.name = read, 1.0 / sample_hz, name
-        self.provenance = provenance or getattr(getattr(read, "__self__", None), "provenance", "emulated")
+        self.provenance: str = provenance or str(getattr(getattr(read, "__self__", None), "provenance", "emulated"))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = 0.0

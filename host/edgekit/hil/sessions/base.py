@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ class Unavailable(Exception):
 class BoardSession:
     """A DriveLink to the board under test; subclasses say what the board is and how it is timed."""
 
-    link = None
+    link: Any = None   # a DriveLink once the session is open
     provenance = "modelled"   # each driver sets it from what its link really is
     description = ""
     clock_note: dict = {}

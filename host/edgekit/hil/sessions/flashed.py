@@ -25,7 +25,7 @@ class ImageMismatch(ToolError):
     """The board runs another image than the one named: nothing it measures would be about that image."""
 
 
-def _accepts_icount(cls) -> bool:
+def accepts_icount(cls) -> bool:
     params = inspect.signature(cls.__init__).parameters.values()
     return any(p.name == "icount" or p.kind is p.VAR_KEYWORD for p in params)
 
@@ -40,9 +40,9 @@ class FlashedTwinSession(BoardSession):
         self.board, self.image = board, Path(image_path)
         self.expected = mcuboot.inspect(self.image.read_bytes())
         twin = twin_for(board.name, keys.load(key_path))
-        self.icount = 0 if _accepts_icount(FlashTwin) else None
+        self.icount = 0 if accepts_icount(FlashTwin) else None
         if self.icount is not None:   # the same twin (folder, bootloader), with a deterministic clock
-            twin = FlashTwin(twin.dir, twin.bootloader, icount=0)
+            twin = FlashTwin(twin.dir, twin.bootloader, icount=0)  # type: ignore[call-arg]  # the unified twin's kw
         self.twin = twin
         url = twin.start()
         try:
@@ -107,7 +107,8 @@ class FlashedLockstep:
     """A simulator Runner whose pilot is the flashed app: frame → camera.bin → `frame SEQ%` → `t-cmd-`."""
 
     def __init__(self, session: FlashedTwinSession) -> None:
-        self.s, self.seq, self.commands = session, 0, []
+        self.s, self.seq = session, 0
+        self.commands: list = []
 
     def __call__(self, frame):
         self.seq += 1

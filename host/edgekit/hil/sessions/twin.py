@@ -36,10 +36,13 @@ class TwinSession(BoardSession):
                            {"clock": "user-mode QEMU: the board clock is the host clock, so latency includes emulation overhead"})
 
     def image_info(self) -> dict:
+        from edgekit.hil.flashing import WHY_KERNEL, has_flash_twin
+
         return {"image": str(self.image), "sha256": hashlib.sha256(self.image.read_bytes()).hexdigest(),
                 "ran_on": self.description, "booted": "-kernel",
                 "how": "edgekit.firmware.runner.firmware_for (cached build of the model), booted with -kernel "
-                       "on the twin: not an image `edgekit flash` wrote"}
+                       "on the twin: not an image `edgekit flash` wrote",
+                "why": WHY_KERNEL if has_flash_twin(self.board) else f"{self.board.name} has no flash twin"}
 
     def lockstep_runner(self) -> "LockstepRunner":
         self.link.drive("step")
@@ -56,7 +59,8 @@ class LockstepRunner:
     `frame SEQ%` → the firmware's `t-cmd-` (as actuated, with board-clock timestamps)."""
 
     def __init__(self, session: TwinSession) -> None:
-        self.s, self.seq, self.commands = session, 0, []
+        self.s, self.seq = session, 0
+        self.commands: list = []
 
     def __call__(self, frame):
         self.seq += 1
