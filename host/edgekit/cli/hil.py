@@ -17,7 +17,7 @@ def register(sub) -> None:
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
     r.add_argument("--port", help="the board's serial port or pyserial URL (overrides the rig's link)")
-    r.add_argument("--image", help="the signed image `edgekit flash` wrote: the flash twin boots it and the hash the board "
+    r.add_argument("--image", help="the signed image `edgekit flash` wrote (built from --model): the flash twin boots it and the hash the board "
                                    "reports over SMP must match (default, when the flash twin takes -icount: flash --model)")
     r.add_argument("--kernel", action="store_true", help="boot the model's build with -kernel instead of the flash twin")
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")

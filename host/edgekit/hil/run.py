@@ -35,18 +35,18 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
     for stale in ("figures.jsonl", "checks.jsonl", "junit.xml", "results.json", "report.html"):
         (out / stale).unlink(missing_ok=True)
     shutil.rmtree(out / "traces", ignore_errors=True)
+    from edgekit.hil.flashing import check_image, flash_twin_timed, flashed_image, has_flash_twin
+    if image is not None and (rig.link.kind != "twin" or not has_flash_twin(board) or kernel):
+        raise UserError(f"--image needs a board with a flash twin on a twin link ({board.name} on rig {rig.name})")
+    if image is not None:
+        image = check_image(image)
     standin = model is None and rig.link.kind == "twin"
     if standin:   # timing figures need a model on the board, not a trained one
         from edgekit.hil.standin import standin_pilot
         from edgekit.progress import status
         status("hil: no --model: building the untrained timing stand-in pilot (INT8, seeded random weights)")
         model = standin_pilot()
-    from edgekit.hil.flashing import check_image, flash_twin_timed, flashed_image, has_flash_twin
-    if image is not None and (rig.link.kind != "twin" or not has_flash_twin(board) or kernel):
-        raise UserError(f"--image needs a board with a flash twin on a twin link ({board.name} on rig {rig.name})")
-    if image is not None:
-        image = check_image(image)
-    elif rig.link.kind == "twin" and has_flash_twin(board) and not kernel and model is not None and flash_twin_timed():
+    if image is None and rig.link.kind == "twin" and has_flash_twin(board) and not kernel and model is not None and flash_twin_timed():
         image = flashed_image(board.name, Path(model))
     cmd = [sys.executable, "-m", "pytest", str(HIL_TESTS), "-p", "no:cacheprovider", "-p", "edgekit.hil.pytest_progress",
            f"--junitxml={out / 'junit.xml'}", "-o", "junit_family=xunit2", "-q", "-rs",
