@@ -86,6 +86,11 @@ _RUN: dict = {}
 
 
 def pytest_sessionstart(session):
+    out = Path(session.config.getoption("--hil-out"))
+    for stale in ("figures.jsonl", "checks.jsonl", "results.json", "report.html"):   # this run's records only
+        (out / stale).unlink(missing_ok=True)
+    for trace in (out / "traces").glob("*.json"):
+        trace.unlink()
     _RUN.clear()
     _RUN.update(started=dt.datetime.now(dt.timezone.utc), t0=time.monotonic(), tests={}, not_run=set())
 
