@@ -58,6 +58,11 @@ class Accelerator(_Strict):
     interface: str = Field(description="on-chip, PCIe, USB, …")
     vendor_library: str | None = Field(description="shared library the host backend loads, e.g. libedgetpu.so.1")
     param_cache_bytes: int | None = None
+    backend: Literal["edgetpu", "hailo"] | None = Field(
+        default=None, description="edgekit backend that drives it; the board's default backend (else cpu)")
+    link: Literal["usb3", "usb2", "pcie-gen2-x1", "pcie-gen3-x1"] | None = Field(
+        default=None, description="host<->accelerator link for the latency model (edgekit.accel.latency.LINKS)")
+    driver: str | None = Field(default=None, description="what drives it when no host library does, e.g. the coralmicro SDK")
 
 
 class Power(_Strict):
