@@ -1,7 +1,6 @@
 """What this machine has and lacks for each board, and the command that fixes each gap."""
 from __future__ import annotations
 
-import ctypes.util
 import importlib.util
 import shutil
 from dataclasses import dataclass
@@ -52,15 +51,9 @@ def check_board(board: Board) -> list[Check]:
         path = shutil.which(exe)
         checks.append(Check(f"{board.name}:twin:{exe}", path is not None, path or "not on PATH",
                             "" if path else apt_fix(board.twin.debian_packages)))
-    acc = board.accelerator
-    if acc and acc.vendor_library:
-        stem = acc.vendor_library.removeprefix("lib").split(".so")[0]
-        found = ctypes.util.find_library(stem)
-        checks.append(Check(
-            f"{board.name}:vendor:{acc.vendor_library}", found is not None,
-            found or f"not installed: {acc.name} runs are modelled from the board YAML, not measured",
-            "" if found else f"install {acc.vendor_library} from the vendor's package on the real board",
-            needed=False))
+    if board.accelerator is not None:   # backend, vendor library, compilers: edgekit.accel
+        from edgekit.accel.backends import doctor_checks
+        checks += doctor_checks(board)
     return checks
 
 

@@ -245,3 +245,45 @@ def _load_edgetpu(part: dict, board, library: str | None) -> LoadedModel:
             return [it.get_tensor(d["index"]) for d in it.get_output_details()]
     # The CPU ops after the TPU segment run in LiteRT here, inside the compiled model.
     return LoadedModel(_Run(), "edgetpu", "library")
+
+
+def doctor_checks(board) -> list:
+    """`edgekit doctor` lines: the backend the board uses, what is missing, what still runs."""
+    from edgekit.doctor import Check
+    b = default_backend(board)
+    if b == "cpu":
+        return [Check(f"{board.name}:backend", True, "cpu: the generated C (no accelerator on this board)", needed=False)]
+    acc = board.accelerator
+    ways = reach(board)
+    best = ways[0]
+    runs = "still runs here: the cpu backend (generated C), modelled accelerator figures"
+    if any(w.how == "twin" for w in ways):
+        runs += f", the {b} binding against edgekit's twin library (functional tests only)"
+    checks = [Check(f"{board.name}:backend", True, f"default {b} ({acc.name}); --backend cpu also works; {runs}",
+                    needed=False)]
+    if acc.driver:
+        checks.append(Check(f"{board.name}:vendor:{acc.name}", False,
+                            f"driven by {acc.driver}: the {b} segment is not run by edgekit on this board; "
+                            "its figures are modelled (edgekit.accel.latency), the M7 runs the generated C",
+                            "build the coralmicro SDK firmware (github.com/google-coral/coralmicro) for real TPU runs",
+                            needed=False))
+    elif best.how == "library":
+        checks.append(Check(f"{board.name}:vendor:{acc.vendor_library}", True, best.detail + " (measured-hw)",
+                            needed=False))
+    else:
+        checks.append(Check(f"{board.name}:vendor:{acc.vendor_library}", False,
+                            f"not installed: the {b} backend cannot run here; {acc.name} figures are modelled",
+                            FIX[b], needed=False))
+    if b == "edgetpu" and not acc.driver:
+        import shutil
+        comp = shutil.which("edgetpu_compiler")
+        checks.append(Check(f"{board.name}:edgetpu_compiler", comp is not None,
+                            comp or "not on PATH: models are partitioned by the static rules, not compiled for the TPU",
+                            "" if comp else "x86-64 only: apt-get install edgetpu-compiler from Coral's apt repository",
+                            needed=False))
+    if b == "hailo":
+        checks.append(Check(f"{board.name}:hailo-dfc", False,
+                            "Hailo's Dataflow Compiler makes the HEF (x86-64, hailo.ai developer zone; not installable "
+                            "here): `edgekit compile` exports the segment for it (segments/N/dfc/)",
+                            "run the DFC elsewhere, then `edgekit compile --hef FILE`", needed=False))
+    return checks

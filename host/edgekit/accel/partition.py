@@ -182,6 +182,8 @@ def format_partition(part: dict) -> list[str]:
         ops = s["ops"]
         lines.append(f"    segment {s['segment']} {s['backend']:8s} ops {ops[0]}..{ops[-1]} ({len(ops)})  "
                      f"MACs {fmt(s['macs'])}  params {fmt(s['parameter_bytes'])}")
+        if "modelled" in s:
+            lines.append(f"      latency {fmt(s['modelled']['latency'])}, energy {fmt(s['modelled']['energy'])}")
         for r in s.get("cpu_reasons", [])[:3]:
             lines.append(f"      op {r['index']} {r['op']}: {r['reason']}")
         if len(s.get("cpu_reasons", [])) > 3:

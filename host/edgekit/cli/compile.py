@@ -15,6 +15,7 @@ def register(sub) -> None:
     p.add_argument("--name", help="C symbol prefix (default: the model file's stem)")
     p.add_argument("--no-size", action="store_true", help="skip building the library to measure .text")
     p.add_argument("--tflm", action="store_true", help="also measure TFLM's arena for the same model")
+    p.add_argument("--hef", metavar="FILE", help="Hailo boards: the HEF Hailo's Dataflow Compiler made for the Hailo segment")
     p.add_argument("--json", action="store_true", help="print the memory report as JSON")
     p.set_defaults(func=run)
 
@@ -27,9 +28,14 @@ def run(args) -> int:
     if not Path(args.model).is_file():
         raise UserError(f"no such model file: {args.model}")
     board = get_board(args.board, args.boards_dir)
+    if args.hef and not Path(args.hef).is_file():
+        raise UserError(f"no such HEF file: {args.hef}")
     res = compile_model(args.model, args.out, board=board, name=args.name,
                         measure_code=not args.no_size, compare_tflm=args.tflm)
     rep = res.report
+    if board.accelerator is not None or args.hef:   # edgekit.accel: partition + per-segment C
+        from edgekit.accel.backends import attach_partition
+        rep["partition"] = attach_partition(res.out_dir, args.model, board, hef=args.hef)
     if args.json:
         print(json.dumps({k: v for k, v in rep.items() if k != "trace"}, indent=2))
         return 0
@@ -47,4 +53,7 @@ def run(args) -> int:
         split = "all ops map" if first is None else f"graph splits at op {first['index']} {first['op']}: {first['reasons'][0]}"
         print(f"  Edge TPU {tpu['edgetpu_ops']}/{len(tpu['ops'])} ops, {split}; parameters "
               f"{fmt(tpu['parameter_bytes_on_edgetpu'])} vs cache {fmt(tpu['on_chip_cache_bytes'])}")
+    if "partition" in rep:
+        from edgekit.accel.partition import format_partition
+        print("\n".join(format_partition(rep["partition"])))
     return 0
