@@ -14,6 +14,8 @@ def register(sub) -> None:
     p.add_argument("model", help="INT8 .tflite file")
     p.add_argument("--runs", type=int, default=50, help="timed invokes per runtime (default 50)")
     p.add_argument("--no-litert", action="store_true", help="skip the LiteRT runners")
+    p.add_argument("--board", help="also run every backend reachable for this board (edgekit.accel)")
+    p.add_argument("--backend", choices=("cpu", "edgetpu", "hailo"), help="with --board: only this backend")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -48,6 +50,15 @@ def run(args) -> int:
         raise UserError(f"no such model file: {args.model}")
     if args.runs < 1:
         raise UserError("--runs must be at least 1")
+    board_res = None
+    if args.board:
+        from edgekit.accel.bench import bench_board
+        from edgekit.catalog import get_board
+        board = get_board(args.board, args.boards_dir)
+        with tempfile.TemporaryDirectory(prefix="ek_bench_board_") as tmp:
+            board_res = bench_board(args.model, board, Path(tmp) / "m", args.runs, args.backend)
+    elif args.backend:
+        raise UserError("--backend needs --board")
     with tempfile.TemporaryDirectory(prefix="ek_bench_") as tmp:
         compile_model(args.model, Path(tmp) / "m")
         model = rt.load(Path(tmp) / "m")
@@ -61,9 +72,13 @@ def run(args) -> int:
             lrt = litert_runner(args.model)
             results["LiteRT (no delegates)"] = _time(lambda: lrt(ref_xs), args.runs)
     if args.json:
-        print(json.dumps({"model": args.model, "runtimes": results}, indent=2))
+        print(json.dumps({"model": args.model, "runtimes": results,
+                          **({"board": board_res} if board_res else {})}, indent=2))
         return 0
     print(f"{Path(args.model).name} on this host, 1 thread:")
     for name, r in results.items():
         print(f"  {name:40s} {fmt(r['median_ms'])}  CPU {fmt(r['cpu_ms'])}")
+    if board_res:
+        from edgekit.accel.bench import format_board
+        print("\n".join(format_board(board_res)))
     return 0
