@@ -16,10 +16,10 @@ Energy per inference is the board's energy while one inference runs: P_active·t
 
 Inference times are measured when the bench measured them (emulated twin, real board) and
 otherwise `modelled`: t = MACs / (f_clk · MACs_per_cycle) on one CPU core, and
-t = 2·MACs / (peak_TOPS · 10¹² · utilisation) on an accelerator (1 MAC = 2 ops); the assumptions
-are written next to each figure. MACs are the model's own (macs.py counts them from the .tflite
-under test); an option may set its own; PILOT_MACS is only the fallback when no model is given,
-and the row says so.
+the accelerator latency model of edgekit.accel.latency (fitted to published figures) on an
+accelerator; the assumptions are written next to each figure. MACs are the model's own (macs.py
+counts them from the .tflite under test); an option may set its own; PILOT_MACS is only the
+fallback when no model is given, and the row says so.
 """
 from __future__ import annotations
 
@@ -48,14 +48,15 @@ class InferenceTime:
 
 def modelled_inference_time(board, backend: str, macs: float, utilisation: float) -> InferenceTime:
     if backend == "accelerator":
-        acc = board.accelerator
-        if acc is None:
+        if board.accelerator is None:
             raise ValueError(f"board {board.name} has no accelerator")
-        t = 2 * macs / (acc.peak_tops * 1e12 * utilisation)
-        return InferenceTime(t, "modelled",
-                             f"t = 2·MACs / (peak_TOPS·1e12·utilisation) = 2·{macs:.4g} / ({acc.peak_tops:g}e12·{utilisation:g}) = {t * 1e3:.4g} ms",
-                             {"macs": macs, "peak_tops": acc.peak_tops, "utilisation": utilisation,
-                              "source": f"board YAML {board.name}.accelerator; utilisation is an assumption (rig accelerator_utilisation)"})
+        # The latency model fitted to published figures (edgekit.accel.latency, docs/ACCELERATORS.md);
+        # `utilisation` no longer applies to accelerators.
+        from edgekit.accel.latency import predict_from_macs
+        lat = predict_from_macs(board, macs)["latency"]
+        return InferenceTime(lat["value"] / 1e3, "modelled", lat["arithmetic"],
+                             {"macs": macs, "model": "edgekit.accel.latency.predict_from_macs (pilot's layers and I/O)",
+                              "fit_rms_error_pct": lat["fit_rms_error_pct"], "source": "docs/ACCELERATORS.md"})
     mpc = CPU_MACS_PER_CYCLE.get(board.cpu.core)
     if mpc is None:
         raise ValueError(f"no MACs/cycle assumption for core {board.cpu.core}")
