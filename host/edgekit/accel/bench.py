@@ -30,7 +30,7 @@ def bench_board(tflite_path, board, out_dir: Path, runs: int, backend: str | Non
     for way in backends.reach(board):
         if way.backend not in wanted:
             continue
-        row = {"backend": way.backend, "via": way.how, "detail": way.detail}
+        row: dict = {"backend": way.backend, "via": way.how, "detail": way.detail}
         if way.how == "native":
             row["note"] = "the generated C on this host (not the board's CPU): see the cpu rows of `edgekit bench`"
         elif way.how == "model":

@@ -20,7 +20,7 @@ from edgekit.provenance import figure
 
 # Published architectures: MACs and parameters from the papers' tables, MAC layers counted from
 # the papers' architecture tables (convolutions incl. depthwise, plus the classifier).
-ARCH = {
+ARCH: dict[str, dict] = {
     "mobilenet_v1_224": {"macs": 569e6, "params": 4.2e6, "layers": 28, "in": 224 * 224 * 3, "out": 1001,
                          "source": "Howard et al. 2017 (arXiv:1704.04861) Tables 1 and 8"},
     "mobilenet_v2_224": {"macs": 300e6, "params": 3.4e6, "layers": 53, "in": 224 * 224 * 3, "out": 1001,
@@ -30,7 +30,7 @@ ARCH = {
                                      "layers from Tan & Le 2019 Table 1 with lite's stem/head"},
 }
 # Published latencies (ms per inference) and the link each was measured over (docs/SOURCES.md §10).
-PUBLISHED = {
+PUBLISHED: dict[str, list[tuple]] = {
     "edgetpu": [
         ("mobilenet_v1_224", "usb3", 2.4, "coral.ai/docs/edgetpu/benchmarks, USB Accelerator on a desktop (USB 3)"),
         ("mobilenet_v2_224", "usb3", 2.6, "coral.ai/docs/edgetpu/benchmarks, USB Accelerator on a desktop (USB 3)"),

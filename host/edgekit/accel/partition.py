@@ -139,7 +139,8 @@ def _edgetpu_placement(graph: Graph, tflite_path, board):
     compiler = shutil.which("edgetpu_compiler")
     if compiler:
         mapped, log, model = run_edgetpu_compiler(compiler, tflite_path)
-        placement, left = [], dict(mapped)
+        placement: list[tuple[str, str | None]] = []
+        left = dict(mapped)
         for op in graph.ops:
             on_tpu = left.get(op.kind, 0) > 0 and all(p[0] == "edgetpu" for p in placement)
             if on_tpu:
