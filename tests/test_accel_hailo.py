@@ -41,7 +41,7 @@ def test_pilot_through_the_hailo_binding_is_bit_exact_with_tflm_over_100_inputs(
     import edgekit.runtime as rt
     cpu = rt.load(pilot_dir)
     tflm = TflmRunner(pilot_int8_path, preserve_all=False)
-    with backends.load(pilot_dir, "hailo", HAILO, library=str(lib)) as model:
+    with rt.load_backend(pilot_dir, "hailo", HAILO, library=str(lib)) as model:
         assert model.how == "twin"
         assert probe.live() == live + 6          # vdevice, HEF, network group, 1 input and 2 output vstreams
         n = 0

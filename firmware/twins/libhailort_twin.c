@@ -10,6 +10,9 @@
  *     output <name> <bytes>
  * so a model run through this library is computed by the generated C, bit-exact with TFLM.
  * Timings of this library say nothing about a Hailo-8L. Every call is recorded (twin_log.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* dladdr */
+#endif
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -14,7 +14,7 @@ from edgekit.paths import FIRMWARE, state_dir
 TWINS = {"hailort": "libhailort_twin.c", "edgetpu": "libedgetpu_twin.c"}
 # The file names the real libraries have, so the bindings' loaders treat both alike.
 SONAMES = {"hailort": "libhailort.so", "edgetpu": "libedgetpu.so.1"}
-CFLAGS = ["-std=c99", "-D_GNU_SOURCE", "-O1", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror"]
+CFLAGS = ["-std=c99", "-O1", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror"]
 
 
 def twin_library(kind: str, cc: str | None = None) -> Path:
