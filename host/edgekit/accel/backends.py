@@ -111,6 +111,11 @@ def attach_partition(out_dir, tflite_path, board, hef: str | None = None) -> dic
         compile_segments(tflite_path, out_dir, part, graph=graph)
         for s in accel:
             s["modelled"] = predict_segment(board, s)
+            if hef is not None and s["backend"] == "hailo":   # keep the folder self-contained
+                import shutil
+                kept = out_dir / "segments" / str(s["segment"]) / "model.hef"
+                shutil.copyfile(hef, kept)
+                part["hef"] = str(kept.resolve())
             if s["backend"] == "hailo":
                 from edgekit.accel.hef import export_for_dfc
                 export_for_dfc(tflite_path, s, out_dir / "segments" / str(s["segment"]))

@@ -30,6 +30,8 @@ def run(args) -> int:
     board = get_board(args.board, args.boards_dir)
     if args.hef and not Path(args.hef).is_file():
         raise UserError(f"no such HEF file: {args.hef}")
+    if args.hef and (board.accelerator is None or board.accelerator.backend != "hailo"):
+        raise UserError(f"--hef is for Hailo boards; {board.name} has no Hailo accelerator")
     res = compile_model(args.model, args.out, board=board, name=args.name,
                         measure_code=not args.no_size, compare_tflm=args.tflm)
     rep = res.report
