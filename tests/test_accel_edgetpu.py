@@ -54,12 +54,13 @@ def test_version_and_verbosity(tpu):
 
 def test_delegate_options_device_selection_and_lifetime(tpu):
     t, probe = tpu
-    with t.delegate("usb:1", performance="Max", **{"Usb.AlwaysDfu": "false"}) as d:
+    with t.delegate("usb:1", performance="Max", **{"Usb.AlwaysDfu": "False", "Bogus": "1"}) as d:
         assert d.device.path == "/sys/bus/usb/devices/4-1"
         assert probe.live() >= 1
     calls = probe.calls()
-    assert "edgetpu_create_delegate type=1 name=/sys/bus/usb/devices/4-1 options=2" in calls
-    assert "  option Usb.AlwaysDfu=false" in calls and "  option Performance=Max" in calls
+    assert "edgetpu_create_delegate type=1 name=/sys/bus/usb/devices/4-1 options=3" in calls
+    assert "  option Usb.AlwaysDfu=False" in calls and "  option Performance=Max" in calls
+    assert "  option Bogus=1" in calls                                 # unknown names are ignored, as libedgetpu does
     assert calls[-1] == "edgetpu_free_delegate delegate"
     with t.delegate("pci") as d:
         assert d.device.type == "pci"
@@ -76,8 +77,8 @@ def test_error_paths_free_everything(tpu):
         t.delegate("usb", performance="Turbo")
     with pytest.raises(ToolError, match="no Edge TPU device pci:1"):
         t.delegate("pci:1")
-    with pytest.raises(ToolError, match="edgetpu_create_delegate failed .*Bogus"):
-        t.delegate("usb", Bogus="1")                                 # the library refuses unknown options
+    with pytest.raises(ToolError, match="edgetpu_create_delegate failed .*Usb.MaxBulkInQueueLength"):
+        t.delegate("usb", **{"Usb.MaxBulkInQueueLength": "many"})   # the library refuses bad values
     probe.fail("edgetpu_create_delegate")
     try:
         with pytest.raises(ToolError, match="edgetpu_create_delegate failed"):

@@ -85,12 +85,21 @@ const char *edgetpu_version(void)
     return "edgekit libedgetpu twin (not a runtime); API of libedgetpu 16.0";
 }
 
-static int known_option(const char *name)
+/* As libedgetpu's option parsing (tflite/edgetpu_context_direct.cc): names it does not know are
+ * ignored; a known option with a bad value makes the delegate creation fail. */
+static int valid_option(const char *name, const char *value)
 {
-    static const char *const names[] = {"Performance", "Usb.AlwaysDfu", "Usb.MaxBulkInQueueLength"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(name, names[i]) == 0) return 1;
-    return 0;
+    if (strcmp(name, "Performance") == 0)
+        return strcmp(value, "Low") == 0 || strcmp(value, "Medium") == 0 || strcmp(value, "High") == 0 ||
+               strcmp(value, "Max") == 0;
+    if (strcmp(name, "Usb.AlwaysDfu") == 0)
+        return strcmp(value, "True") == 0 || strcmp(value, "False") == 0;
+    if (strcmp(name, "Usb.MaxBulkInQueueLength") == 0) {
+        char *end;
+        long n = strtol(value, &end, 10);
+        return *value && !*end && n >= 0 && n <= 255;
+    }
+    return 1;
 }
 
 void *edgetpu_create_delegate(enum edgetpu_device_type type, const char *name,
@@ -101,7 +110,7 @@ void *edgetpu_create_delegate(enum edgetpu_device_type type, const char *name,
     for (size_t i = 0; i < num_options; i++) {
         if (!options || !options[i].name || !options[i].value) return NULL;
         ektwin_record("  option %s=%s", options[i].name, options[i].value);
-        if (!known_option(options[i].name)) return NULL;
+        if (!valid_option(options[i].name, options[i].value)) return NULL;
     }
     if (ektwin_should_fail("edgetpu_create_delegate")) return NULL;
     for (size_t i = 0; i < n; i++) {
@@ -130,6 +139,7 @@ void *tflite_plugin_create_delegate(const char *const *keys, const char *const *
     const char *device = "";
     struct edgetpu_option opts[8];
     size_t n_opts = 0;
+    (void)report_error;   /* libedgetpu 16 does not call it either: failure is a NULL delegate */
     ektwin_record("tflite_plugin_create_delegate options=%zu", n);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(keys[i], "device") == 0) device = values[i];
@@ -148,7 +158,7 @@ void *tflite_plugin_create_delegate(const char *const *keys, const char *const *
         else idx = "";
     }
     if (*idx) {
-        if (report_error) report_error("Invalid device option, expected \"\", \":N\", \"usb[:N]\" or \"pci[:N]\"");
+        ektwin_record("  bad device option %s", device);
         return NULL;
     }
     long seen = 0;
@@ -157,7 +167,7 @@ void *tflite_plugin_create_delegate(const char *const *keys, const char *const *
         if (want < 0 || seen++ == want)
             return edgetpu_create_delegate(devices[i].type, devices[i].path, opts, n_opts);
     }
-    if (report_error) report_error("Failed to find the requested Edge TPU device");
+    ektwin_record("  no device matches %s", device);
     return NULL;
 }
 

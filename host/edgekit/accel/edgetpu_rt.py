@@ -116,7 +116,7 @@ class Delegate:
         if self.handle == ffi.NULL:
             self.handle = None
             raise ToolError(f"edgetpu_create_delegate failed for {device.type}:{device.path} "
-                            f"with options {options or '{}'} (unknown option or device busy)")
+                            f"with options {options or '{}'} (a bad option value, or the device is busy)")
 
     def close(self) -> None:
         if self.handle is not None:
