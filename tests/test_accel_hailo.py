@@ -76,6 +76,12 @@ def test_the_calls_are_marshalled_as_hailort_h_says(twin, pilot_dir):
     tail = calls[-4:]
     assert tail == ["hailo_release_output_vstreams count=2", "hailo_release_input_vstreams count=1",
                     "hailo_release_hef", "hailo_release_vdevice"]
+    # float32 frames (what edgekit's Hailo backend uses): 4 bytes a value, (de)quantized by the library
+    with rt.open(hef, "float32") as net:
+        assert net.input_sizes == [4 * 120 * 160 * 3] and net.output_sizes == [4, 4]
+        ys = net.infer([np.zeros(120 * 160 * 3, np.float32)])
+        assert all(y.dtype == np.float32 and y.shape == (1,) for y in ys)
+    assert "hailo_make_output_vstream_params format=3 capacity=40" in probe.calls()
 
 
 @pytest.mark.parametrize("step,status,name", [

@@ -6,14 +6,17 @@
  * Compiler) but an edgekit container naming a host build of the generated C model:
  *     EKHEF1
  *     lib /abs/path/libek_model_<tag>.so
- *     input <name> <bytes>        (one line per input, in the model's order)
- *     output <name> <bytes>
+ *     input <name> <bytes> <scale> <zero_point>     (one line per input, in the model's order)
+ *     output <name> <bytes> <scale> <zero_point>
+ * Frames are raw int8 (format AUTO or UINT8) or float32 (FLOAT32: the twin quantizes and
+ * dequantizes with the tensor's scale and zero point, as TFLM's QUANTIZE/DEQUANTIZE do)
  * so a model run through this library is computed by the generated C, bit-exact with TFLM.
  * Timings of this library say nothing about a Hailo-8L. Every call is recorded (twin_log.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* dladdr */
 #endif
 #include <dlfcn.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +28,7 @@ typedef int hailo_status;
 enum { HAILO_SUCCESS = 0, HAILO_INVALID_ARGUMENT = 2, HAILO_OUT_OF_HOST_MEMORY = 3, HAILO_TIMEOUT = 4,
        HAILO_INSUFFICIENT_BUFFER = 5, HAILO_INVALID_OPERATION = 6, HAILO_NOT_IMPLEMENTED = 7,
        HAILO_OPEN_FILE_FAILURE = 13, HAILO_INVALID_HEF = 26, HAILO_NOT_FOUND = 61 };
-enum { FORMAT_AUTO = 0, FORMAT_UINT8 = 1 };
+enum { FORMAT_AUTO = 0, FORMAT_UINT8 = 1, FORMAT_FLOAT32 = 3 };
 
 #define NAME_SIZE 128
 #define MAX_IO 16
@@ -41,7 +44,7 @@ typedef struct { uint32_t major, minor, revision; } hailo_version_t;
 
 typedef int (*invoke_fn)(const int8_t *in, int8_t *out);
 
-struct io { char name[NAME_SIZE]; size_t bytes, offset; };
+struct io { char name[NAME_SIZE]; size_t bytes, offset; float scale; int zero_point; };
 struct model { void *dl; invoke_fn invoke; struct io in[MAX_IO], out[MAX_IO]; size_t n_in, n_out, in_bytes, out_bytes; };
 
 struct _hailo_hef { struct model m; };
@@ -51,8 +54,8 @@ struct _hailo_configured_network_group {
     bool written[MAX_IO], ran;
 };
 struct _hailo_vdevice { struct _hailo_configured_network_group *ng; };
-struct _hailo_input_vstream { struct _hailo_configured_network_group *ng; size_t idx; };
-struct _hailo_output_vstream { struct _hailo_configured_network_group *ng; size_t idx; };
+struct _hailo_input_vstream { struct _hailo_configured_network_group *ng; size_t idx; int format; };
+struct _hailo_output_vstream { struct _hailo_configured_network_group *ng; size_t idx; int format; };
 
 typedef struct _hailo_vdevice *hailo_vdevice;
 typedef struct _hailo_hef *hailo_hef;
@@ -105,11 +108,14 @@ static hailo_status parse_container(FILE *f, struct model *m, const char *path)
 {
     char line[512], kind[16], name[NAME_SIZE], lib[400];
     unsigned long bytes;
+    float scale;
+    int zp;
     if (!fgets(line, sizeof line, f) || strcmp(line, "EKHEF1\n") != 0) return HAILO_INVALID_HEF;
     lib[0] = '\0';
     while (fgets(line, sizeof line, f)) {
         if (sscanf(line, "lib %399s", lib) == 1) continue;
-        if (sscanf(line, "%15s %127s %lu", kind, name, &bytes) != 3 || bytes == 0) return HAILO_INVALID_HEF;
+        if (sscanf(line, "%15s %127s %lu %f %d", kind, name, &bytes, &scale, &zp) != 5 || bytes == 0 || !(scale > 0))
+            return HAILO_INVALID_HEF;
         struct io *io;
         if (strcmp(kind, "input") == 0 && m->n_in < MAX_IO) {
             io = &m->in[m->n_in++]; io->offset = m->in_bytes; m->in_bytes += bytes;
@@ -120,6 +126,8 @@ static hailo_status parse_container(FILE *f, struct model *m, const char *path)
         }
         snprintf(io->name, sizeof io->name, "%s", name);
         io->bytes = bytes;
+        io->scale = scale;
+        io->zero_point = zp;
     }
     if (!lib[0] || !m->n_in || !m->n_out) return HAILO_INVALID_HEF;
     m->dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
@@ -190,7 +198,8 @@ static hailo_status make_params(const struct io *ios, size_t n, int format_type,
 {
     if (!params || !count) return HAILO_INVALID_ARGUMENT;
     if (*count < n) { *count = n; return HAILO_INSUFFICIENT_BUFFER; }
-    if (format_type != FORMAT_AUTO && format_type != FORMAT_UINT8) return HAILO_NOT_IMPLEMENTED;
+    if (format_type != FORMAT_AUTO && format_type != FORMAT_UINT8 && format_type != FORMAT_FLOAT32)
+        return HAILO_NOT_IMPLEMENTED;
     for (size_t i = 0; i < n; i++) {
         memset(&params[i], 0, sizeof params[i]);
         snprintf(params[i].name, NAME_SIZE, "%s", ios[i].name);
@@ -243,6 +252,7 @@ hailo_status hailo_create_input_vstreams(hailo_configured_network_group ng, cons
             return idx < 0 ? HAILO_NOT_FOUND : HAILO_OUT_OF_HOST_MEMORY;
         }
         out[i]->ng = ng; out[i]->idx = (size_t)idx;
+        out[i]->format = params[i].params.user_buffer_format.type;
         ektwin_live_handles++;
     }
     return HAILO_SUCCESS;
@@ -262,6 +272,7 @@ hailo_status hailo_create_output_vstreams(hailo_configured_network_group ng, con
             return idx < 0 ? HAILO_NOT_FOUND : HAILO_OUT_OF_HOST_MEMORY;
         }
         out[i]->ng = ng; out[i]->idx = (size_t)idx;
+        out[i]->format = params[i].params.user_buffer_format.type;
         ektwin_live_handles++;
     }
     return HAILO_SUCCESS;
@@ -271,7 +282,7 @@ hailo_status hailo_get_input_vstream_frame_size(hailo_input_vstream vs, size_t *
 {
     ektwin_record("hailo_get_input_vstream_frame_size");
     if (!vs || !size) return HAILO_INVALID_ARGUMENT;
-    *size = vs->ng->m.in[vs->idx].bytes;
+    *size = vs->ng->m.in[vs->idx].bytes * (vs->format == FORMAT_FLOAT32 ? sizeof(float) : 1);
     return HAILO_SUCCESS;
 }
 
@@ -279,7 +290,7 @@ hailo_status hailo_get_output_vstream_frame_size(hailo_output_vstream vs, size_t
 {
     ektwin_record("hailo_get_output_vstream_frame_size");
     if (!vs || !size) return HAILO_INVALID_ARGUMENT;
-    *size = vs->ng->m.out[vs->idx].bytes;
+    *size = vs->ng->m.out[vs->idx].bytes * (vs->format == FORMAT_FLOAT32 ? sizeof(float) : 1);
     return HAILO_SUCCESS;
 }
 
@@ -290,8 +301,19 @@ hailo_status hailo_vstream_write_raw_buffer(hailo_input_vstream vs, const void *
     if (!vs || !buf) return HAILO_INVALID_ARGUMENT;
     struct _hailo_configured_network_group *ng = vs->ng;
     const struct io *io = &ng->m.in[vs->idx];
-    if (size != io->bytes) return HAILO_INVALID_ARGUMENT;
-    memcpy(ng->in_buf + io->offset, buf, size);
+    if (vs->format == FORMAT_FLOAT32) {
+        if (size != io->bytes * sizeof(float)) return HAILO_INVALID_ARGUMENT;
+        for (size_t i = 0; i < io->bytes; i++) {   /* TFLM QUANTIZE: round half away from zero */
+            float x;
+            memcpy(&x, (const char *)buf + i * sizeof x, sizeof x);
+            float v = x / io->scale;
+            long q = (long)(v >= 0 ? floorf(v + 0.5f) : ceilf(v - 0.5f)) + io->zero_point;
+            ng->in_buf[io->offset + i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+        }
+    } else {
+        if (size != io->bytes) return HAILO_INVALID_ARGUMENT;
+        memcpy(ng->in_buf + io->offset, buf, size);
+    }
     ng->written[vs->idx] = true;
     ng->ran = false;
     return HAILO_SUCCESS;
@@ -304,7 +326,7 @@ hailo_status hailo_vstream_read_raw_buffer(hailo_output_vstream vs, void *buf, s
     if (!vs || !buf) return HAILO_INVALID_ARGUMENT;
     struct _hailo_configured_network_group *ng = vs->ng;
     const struct io *io = &ng->m.out[vs->idx];
-    if (size != io->bytes) return HAILO_INVALID_ARGUMENT;
+    if (size != io->bytes * (vs->format == FORMAT_FLOAT32 ? sizeof(float) : 1)) return HAILO_INVALID_ARGUMENT;
     if (!ng->ran) {   /* run once every input has a frame; otherwise HailoRT would time out */
         for (size_t i = 0; i < ng->m.n_in; i++)
             if (!ng->written[i]) return HAILO_TIMEOUT;
@@ -312,7 +334,14 @@ hailo_status hailo_vstream_read_raw_buffer(hailo_output_vstream vs, void *buf, s
         for (size_t i = 0; i < ng->m.n_in; i++) ng->written[i] = false;
         ng->ran = true;
     }
-    memcpy(buf, ng->out_buf + io->offset, size);
+    if (vs->format == FORMAT_FLOAT32) {
+        for (size_t i = 0; i < io->bytes; i++) {   /* TFLM DEQUANTIZE */
+            float y = (float)((double)io->scale * (ng->out_buf[io->offset + i] - io->zero_point));
+            memcpy((char *)buf + i * sizeof y, &y, sizeof y);
+        }
+    } else {
+        memcpy(buf, ng->out_buf + io->offset, size);
+    }
     return HAILO_SUCCESS;
 }
 

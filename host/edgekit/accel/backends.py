@@ -137,7 +137,12 @@ def _cpu_runner(seg_dir: Path):
 
 
 class _HailoRunner:
+    """A Hailo segment. Frames cross the vstreams as float32: HailoRT quantizes them with the HEF's
+    own parameters (the DFC's, not TFLite's), and the segment's int8 boundary tensors are
+    rebuilt with their own scale and zero point, so segments join whatever the HEF chose."""
+
     def __init__(self, seg_dir: Path, hef: str | None, library: str):
+        import edgekit.runtime as rt
         from edgekit.accel.hailort import HailoRT
         from edgekit.accel.hef import write_twin_hef
         from edgekit.accel.twins import is_twin
@@ -147,12 +152,14 @@ class _HailoRunner:
                 raise ToolError(f"segment {rep['segment']} has no HEF: compile {seg_dir / 'dfc'} with Hailo's Dataflow "
                                 "Compiler and pass it to `edgekit compile --hef FILE`")
             hef = str(write_twin_hef(seg_dir, seg_dir / "twin.hef"))
-        self.shapes = [tuple(r["shape"]) for r in rep["outputs"]]
-        self.net = HailoRT(library).open(hef)
+        info = rt.CompiledModel._info
+        self.inputs = [info(r) for r in rep["inputs"]]
+        self.outputs = [info(r) for r in rep["outputs"]]
+        self.net = HailoRT(library).open(hef, "float32")
 
     def __call__(self, ins):
-        outs = self.net.infer([np.asarray(x, np.int8).view(np.uint8) for x in ins])
-        return [o.view(np.int8).reshape(s) for o, s in zip(outs, self.shapes)]
+        outs = self.net.infer([i.dequantize(x).ravel() for i, x in zip(self.inputs, ins)])
+        return [o.quantize(y).reshape(o.shape) for o, y in zip(self.outputs, outs)]
 
     def close(self):
         self.net.close()

@@ -4,8 +4,8 @@ Declared here from `hailort.h` (only the parts called; enums are C ints, structs
 field order). The same code loads the real `libhailort.so` on a Raspberry Pi 5 with the AI Kit
 and the project's twin (edgekit.accel.twins) here.
 
-    with HailoRT().open("pilot.hef") as net:
-        outs = net.infer([x])            # int8/uint8 frames in, raw output frames out
+    with HailoRT().open("pilot.hef", "float32") as net:
+        outs = net.infer([x])            # float32 frames: HailoRT (de)quantizes with the HEF's own parameters
 
 Every handle is released on every path (close(), errors half-way through opening, exceptions).
 """
@@ -59,7 +59,7 @@ hailo_status hailo_vstream_read_raw_buffer(hailo_output_vstream output_vstream, 
 hailo_status hailo_release_input_vstreams(const hailo_input_vstream *input_vstreams, size_t inputs_count);
 hailo_status hailo_release_output_vstreams(const hailo_output_vstream *output_vstreams, size_t outputs_count);
 """
-FORMAT_TYPES = {"auto": 0, "uint8": 1}   # UINT16=2 and FLOAT32=3 exist; edgekit moves raw 8-bit frames
+FORMAT_TYPES = {"auto": 0, "uint8": 1, "float32": 3}   # hailo_format_type_t (UINT16=2 unused)
 MAX_NETWORK_GROUPS = 8                    # HAILO_MAX_NETWORK_GROUPS
 MAX_STREAMS = 40                          # HAILO_MAX_STREAMS_COUNT
 # hailo_status values (hailort.h HAILO_STATUS__X list); others are printed by number.
@@ -119,6 +119,7 @@ class HailoNetwork:
 
     def __init__(self, rt: HailoRT, hef_path: str, format_type: int):
         self.rt, ffi, lib = rt, rt.ffi, rt.lib
+        self.dtype = np.float32 if format_type == FORMAT_TYPES["float32"] else np.uint8
         self._vdevice = self._hef = None
         self._inputs = self._outputs = None
         self._n_in = self._n_out = 0
@@ -164,7 +165,8 @@ class HailoNetwork:
         return int(size[0])
 
     def infer(self, frames) -> list[np.ndarray]:
-        """Write one frame per input vstream (in their order), read one frame per output."""
+        """Write one frame per input vstream (in their order), read one frame per output
+        (uint8 bytes, or float32 values with the float32 format)."""
         if self._inputs is None:
             raise ToolError("the Hailo network is closed")
         if len(frames) != self._n_in:
@@ -178,7 +180,7 @@ class HailoNetwork:
                           lib.hailo_vstream_write_raw_buffer(self._inputs[i], ffi.from_buffer(buf), size))
         outs = []
         for i, size in enumerate(self.output_sizes):
-            out = np.empty(size, np.uint8)
+            out = np.empty(size // np.dtype(self.dtype).itemsize, self.dtype)
             self.rt.check("hailo_vstream_read_raw_buffer",
                           lib.hailo_vstream_read_raw_buffer(self._outputs[i], ffi.from_buffer(out), size))
             outs.append(out)

@@ -28,8 +28,9 @@ def write_twin_hef(seg_dir, out: Path) -> Path:
     rep = json.loads((seg_dir / "report.json").read_text())
     lib = build_shared(seg_dir, ["-march=native"])
     lines = ["EKHEF1", f"lib {lib.resolve()}"]
-    lines += [f"input {_vstream_name(r['name'], i, 'input')} {r['bytes']}" for i, r in enumerate(rep["inputs"])]
-    lines += [f"output {_vstream_name(r['name'], i, 'output')} {r['bytes']}" for i, r in enumerate(rep["outputs"])]
+    for kind in ("input", "output"):
+        lines += [f"{kind} {_vstream_name(r['name'], i, kind)} {r['bytes']} {float(r['scale'])!r} {int(r['zero_point'])}"
+                  for i, r in enumerate(rep[kind + "s"])]
     out.write_text("\n".join(lines) + "\n")
     return out
 

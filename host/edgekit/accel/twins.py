@@ -29,7 +29,7 @@ def twin_library(kind: str, cc: str | None = None) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    cmd = [cc or os.environ.get("CC", "cc"), *CFLAGS, str(srcs[0]), "-o", str(tmp), "-ldl"]
+    cmd = [cc or os.environ.get("CC", "cc"), *CFLAGS, str(srcs[0]), "-o", str(tmp), "-ldl", "-lm"]
     try:
         subprocess.run(cmd, check=True, capture_output=True, text=True)
     except FileNotFoundError:
