@@ -32,7 +32,10 @@ def _compile(tflite, out):
 
 @pytest.fixture(scope="module")
 def pilot_dir(pilot_int8_path, tmp_path_factory):
-    return _compile(pilot_int8_path, tmp_path_factory.mktemp("hailo") / "pilot")
+    from edgekit.accel.hef import write_twin_hef
+    out = _compile(pilot_int8_path, tmp_path_factory.mktemp("hailo") / "pilot")
+    write_twin_hef(out / "segments" / "0", out / "segments" / "0" / "twin.hef")
+    return out
 
 
 def test_pilot_through_the_hailo_binding_is_bit_exact_with_tflm_over_100_inputs(twin, pilot_dir, pilot_int8_path):
