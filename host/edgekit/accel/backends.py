@@ -101,7 +101,7 @@ def attach_partition(out_dir, tflite_path, board, hef: str | None = None) -> dic
     graph = read_tflite(tflite_path)
     if hef is not None and not Path(hef).is_file():
         raise UserError(f"no such HEF file: {hef}")
-    part = partition(tflite_path, board, hef=hef, graph=graph)
+    part = partition(tflite_path, board, hef=hef, graph=graph, work_dir=out_dir / "edgetpu")
     accel = [s for s in part["segments"] if s["backend"] != "cpu"]
     if hef is not None and len([s for s in accel if s["backend"] == "hailo"]) != 1:
         raise UserError("--hef needs exactly one Hailo segment in the partition")
@@ -286,7 +286,7 @@ def doctor_checks(board) -> list:
         checks.append(Check(f"{board.name}:vendor:{acc.vendor_library}", False,
                             f"not installed: the {b} backend cannot run here; {acc.name} figures are modelled",
                             FIX[b], needed=False))
-    if b == "edgetpu" and not acc.driver:
+    if b == "edgetpu":
         import shutil
         comp = shutil.which("edgetpu_compiler")
         checks.append(Check(f"{board.name}:edgetpu_compiler", comp is not None,

@@ -104,14 +104,15 @@ def accelerator_kind(board) -> str | None:
     return "edgetpu" if "edge tpu" in name else "hailo" if "hailo" in name else None
 
 
-def partition(tflite_path, board, hef: str | None = None, graph: Graph | None = None) -> dict:
-    """The partition of `tflite_path` for `board` (a catalogue Board)."""
+def partition(tflite_path, board, hef: str | None = None, graph: Graph | None = None, work_dir=None) -> dict:
+    """The partition of `tflite_path` for `board` (a catalogue Board). `work_dir`: where
+    edgetpu_compiler's output goes (when it is on PATH; default a temporary folder)."""
     from edgekit.codegen.reader import read_tflite
     graph = graph or read_tflite(tflite_path)
     kind = accelerator_kind(board)
     info: dict = {"board": board.name, "accelerator": kind}
     if kind == "edgetpu":
-        placement, info2 = _edgetpu_placement(graph, tflite_path, board)
+        placement, info2 = _edgetpu_placement(graph, tflite_path, board, work_dir)
         info.update(info2)
     elif kind == "hailo":
         placement = [("hailo", None) if op.kind in HAILO_OPS else
@@ -134,11 +135,11 @@ def partition(tflite_path, board, hef: str | None = None, graph: Graph | None = 
     return info
 
 
-def _edgetpu_placement(graph: Graph, tflite_path, board):
+def _edgetpu_placement(graph: Graph, tflite_path, board, work_dir=None):
     from edgekit.quantize.edgetpu import for_board
     compiler = shutil.which("edgetpu_compiler")
     if compiler:
-        mapped, log, model = run_edgetpu_compiler(compiler, tflite_path)
+        mapped, log, model = run_edgetpu_compiler(compiler, tflite_path, work_dir)
         placement: list[tuple[str, str | None]] = []
         left = dict(mapped)
         for op in graph.ops:
@@ -165,6 +166,7 @@ def run_edgetpu_compiler(compiler: str, tflite_path, out_dir: Path | None = None
     """Run edgetpu_compiler; return ({op kind: mapped count}, log text, compiled model path)."""
     from edgekit.errors import ToolError
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="ek_edgetpu_"))
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run([compiler, "-s", "-o", str(out_dir), str(tflite_path)], check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
