@@ -84,6 +84,7 @@ def reach(board) -> list[Reach]:
     from edgekit.accel.twins import is_twin
     if lib and not is_twin(lib):
         out.insert(0, Reach(b, "library", "measured-hw", f"{acc.vendor_library} found: {lib}"))
+        out.insert(1, Reach(b, "model", "modelled", "the latency model, beside the measurement"))
     else:
         out.insert(0, Reach(b, "model", "modelled", f"{acc.vendor_library} not installed: figures from the latency model",
                             FIX.get(b, "")))
