@@ -26,8 +26,9 @@ FIX = {
 
 
 def default_backend(board) -> str:
-    acc = getattr(board, "accelerator", None)
-    return acc.backend if acc is not None and acc.backend else "cpu"
+    """accelerator.backend, else recognised from the accelerator's name, else cpu."""
+    from edgekit.accel.partition import accelerator_kind
+    return accelerator_kind(board) or "cpu"
 
 
 def board_backends(board) -> list[str]:
@@ -265,7 +266,9 @@ def doctor_checks(board) -> list:
     from edgekit.doctor import Check
     b = default_backend(board)
     if b == "cpu":
-        return [Check(f"{board.name}:backend", True, "cpu: the generated C (no accelerator on this board)", needed=False)]
+        why = ("no accelerator on this board" if board.accelerator is None else
+               f"{board.accelerator.name} has no edgekit backend (edgetpu, hailo)")
+        return [Check(f"{board.name}:backend", True, f"cpu: the generated C ({why})", needed=False)]
     acc = board.accelerator
     ways = reach(board)
     best = ways[0]

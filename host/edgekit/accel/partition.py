@@ -100,6 +100,8 @@ def accelerator_kind(board) -> str | None:
     acc = getattr(board, "accelerator", None)
     if acc is None:
         return None
+    if acc.backend:
+        return acc.backend
     name = acc.name.lower()
     return "edgetpu" if "edge tpu" in name else "hailo" if "hailo" in name else None
 
