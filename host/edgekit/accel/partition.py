@@ -152,8 +152,11 @@ def _edgetpu_placement(graph: Graph, tflite_path, board, work_dir=None):
         return placement, {"compiled": True, "compiler": compiler, "edgetpu_model": str(model), "compiler_log": log,
                            "note": "partition from edgetpu_compiler's log"}
     rep = for_board(board, tflite_path)
-    placement = [("edgetpu", None) if o["runs_on"] == "edgetpu" else
-                 ("cpu", (o["reasons"] or ["after the first op the Edge TPU cannot take"])[0]) for o in rep["ops"]]
+    by_index = {o["index"]: o for o in rep["ops"]}   # the graph may lack float-I/O QUANTIZE/DEQUANTIZE ops
+    first = rep["first_unsupported"]
+    after = first and f"after op {first['index']} {first['op']}, which the Edge TPU cannot take ({first['reasons'][0]})"
+    placement = [("edgetpu", None) if by_index[op.index]["runs_on"] == "edgetpu" else
+                 ("cpu", (by_index[op.index]["reasons"] or [after])[0]) for op in graph.ops]
     note = ("NOT compiled for the Edge TPU: edgetpu_compiler is not on PATH (x86-64 only, from Coral's apt "
             "repository); this split follows coral.ai's published op rules (edgekit.quantize.edgetpu)")
     if board.accelerator.vendor_library is None:
