@@ -168,3 +168,31 @@ def test_a_partitioned_model_runs_hailo_then_cpu_segments_bit_exact(twin, mlperf
                 want = cpu.outputs[0].quantize(want)
             assert np.array_equal(got.ravel(), np.asarray(want).ravel())
     assert probe.live() == live
+
+
+def test_a_float_io_model_partitions_by_op_index_and_runs_bit_exact(twin, tmp_path):
+    """Float input/output: the codegen strips the edge QUANTIZE/DEQUANTIZE ops, so the graph's op
+    indices start at 1; the partition must follow the indices, not the positions."""
+    import keras
+
+    from edgekit.accel.partition import partition
+    from int8_models import convert_int8
+    keras.utils.set_random_seed(1)
+    i = keras.Input((8, 8, 3), batch_size=1)
+    x = keras.layers.Flatten()(keras.layers.Conv2D(4, 3, activation="relu")(i))
+    model = keras.Model(i, keras.layers.Dense(5, activation="softmax")(x))
+    calib = np.random.default_rng(7).random((8, 1, 8, 8, 3), dtype=np.float32)
+    path = convert_int8(model, calib, tmp_path / "float_io.tflite", int8_io=False)
+    tpu = partition(path, get_board("rpi4-coral-usb"))
+    (seg,) = tpu["segments"]
+    assert seg["backend"] == "cpu" and seg["ops"][0] == 1
+    assert "after op 0 QUANTIZE" in seg["cpu_reasons"][1]["reason"]
+    lib, probe = twin
+    out = _compile(path, tmp_path / "fio")
+    import edgekit.runtime as rt
+    cpu = rt.load(out)
+    tflm = TflmRunner(path, preserve_all=False)
+    with rt.load_backend(out, "hailo", HAILO, library=str(lib)) as m:
+        for xs in random_inputs(cpu, 30, seed=1):
+            want = cpu.outputs[0].quantize(tflm([cpu.inputs[0].dequantize(xs[0])])[0])
+            assert np.array_equal(m.invoke(list(xs))[0].ravel(), want.ravel())
