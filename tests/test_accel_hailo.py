@@ -38,6 +38,7 @@ def pilot_dir(pilot_int8_path, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_pilot_through_the_hailo_binding_is_bit_exact_with_tflm_over_100_inputs(twin, pilot_dir, pilot_int8_path):
     lib, probe = twin
     live = probe.live()

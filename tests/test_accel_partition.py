@@ -66,6 +66,7 @@ def test_compile_bad_hef_is_a_one_line_error(pilot_int8_path, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_bench_board_reaches_every_backend(pilot_int8_path):
     proc = _cli("bench", str(pilot_int8_path), "--board", "rpi5-hailo", "--runs", "2", "--no-litert", "--json")
     assert proc.returncode == 0, proc.stderr
