@@ -53,11 +53,14 @@ def export_for_dfc(tflite_path, seg: dict, out_dir: Path, hw_arch: str = "hailo8
         "inputs": seg["inputs"], "outputs": seg["outputs"]}, indent=2) + "\n")
     (d / "README.txt").write_text(
         "Hailo segment for Hailo's Dataflow Compiler (x86-64 Linux, from hailo.ai's developer zone; not\n"
-        "installable by edgekit). The model is INT8; the DFC re-quantizes from its own calibration set\n"
-        "(float inputs: dequantize int8 frames with the scale/zero point in segment.json).\n\n"
-        f"  hailo parser tf {model.name} --start-node-names {' '.join(starts)} --end-node-names {' '.join(ends)}"
+        "installable by edgekit, and not run here: these steps are unverified by edgekit's tests).\n"
+        f"{model.name} is the INT8 model edgekit compiled; the DFC quantizes by itself, so give its parser\n"
+        "the float model this file was converted from, cut at the start/end tensors in segment.json, and a\n"
+        "calibration set of float inputs (calib.npy; int8 frames dequantize with the scale and zero point\n"
+        "in segment.json). With the DFC's command line (check `hailo parser tf --help` for your version):\n\n"
+        f"  hailo parser tf <float model> --start-node-names {' '.join(starts)} --end-node-names {' '.join(ends)}"
         f" --hw-arch {hw_arch}\n"
-        f"  hailo optimize {model.stem}.har --hw-arch {hw_arch} --calib-set-path calib.npy\n"
-        f"  hailo compiler {model.stem}_optimized.har --hw-arch {hw_arch}\n\n"
+        f"  hailo optimize <model>.har --hw-arch {hw_arch} --calib-set-path calib.npy\n"
+        f"  hailo compiler <model>_optimized.har --hw-arch {hw_arch}\n\n"
         "then: edgekit compile MODEL --board rpi5-hailo --hef <the .hef> --out DIR\n")
     return d
