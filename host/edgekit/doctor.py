@@ -52,6 +52,7 @@ def check_board(board: Board) -> list[Check]:
         path = shutil.which(exe)
         checks.append(Check(f"{board.name}:twin:{exe}", path is not None, path or "not on PATH",
                             "" if path else apt_fix(board.twin.debian_packages)))
+    checks.append(firmware_check(board))
     acc = board.accelerator
     if acc and acc.vendor_library:
         stem = acc.vendor_library.removeprefix("lib").split(".so")[0]
@@ -62,6 +63,22 @@ def check_board(board: Board) -> list[Check]:
             "" if found else f"install {acc.vendor_library} from the vendor's package on the real board",
             needed=False))
     return checks
+
+
+def has_firmware(board: Board) -> bool:
+    """What `edgekit build` accepts (edgekit.firmware.build): the mps2 and linux BSPs. Its PlatformIO
+    environment is generated from the board's YAML, so every such board, built-in or not, has one."""
+    return board.bsp in ("mps2", "linux")
+
+
+def firmware_check(board: Board) -> Check:
+    if not has_firmware(board):
+        return Check(f"{board.name}:firmware", True, f"no firmware image (bsp {board.bsp}): compile, verify and "
+                     "bench run natively; edgekit build and hil run refuse this board", needed=False)
+    detail = f"edgekit build makes a {board.bsp} image (PlatformIO env generated from {board.name}.yaml)"
+    if board.accelerator is not None and board.bsp == "linux":
+        detail += f"; the model runs on the CPU ({board.accelerator.name} path not in the firmware)"
+    return Check(f"{board.name}:firmware", True, detail)
 
 
 def buildable(checks: list[Check]) -> bool:

@@ -1,5 +1,6 @@
-"""Read a .tflite flatbuffer into the edgekit IR without TensorFlow (the `tflite` package),
-then fold constant subgraphs (SHAPE, STRIDED_SLICE, PACK, ... on constants)."""
+"""Read a .tflite flatbuffer into the edgekit IR without TensorFlow, through the project's one
+flatbuffer reader (edgekit.quantize.flatbuf: LiteRT's schema object API), then fold constant
+subgraphs (SHAPE, STRIDED_SLICE, PACK, ... on constants)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,32 +38,28 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
-def _op_names() -> dict[int, str]:
-    from tflite.BuiltinOperator import BuiltinOperator
-    return {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
-
-
 def _options(op, kind: str) -> dict:
+    """The fields of _OPTIONS[kind] from the op's options object (the object API spells them
+    lowerCamel: Padding -> padding, StrideW -> strideW)."""
     spec = _OPTIONS.get(kind)
-    table = op.BuiltinOptions()
-    if spec is None or table is None:
+    opt = op.builtinOptions
+    if spec is None or opt is None:
         return {}
-    import tflite
-    cls = getattr(tflite, spec[0])
-    opt = cls()
-    opt.Init(table.Bytes, table.Pos)
-    return {_snake(f): getattr(opt, f)() for f in spec[1]}
+    return {_snake(f): getattr(opt, f[0].lower() + f[1:]) for f in spec[1]}
 
 
 def read_tflite(path: str | Path) -> Graph:
-    import tflite
+    """The IR of a .tflite, parsed with the one flatbuffer reader (edgekit.quantize.flatbuf)."""
+    from edgekit.quantize import flatbuf
 
     path = Path(path)
     try:
-        buf = path.read_bytes()
-        model = tflite.Model.GetRootAsModel(buf, 0)
-        if model.SubgraphsLength() < 1:
+        buf = flatbuf.read_bytes(path)
+        model = flatbuf.parse(buf)
+        if not model.subgraphs:
             raise ValueError("no subgraph")
+    except UserError as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
     except Exception as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
     try:
@@ -74,43 +71,42 @@ def read_tflite(path: str | Path) -> Graph:
 
 
 def _read(path: Path, buf: bytes, model) -> Graph:
-    if model.SubgraphsLength() > 1:
-        raise UserError(f"{path}: models with {model.SubgraphsLength()} subgraphs are not supported")
-    sg = model.Subgraphs(0)
-    names = _op_names()
+    from edgekit.quantize import flatbuf
+
+    if len(model.subgraphs) > 1:
+        raise UserError(f"{path}: models with {len(model.subgraphs)} subgraphs are not supported")
+    sg = model.subgraphs[0]
     tensors = []
-    for i in range(sg.TensorsLength()):
-        t = sg.Tensors(i)
-        dtype = _TYPES.get(t.Type())
+    for i, t in enumerate(sg.tensors):
+        dtype = _TYPES.get(t.type)
         if dtype is None:
-            raise UserError(f"{path}: tensor {i} has unsupported type code {t.Type()}")
-        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-        q = t.Quantization()
+            raise UserError(f"{path}: tensor {i} has unsupported type code {t.type}")
+        shape = tuple(int(d) for d in t.shape) if t.shape is not None else ()
+        q = t.quantization
         scale = zp = None
         axis = 0
-        if q is not None and q.ScaleLength():
-            scale = q.ScaleAsNumpy().astype(np.float32)
-            zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(len(scale), np.int64)
-            axis = q.QuantizedDimension()
+        if q is not None and q.scale is not None and len(q.scale):
+            scale = np.asarray(q.scale, dtype=np.float32)
+            zp = (np.asarray(q.zeroPoint, dtype=np.int64) if q.zeroPoint is not None and len(q.zeroPoint)
+                  else np.zeros(len(scale), np.int64))
+            axis = int(q.quantizedDimension)
         data = None
-        b = model.Buffers(t.Buffer())
-        if b is not None and b.DataLength():
-            data = np.frombuffer(b.DataAsNumpy().tobytes(), dtype=dtype).reshape(shape)
-        elif b is not None and b.Offset() > 1:
-            data = np.frombuffer(buf[b.Offset(): b.Offset() + b.Size()], dtype=dtype).reshape(shape)
-        tensors.append(Tensor(i, t.Name().decode(errors="replace"), shape, dtype, scale, zp, axis, data))
+        b = model.buffers[t.buffer] if t.buffer < len(model.buffers) else None
+        if b is not None and b.data is not None and len(b.data):
+            data = np.frombuffer(np.asarray(b.data, np.uint8).tobytes(), dtype=dtype).reshape(shape)
+        elif b is not None and (b.offset or 0) > 1:
+            data = np.frombuffer(buf[b.offset: b.offset + b.size], dtype=dtype).reshape(shape)
+        tensors.append(Tensor(i, flatbuf.tensor_name(t), shape, dtype, scale, zp, axis, data))
     ops = []
-    for i in range(sg.OperatorsLength()):
-        op = sg.Operators(i)
-        code = model.OperatorCodes(op.OpcodeIndex())
-        kind = names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "UNKNOWN")
-        if kind == "CUSTOM":
-            kind = f"CUSTOM({code.CustomCode().decode(errors='replace')})"
-        ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
-        outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+    for i, op in enumerate(sg.operators):
+        kind = flatbuf.op_name(model, op.opcodeIndex)
+        if kind.startswith("CUSTOM:"):
+            kind = f"CUSTOM({kind[len('CUSTOM:'):]})"
+        ins = [int(x) for x in op.inputs] if op.inputs is not None else []
+        outs = [int(x) for x in op.outputs] if op.outputs is not None else []
         ops.append(Op(i, kind, ins, outs, _options(op, kind)))
     g = Graph(path.stem, str(path), tensors, ops,
-              [int(x) for x in sg.InputsAsNumpy()], [int(x) for x in sg.OutputsAsNumpy()])
+              [int(x) for x in sg.inputs], [int(x) for x in sg.outputs])
     fold_constants(g)
     strip_io_quantization(g)
     return g
