@@ -49,12 +49,12 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
     plan = plan_memory(graph)
     info = emit(graph, plan, out_dir, name)
     write_makefile(out_dir, board)
-    from edgekit.quantize import flatbuf
+    from edgekit.codegen.reader import output_names
 
     raw = tflite_path.read_bytes()
     shutil.copyfile(tflite_path, out_dir / "source.tflite")   # the golden references run on it
     outputs = [r for r in info["io"] if r["group"] == "outputs"]
-    for row, sig in zip(outputs, flatbuf.output_names(raw)):
+    for row, sig in zip(outputs, output_names(raw)):
         row["signature_name"] = sig   # Keras order: the firmware finds angle/throttle by it
     report = {
         "format": FORMAT,

@@ -19,10 +19,9 @@ def generator_sources() -> list[Path]:
     """Everything that shapes a compiled folder: the code generator, the .tflite reader and the
     C runtime it copies (a stale cache must never be used)."""
     from edgekit.paths import FIRMWARE
-    from edgekit.quantize import flatbuf
 
     codegen = Path(__file__).resolve().parent
-    files = list(codegen.rglob("*.py")) + [Path(flatbuf.__file__).resolve()]
+    files = list(codegen.rglob("*.py"))
     files += [p for p in (FIRMWARE / "runtime").rglob("*") if p.is_file()]
     return sorted(p for p in files if "__pycache__" not in p.parts)
 
