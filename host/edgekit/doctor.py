@@ -74,7 +74,7 @@ def has_firmware(board: Board) -> bool:
 def firmware_check(board: Board) -> Check:
     if not has_firmware(board):
         return Check(f"{board.name}:firmware", True, f"no firmware image (bsp {board.bsp}): compile, verify and "
-                     "bench run natively; edgekit build and hil run refuse this board", needed=False)
+                     "bench run natively; edgekit build refuses this board", needed=False)
     detail = f"edgekit build makes a {board.bsp} image (PlatformIO env generated from {board.name}.yaml)"
     if board.accelerator is not None and board.bsp == "linux":
         detail += f"; the model runs on the CPU ({board.accelerator.name} path not in the firmware)"
