@@ -66,6 +66,8 @@ def _good_board() -> dict:
     (lambda d: d["memory"].__setitem__("ram_bytes", "lots"), "memory.ram_bytes"),
     (lambda d: d.__setitem__("bsp", "zephyr"), "bsp"),
     (lambda d: d.__setitem__("colour", "red"), "colour"),
+    (lambda d: d["flash"]["layout"]["slots"].__setitem__(1, 0x100000), "flash.layout"),   # overlaps slot 0
+    (lambda d: d["flash"].pop("layout"), "flash"),   # an MCUboot board needs its flash map
 ])
 def test_malformed_user_board_is_one_line_error_naming_file_and_field(tmp_path, mutate, field):
     data = _good_board()
@@ -132,6 +134,49 @@ def test_doctor_names_the_fix_for_a_missing_toolchain(tmp_path):
     checks = json.loads(proc.stdout)["boards"]["riscv-car"]["checks"]
     missing = [c for c in checks if not c["ok"] and c["needed"]]
     assert missing and "apt-get install -y --no-install-recommends gcc-riscv64-unknown-elf" in missing[0]["fix"]
+
+
+def test_doctor_agrees_with_what_build_does(tmp_path):
+    """Every board doctor calls buildable with a firmware image builds one (the rpi boards too:
+    PlatformIO's environment comes from the catalogue); the others are refused by build in one line."""
+    from test_firmware_fixtures import tiny_tflite
+
+    report = json.loads(run("doctor", "--json").stdout)["boards"]
+    assert {n for n, b in report.items() if b["firmware"]} == {"coral", "coral-devboard", "rpi5-hailo", "rpi4-coral-usb"}
+    for name, b in report.items():
+        proc = run("build", "--board", name, "--model", str(tiny_tflite()), "--out", str(tmp_path / name), "--json")
+        if b["firmware"] and b["buildable"]:
+            assert proc.returncode == 0, (name, proc.stderr)
+            assert json.loads(proc.stdout)["board"] == name
+        else:
+            assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, (name, proc.stderr)
+
+
+def test_flash_layout_has_one_home():
+    """boards/coral.yaml's flash.layout is what the generated ek_layout.h, the host's slot
+    constants and the flash build's compiler flags are made of."""
+    import re
+
+    from edgekit.catalog import get_board
+    from edgekit.flash import build
+
+    board = get_board("coral")
+    lay = board.flash.layout
+    header = (build.layout_dir(board) / "ek_layout.h").read_text()
+    defs = {m[0]: int(m[1], 16) for m in re.findall(r"#define (EK_\w+) (0x[0-9A-F]+)u", header)}
+    assert defs["EK_SLOT0_BASE"] == lay.slots[0] == build.SLOT_BASES[0]
+    assert defs["EK_SLOT1_BASE"] == lay.slots[1] == build.SLOT_BASES[1]
+    assert defs["EK_SLOT_SIZE"] == lay.slot_size == build.SLOT_SIZE == board.flash.slot_bytes
+    assert defs["EK_FLASH_END"] == lay.end == build.FLASH_END
+    assert defs["EK_IMAGE_HEADER_SIZE"] == lay.header_bytes == build.HEADER_SIZE
+    assert build.IMAGE_MAX == lay.slot_size - lay.trailer_bytes
+    assert build.CC == board.toolchain.cc and set(board.toolchain.cflags) <= set(build.CFLAGS)
+    assert not any(re.search(r"#define EK_(SLOT\d_BASE|SLOT_SIZE|FLASH_END)\s+0x", p.read_text())
+                   for p in (REPO / "firmware").rglob("*.h"))   # no second copy in the C tree
+    startups = [p for p in (REPO / "firmware").rglob("*.c") if "Reset_Handler(void)" in p.read_text()]
+    traps = [p for p in (REPO / "firmware").rglob("*.[ch]") if "bkpt 0xAB" in p.read_text()
+             and p.name != "ek_flash_twin.c"]   # the flash twin driver is another change's (to follow)
+    assert [p.name for p in startups] == ["startup.c"] and [p.name for p in traps] == ["ek_semihost.h"]
 
 
 def test_unknown_board_is_a_one_line_error():

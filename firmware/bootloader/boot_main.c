@@ -4,7 +4,7 @@
  * the image's vector table at slot + 0x200. Logs go to the semihosting console (QEMU stdout). */
 #include <stdint.h>
 #include "ek_slots.h"
-#include "semihost.h"
+#include "ek_semihost.h"   /* firmware/bsp/mps2: the one semihosting trap */
 
 #define SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
 

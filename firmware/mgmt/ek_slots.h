@@ -18,16 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EK_BOOT_BASE 0x00000000u
-#define EK_SLOT0_BASE 0x00010000u
-#define EK_SLOT1_BASE 0x00200000u
-#define EK_SLOT_SIZE 0x001F0000u
-#define EK_STORAGE_BASE 0x003F0000u
-#define EK_FLASH_FILE_BASE EK_SLOT0_BASE  /* the twin's flash file covers 0x10000..0x400000 */
-#define EK_FLASH_END 0x00400000u
-#define EK_TRAILER_SIZE 0x1000u           /* last 4 KiB sector of a slot: never image data */
+/* The flash map (EK_BOOT_*, EK_SLOT0/1_BASE, EK_SLOT_SIZE, EK_STORAGE_*, EK_FLASH_FILE_BASE,
+ * EK_FLASH_END, EK_TRAILER_SIZE, EK_IMAGE_HEADER_SIZE): generated from the board's flash.layout
+ * (boards/coral.yaml) by edgekit.flash.build.layout_dir. */
+#include "ek_layout.h"
 #define EK_IMAGE_MAX (EK_SLOT_SIZE - EK_TRAILER_SIZE)
-#define EK_IMAGE_HEADER_SIZE 0x200u       /* the app's vector table follows at slot + 0x200 */
 
 /* Provisioning data in the bootloader region (read by the app's SMP server too). */
 #define EK_PUBKEY_ADDR 0x00000200u        /* 32-byte Ed25519 public key */

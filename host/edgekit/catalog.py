@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edgekit.errors import UserError
 from edgekit.paths import BOARDS
@@ -70,9 +70,56 @@ class Power(_Strict):
     active_w: float = Field(gt=0, description="CPU at full load running inference")
 
 
+class Region(_Strict):
+    base: int = Field(ge=0)
+    size: int = Field(gt=0)
+
+
+class FlashLayout(_Strict):
+    """The flash map of an MCUboot board: the one home of these addresses. The C header
+    (ek_layout.h), the linker symbols and the host's slot constants are generated from it."""
+    bootloader: Region
+    slots: list[int] = Field(min_length=2, max_length=2, description="base address of slot 0 and slot 1")
+    slot_size: int = Field(gt=0)
+    storage: Region
+    end: int = Field(gt=0, description="end of code memory (exclusive)")
+    trailer_bytes: int = Field(gt=0, description="the last sector of a slot: swap state, never image data")
+    header_bytes: int = Field(gt=0, description="MCUboot image header; the image's vector table follows")
+
+    @model_validator(mode="after")
+    def _regions_in_order(self):
+        spans = [(self.bootloader.base, self.bootloader.size, "bootloader")]
+        spans += [(b, self.slot_size, f"slot {i}") for i, b in enumerate(self.slots)]
+        spans += [(self.storage.base, self.storage.size, "storage")]
+        spans.sort()
+        for (b0, s0, n0), (b1, _, n1) in zip(spans, spans[1:]):
+            if b0 + s0 > b1:
+                raise ValueError(f"{n0} (0x{b0:x} + 0x{s0:x}) overlaps {n1} at 0x{b1:x}")
+        if spans[-1][0] + spans[-1][1] > self.end:
+            raise ValueError(f"{spans[-1][2]} ends past 'end' 0x{self.end:x}")
+        if self.header_bytes + self.trailer_bytes >= self.slot_size:
+            raise ValueError("header and trailer leave no room for an image in a slot")
+        return self
+
+    @property
+    def image_max(self) -> int:
+        return self.slot_size - self.trailer_bytes
+
+
 class Flash(_Strict):
     method: Literal["mcuboot-smp", "slot-folders", "native"]
-    slot_bytes: int | None = Field(default=None, gt=0, description="size of one image slot")
+    layout: FlashLayout | None = Field(default=None, description="flash map (mcuboot-smp boards)")
+
+    @model_validator(mode="after")
+    def _layout_for_mcuboot(self):
+        if self.method == "mcuboot-smp" and self.layout is None:
+            raise ValueError("an mcuboot-smp board needs 'layout' (bootloader, slots, slot_size, storage, ...)")
+        return self
+
+    @property
+    def slot_bytes(self) -> int | None:
+        """Size of one image slot (from the layout)."""
+        return self.layout.slot_size if self.layout else None
 
 
 class Twin(_Strict):

@@ -51,10 +51,27 @@ def check_board(board: Board) -> list[Check]:
         path = shutil.which(exe)
         checks.append(Check(f"{board.name}:twin:{exe}", path is not None, path or "not on PATH",
                             "" if path else apt_fix(board.twin.debian_packages)))
+    checks.append(firmware_check(board))
     if board.accelerator is not None:   # backend, vendor library, compilers: edgekit.accel
         from edgekit.accel.backends import doctor_checks
         checks += doctor_checks(board)
     return checks
+
+
+def has_firmware(board: Board) -> bool:
+    """What `edgekit build` accepts (edgekit.firmware.build): the mps2 and linux BSPs. Its PlatformIO
+    environment is generated from the board's YAML, so every such board, built-in or not, has one."""
+    return board.bsp in ("mps2", "linux")
+
+
+def firmware_check(board: Board) -> Check:
+    if not has_firmware(board):
+        return Check(f"{board.name}:firmware", True, f"no firmware image (bsp {board.bsp}): compile, verify and "
+                     "bench run natively; edgekit build refuses this board", needed=False)
+    detail = f"edgekit build makes a {board.bsp} image (PlatformIO env generated from {board.name}.yaml)"
+    if board.accelerator is not None and board.bsp == "linux":
+        detail += f"; the model runs on the CPU ({board.accelerator.name} path not in the firmware)"
+    return Check(f"{board.name}:firmware", True, detail)
 
 
 def buildable(checks: list[Check]) -> bool:

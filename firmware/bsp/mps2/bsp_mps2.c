@@ -3,6 +3,7 @@
  * On the real Coral Dev Board Micro these become LPUART, GPT, the CSI camera and QSPI flash. */
 #include <stdint.h>
 #include "ek_hal.h"
+#include "ek_semihost.h"
 
 #ifndef EK_BOARD_NAME
 #define EK_BOARD_NAME "coral"
@@ -21,15 +22,10 @@ static uint64_t clock_ticks;
 static uint32_t clock_last;
 static int32_t actuator_steer, actuator_throttle; /* no PWM on the twin: values go out as telemetry */
 
-/* ---- semihosting (ARM DUI0471: bkpt 0xAB, r0 = operation, r1 = argument block) ---- */
-static int32_t semihost(uint32_t op, const void *args)
-{
-    register uint32_t r0 __asm("r0") = op;
-    register const void *r1 __asm("r1") = args;
-    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
-    return (int32_t)r0;
-}
-enum { SYS_OPEN = 1, SYS_CLOSE = 2, SYS_WRITE = 5, SYS_READ = 6, SYS_SEEK = 10 };
+/* ---- semihosting files (the trap: ek_semihost.h) ---- */
+#define semihost ek_semihost
+enum { SYS_OPEN = EK_SYS_OPEN, SYS_CLOSE = EK_SYS_CLOSE, SYS_WRITE = EK_SYS_WRITE, SYS_READ = EK_SYS_READ,
+       SYS_SEEK = EK_SYS_SEEK };
 enum { MODE_RB = 1, MODE_RPB = 3, MODE_WPB = 7 };
 
 static int32_t sh_open(const char *name, uint32_t mode)

@@ -3,8 +3,9 @@
 Inputs (environment variables set by edgekit.firmware.pio): EK_MODEL_DIR (output of
 `edgekit compile`: ek_model.h, model.c, runtime/), EK_CONFIG_DIR (ek_app_config.h: quantization
 of the model's input/outputs), EK_FLASH_ORIGIN (mps2 only; default 0x0), EK_WITH_MGMT=1 to link
-the SMP server of firmware/mgmt/. Compiler and flags come from the board catalogue (boards/*.yaml),
-whose name is the PlatformIO environment name.
+the SMP server of firmware/mgmt/ (with ek_layout.h generated from the board's flash.layout).
+Compiler, flags and flash layout come from the board catalogue (boards/*.yaml), whose name is the
+PlatformIO environment name (edgekit.firmware.pio generates the project file).
 """
 import os
 from pathlib import Path
@@ -38,8 +39,15 @@ env.Append(
 )
 bsp = firmware / "bsp" / board.bsp
 if board.bsp == "mps2":
+    # The image's FLASH region: all code memory for -kernel (origin 0x0), else what a slot of the
+    # board's flash.layout leaves after the MCUboot header and the trailer.
     origin = os.environ.get("EK_FLASH_ORIGIN", "0x0")
-    length = os.environ.get("EK_FLASH_LENGTH", "0x400000")
+    lay = board.flash.layout
+    slot_starts = [b + lay.header_bytes for b in lay.slots] if lay else []
+    if int(origin, 0) in slot_starts:
+        length = hex(lay.image_max - lay.header_bytes)
+    else:
+        length = hex(board.twin.flash_bytes or (lay.end if lay else board.memory.flash_bytes))
     env.Append(
         LINKFLAGS=["-nostartfiles", "-T", str(bsp / "mps2.ld"),
                    "-Wl,--defsym=EK_FLASH_ORIGIN=%s" % origin, "-Wl,--defsym=EK_FLASH_LENGTH=%s" % length,
@@ -49,7 +57,9 @@ if board.bsp == "mps2":
 env.BuildSources("$BUILD_DIR/bsp", str(bsp))
 env.BuildSources("$BUILD_DIR/model", str(model_dir), "+<*.c> +<runtime/**/*.c> -<runtime/tools/> -<**/test*>")
 if os.environ.get("EK_WITH_MGMT") == "1":
-    env.Append(CPPDEFINES=["EK_WITH_MGMT"])
+    from edgekit.flash.build import layout_dir
+
+    env.Append(CPPDEFINES=["EK_WITH_MGMT"], CPPPATH=[str(layout_dir(board)), str(firmware / "bsp" / "mps2")])
     env.BuildSources("$BUILD_DIR/mgmt", str(firmware / "mgmt"))
     # The SMP server checks hash, key hash and Ed25519 signature itself (Monocypher, fetched by
     # edgekit.flash.build.monocypher_dir into EK_MONOCYPHER_DIR), not only the bootloader.

@@ -1,5 +1,6 @@
-"""`edgekit build --board B --model M.tflite [--out DIR]`: compile the model, build the firmware,
-report image sizes against the board's limits."""
+"""`edgekit build --board B --model M [--out DIR]`: build the firmware around a compiled model
+folder (M from `edgekit compile --board B`, or a .tflite compiled once into the cache), report
+image sizes against the board's limits."""
 from __future__ import annotations
 
 import json
@@ -9,11 +10,12 @@ from edgekit.provenance import figure, fmt
 
 
 def register(sub) -> None:
-    p = sub.add_parser("build", help="compile a .tflite and build the car firmware for a board (PlatformIO)")
+    p = sub.add_parser("build", help="build the car firmware for a board around a compiled model (PlatformIO)")
     p.add_argument("--board", required=True, help="board name (see `edgekit boards`)")
-    p.add_argument("--model", required=True, type=Path, help="full-INT8 .tflite pilot")
+    p.add_argument("--model", required=True, type=Path,
+                   help="compiled folder (edgekit compile --board B) or a full-INT8 .tflite (compiled once, cached)")
     p.add_argument("--out", type=Path, help="output folder (default build/firmware/<board>)")
-    p.add_argument("--name", default="pilot", help="model symbol name in the generated C")
+    p.add_argument("--name", default="pilot", help="model symbol name in the generated C (for a .tflite)")
     p.add_argument("--flash-origin", help="mps2: FLASH origin of the image (default 0x0 for -kernel)")
     p.add_argument("--with-mgmt", action="store_true", help="link the SMP management server (firmware/mgmt)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -38,6 +40,7 @@ def run(args) -> int:
         return f"{p:.1f}%" if p >= 0.1 else "<0.1%"
 
     print(f"{board.name}: {res.image}")
+    print(f"  model {res.model_dir.resolve()}")
     print(f"  flash {fmt(figure(res.flash_bytes, 'B', 'measured-host'))} of {lim['flash_bytes']} B "
           f"({pct(res.flash_bytes, lim['flash_bytes'])} of the {lim['of']}'s limit, modelled)")
     print(f"  RAM   {fmt(figure(res.ram_bytes, 'B', 'measured-host'))} of {lim['ram_bytes']} B "

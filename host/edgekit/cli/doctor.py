@@ -7,7 +7,7 @@ from dataclasses import asdict
 from rich.console import Console
 
 from edgekit.catalog import get_board, load_boards
-from edgekit.doctor import buildable, check_board, check_python
+from edgekit.doctor import buildable, check_board, check_python, has_firmware
 
 
 def register(sub) -> None:
@@ -29,7 +29,8 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({
             "python": [asdict(c) for c in py],
-            "boards": {n: {"buildable": status[n], "checks": [asdict(c) for c in cs]} for n, cs in per_board.items()},
+            "boards": {n: {"buildable": status[n], "firmware": has_firmware(b), "checks": [asdict(c) for c in cs]}
+                       for b, (n, cs) in zip(boards, per_board.items())},
         }, indent=2))
     else:
         con = Console()
@@ -37,6 +38,7 @@ def run(args) -> int:
             mark = "[green]ok[/]" if c.ok else ("[red]MISSING[/]" if c.needed else "[yellow]optional[/]")
             con.print(f"{mark:>20} {c.what}: {c.detail}" + (f"\n{'':>10}fix: {c.fix}" if c.fix else ""),
                       highlight=False)
-        for name, ok in status.items():
-            con.print(f"board {name}: " + ("[green]buildable[/]" if ok else "[red]cannot be built here[/]"))
+        for b in boards:
+            what = "firmware image" if has_firmware(b) else "compile/verify/bench only, no firmware image"
+            con.print(f"board {b.name}: " + (f"[green]buildable[/] ({what})" if status[b.name] else "[red]cannot be built here[/]"))
     return 0 if all(status.values()) else 1

@@ -18,7 +18,7 @@ from edgekit.errors import UserError
 def register(sub) -> None:
     p = sub.add_parser("flash", help="sign and flash firmware over SMP (A/B slots, test, confirm or roll back)")
     p.add_argument("--board", required=True, help="board name (edgekit boards)")
-    p.add_argument("--model", metavar="M.tflite", help="INT8 model to build the app around")
+    p.add_argument("--model", metavar="M", help="compiled folder (edgekit compile) or INT8 .tflite to build the app around")
     p.add_argument("--testapp", metavar="VERSION", help="flash edgekit's test app instead of a model build")
     p.add_argument("--port", metavar="URL", help="tty path or pyserial URL; default: the emulated twin")
     p.add_argument("--key", metavar="K", help="Ed25519 private key (default: edgekit keys generate's)")
@@ -40,8 +40,8 @@ def _binary_maker(args, board):
     if not args.model:
         raise UserError("give --model M.tflite (or --testapp VERSION)")
     model = Path(args.model)
-    if not model.is_file():
-        raise UserError(f"{model}: no such model file")
+    if not model.exists():
+        raise UserError(f"{model}: no such model file or compiled folder")
 
     def make(slot: int) -> bytes:
         from edgekit.firmware.build import build as fw_build

@@ -3,21 +3,27 @@
     from edgekit.codegen import compile_model
     result = compile_model("pilot_int8.tflite", "build/pilot", board=None)
     result.report["arena_bytes"]["value"]
+
+    from edgekit.codegen import compiled_for      # what build, flash and HIL consume
+    model_dir = compiled_for("pilot_int8.tflite", "coral")   # cached, content-addressed
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgekit.codegen.artifact import FORMAT, compiled_for, load_report
 from edgekit.codegen.build import board_toolchain, write_makefile
 from edgekit.codegen.emitter import c_name, emit
 from edgekit.codegen.planner import plan_memory
 from edgekit.codegen.reader import read_tflite
 from edgekit.provenance import figure
 
-__all__ = ["compile_model", "CompileResult", "read_tflite", "plan_memory"]
+__all__ = ["compile_model", "compiled_for", "load_report", "CompileResult", "read_tflite", "plan_memory"]
 
 
 @dataclass
@@ -43,8 +49,17 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
     plan = plan_memory(graph)
     info = emit(graph, plan, out_dir, name)
     write_makefile(out_dir, board)
+    from edgekit.codegen.reader import output_names
+
+    raw = tflite_path.read_bytes()
+    shutil.copyfile(tflite_path, out_dir / "source.tflite")   # the golden references run on it
+    outputs = [r for r in info["io"] if r["group"] == "outputs"]
+    for row, sig in zip(outputs, output_names(raw)):
+        row["signature_name"] = sig   # Keras order: the firmware finds angle/throttle by it
     report = {
+        "format": FORMAT,
         "model": str(tflite_path), "name": name, "board": board.name if board else "host",
+        "source": {"path": str(tflite_path), "file": "source.tflite", "sha256": hashlib.sha256(raw).hexdigest()},
         "ops": len(graph.ops),
         "arena_bytes": figure(plan.arena_bytes, "B", "modelled", note="static arena from the planner"),
         "weights_bytes": figure(info["weight_bytes"], "B", "modelled", note="const arrays: weights, biases, multipliers"),
@@ -58,7 +73,8 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
         "kernels": info["sources"],
         "trace": info["trace"], "trace_bytes": info["trace_bytes"],
         "inputs": [r for r in info["io"] if r["group"] == "inputs"],
-        "outputs": [r for r in info["io"] if r["group"] == "outputs"],
+        "outputs": outputs,
+        "input_bytes": info["in_bytes"], "output_bytes": info["out_bytes"],
     }
     if compare_tflm:
         from edgekit.golden import tflm_arena_bytes

@@ -1,7 +1,11 @@
-"""Read a .tflite flatbuffer into the edgekit IR without TensorFlow (the `tflite` package),
-then fold constant subgraphs (SHAPE, STRIDED_SLICE, PACK, ... on constants)."""
+"""The project's one .tflite reader: the flatbuffer through the `tflite` package (a base
+dependency: no TensorFlow or LiteRT needed to compile). `read_tflite` gives the edgekit IR (with
+constant subgraphs such as SHAPE, STRIDED_SLICE, PACK folded); `summary` and `output_names` are
+the raw-graph views the quantize reports use (edgekit.quantize.flatbuf calls them). Only
+rewriting a model (quantize) goes through LiteRT's mutable object API instead."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +41,7 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
+@functools.lru_cache(maxsize=1)
 def _op_names() -> dict[int, str]:
     from tflite.BuiltinOperator import BuiltinOperator
     return {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
@@ -54,17 +59,91 @@ def _options(op, kind: str) -> dict:
     return {_snake(f): getattr(opt, f)() for f in spec[1]}
 
 
-def read_tflite(path: str | Path) -> Graph:
+def load(source) -> tuple[str, bytes, object]:
+    """(label, bytes, tflite.Model) of a path or of the flatbuffer's bytes; one-line UserError
+    when it is not a readable .tflite."""
     import tflite
 
-    path = Path(path)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        label, buf = "model", bytes(source)
+    else:
+        label = str(source)
+        try:
+            buf = Path(source).read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read {label}: {exc.strerror or exc}") from None
+    if len(buf) < 8 or buf[4:8] != b"TFL3":
+        raise UserError(f"cannot read {label}: not a TFLite flatbuffer (no TFL3 identifier)")
     try:
-        buf = path.read_bytes()
         model = tflite.Model.GetRootAsModel(buf, 0)
         if model.SubgraphsLength() < 1:
             raise ValueError("no subgraph")
     except Exception as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
+        raise UserError(f"cannot read {label}: {exc}") from None
+    return label, buf, model
+
+
+def op_kind(model, op) -> str:
+    code = model.OperatorCodes(op.OpcodeIndex())
+    number = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+    kind = _op_names().get(number, f"OP_{number}")
+    if kind == "CUSTOM":
+        kind = f"CUSTOM({code.CustomCode().decode(errors='replace')})"
+    return kind
+
+
+def buffer_bytes(model, t) -> int:
+    """Bytes of a tensor's constant data (0 for activations), inside or after the flatbuffer."""
+    b = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
+    if b is None:
+        return 0
+    return b.DataLength() or (int(b.Size()) if b.Offset() > 1 else 0)
+
+
+def _io_row(t) -> dict:
+    q = t.Quantization()
+    scale = float(q.Scale(0)) if q is not None and q.ScaleLength() else None
+    zp = int(q.ZeroPoint(0)) if q is not None and q.ZeroPointLength() else None
+    return {"name": t.Name().decode(errors="replace"), "shape": [int(d) for d in t.ShapeAsNumpy()] if t.ShapeLength() else [],
+            "dtype": _TYPES.get(t.Type(), str(t.Type())), "scale": scale, "zero_point": zp}
+
+
+def summary(source) -> dict:
+    """Ops (in order, before any folding), op counts, parameter bytes, I/O and whether the graph
+    is integer-only, of the first subgraph."""
+    _, _, model = load(source)
+    sg = model.Subgraphs(0)
+    ops = [op_kind(model, sg.Operators(i)) for i in range(sg.OperatorsLength())]
+    ops = [f"CUSTOM:{k[7:-1]}" if k.startswith("CUSTOM(") else k for k in ops]  # the reports' spelling
+    counts: dict[str, int] = {}
+    for o in ops:
+        counts[o] = counts.get(o, 0) + 1
+    tensors = [sg.Tensors(i) for i in range(sg.TensorsLength())]
+    return {
+        "ops": ops, "op_counts": counts,
+        "parameter_bytes": sum(buffer_bytes(model, t) for t in tensors),
+        "inputs": [_io_row(sg.Tensors(int(i))) for i in sg.InputsAsNumpy()],
+        "outputs": [_io_row(sg.Tensors(int(i))) for i in sg.OutputsAsNumpy()],
+        "integer_only": not [t for t in tensors if buffer_bytes(model, t) == 0 and t.Type() == 0],
+        "subgraphs": model.SubgraphsLength(),
+    }
+
+
+def output_names(source) -> list[str]:
+    """Signature output names in subgraph output order (e.g. ['output_0', 'output_1']); tensor
+    names when the model has no signature."""
+    _, _, model = load(source)
+    sg = model.Subgraphs(0)
+    by_index = {}
+    if model.SignatureDefsLength():
+        sd = model.SignatureDefs(0)
+        by_index = {sd.Outputs(i).TensorIndex(): sd.Outputs(i).Name().decode() for i in range(sd.OutputsLength())}
+    return [by_index.get(int(i), sg.Tensors(int(i)).Name().decode(errors="replace")) for i in sg.OutputsAsNumpy()]
+
+
+def read_tflite(path: str | Path) -> Graph:
+    label, buf, model = load(path)
+    path = Path(label if isinstance(path, (str, Path)) else "model.tflite")
     try:
         return _read(path, buf, model)
     except UserError:
@@ -77,7 +156,6 @@ def _read(path: Path, buf: bytes, model) -> Graph:
     if model.SubgraphsLength() > 1:
         raise UserError(f"{path}: models with {model.SubgraphsLength()} subgraphs are not supported")
     sg = model.Subgraphs(0)
-    names = _op_names()
     tensors = []
     for i in range(sg.TensorsLength()):
         t = sg.Tensors(i)
@@ -102,10 +180,7 @@ def _read(path: Path, buf: bytes, model) -> Graph:
     ops = []
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
-        code = model.OperatorCodes(op.OpcodeIndex())
-        kind = names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "UNKNOWN")
-        if kind == "CUSTOM":
-            kind = f"CUSTOM({code.CustomCode().decode(errors='replace')})"
+        kind = op_kind(model, op)
         ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
         ops.append(Op(i, kind, ins, outs, _options(op, kind)))

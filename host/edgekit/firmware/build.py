@@ -1,9 +1,10 @@
-"""`edgekit build`: compile a .tflite with the code generator, then the car firmware for a board.
+"""`edgekit build`: the car firmware for a board around a compiled model folder (docs/CONTRACTS.md).
 
 The firmware needs, besides the generated model (ek_model.h facade), how the model's input and
 outputs are quantized: ek_app_config.h holds a uint8-pixel -> int8 input lookup table and the
 output positions, scales and zero points of the steering angle and throttle; ek_dut_config.h
 (edgekit.firmware.dut_config) every output's scale/zero point and the AD flag for the DUT's results.
+Both are generated from the compiled folder's report.json, not by re-reading the model.
 """
 from __future__ import annotations
 
@@ -33,34 +34,24 @@ class QuantConfig:
     throttle_index: int = 1
 
 
-def quant_config_from_tflite(path: Path) -> QuantConfig:
-    """Input/output quantization of an int8 .tflite; angle/throttle by signature name when present."""
-    from ai_edge_litert.interpreter import Interpreter
+def quant_config_from_report(report: dict, where: str = "model") -> QuantConfig:
+    """Input/output quantization from a compiled folder's report.json (docs/CONTRACTS.md); angle
+    and throttle are the first two outputs in signature-name (Keras) order."""
+    ins, outs = report["inputs"], report["outputs"]
+    if len(ins) != 1 or ins[0]["dtype"] != "int8" or not outs or any(o["dtype"] != "int8" for o in outs):
+        raise UserError(f"{where}: the firmware needs one int8 input and int8 outputs (a full-INT8 model)")
+    order = sorted(range(len(outs)), key=lambda i: (outs[i].get("signature_name") or outs[i]["name"], i))
+    angle, throttle = order[0], order[min(1, len(order) - 1)]
+    qs = [(float(o["scale"]), int(o["zero_point"])) for o in outs]
+    return QuantConfig(float(ins[0]["scale"]), int(ins[0]["zero_point"]), qs[angle], qs[throttle],
+                       int(outs[angle]["offset"]), int(outs[throttle]["offset"]))
 
-    try:
-        interp = Interpreter(model_path=str(path))
-    except Exception as exc:  # noqa: BLE001 - LiteRT raises plain ValueError/RuntimeError
-        raise UserError(f"{path}: not a readable .tflite model ({str(exc).splitlines()[0]})") from None
-    inp = interp.get_input_details()
-    outs = interp.get_output_details()
-    if len(inp) != 1 or inp[0]["dtype"].__name__ != "int8" or any(o["dtype"].__name__ != "int8" for o in outs):
-        raise UserError(f"{path}: the firmware needs one int8 input and int8 outputs (a full-INT8 model)")
-    order = [o["index"] for o in outs]
-    angle, throttle = 0, min(1, len(outs) - 1)
-    sigs = interp.get_signature_list()
-    if sigs:
-        names = sorted(next(iter(sigs.values()))["outputs"])
-        runner = interp.get_signature_runner(next(iter(sigs)))
-        idx = {n: d["index"] for n, d in runner.get_output_details().items()}
-        if len(names) >= 2 and all(i in order for i in idx.values()):
-            angle, throttle = order.index(idx[names[0]]), order.index(idx[names[1]])
-    offsets, pos = [], 0
-    for o in outs:
-        offsets.append(pos)
-        pos += int(o["shape"].prod()) if len(o["shape"]) else 1
-    qs = [(float(o["quantization"][0]), int(o["quantization"][1])) for o in outs]
-    return QuantConfig(float(inp[0]["quantization"][0]), int(inp[0]["quantization"][1]), qs[angle],
-                       qs[throttle], offsets[angle], offsets[throttle])
+
+def quant_config_from_tflite(path: Path) -> QuantConfig:
+    """The same for a .tflite: read from its (cached) compiled folder, not re-read with LiteRT."""
+    from edgekit.codegen import compiled_for, load_report
+
+    return quant_config_from_report(load_report(compiled_for(Path(path))), str(path))
 
 
 def write_app_config(cfg: QuantConfig, out_dir: Path) -> Path:
@@ -188,49 +179,53 @@ def selftest_input(n: int):
     return ((np.arange(n, dtype=np.int64) * 7 + 3) % 256).astype(np.uint8).view(np.int8)
 
 
-def write_selftest(tflite: Path, out_dir: Path) -> Path:
+def write_selftest(model_dir: Path, out_dir: Path) -> Path:
     """ek_selftest.h: TFLM's outputs (the golden) for the self-test input, checked by the app at boot;
-    the result goes to the SMP server (ek_mgmt_selftest_done), which the flashing flow waits for."""
+    the result goes to the SMP server (ek_mgmt_selftest_done), which the flashing flow waits for.
+    TFLM runs on the compiled folder's own source.tflite (edgekit.golden)."""
     import numpy as np
-    import tflite_micro as tm
 
-    ip = tm.runtime.Interpreter.from_file(str(tflite))
-    shape = ip.get_input_details(0)["shape"]
-    ip.set_input(selftest_input(int(np.prod(shape))).reshape(shape), 0)
-    ip.invoke()
-    from ai_edge_litert.interpreter import Interpreter
+    from edgekit.codegen import load_report
+    from edgekit.golden import tflm_invoke
 
-    n_out = len(Interpreter(model_path=str(tflite)).get_output_details())
-    outs = [int(v) for i in range(n_out) for v in np.asarray(ip.get_output(i)).ravel()]
+    report = load_report(model_dir)
+    shape = report["inputs"][0]["shape"]
+    outs = tflm_invoke(model_dir / report["source"]["file"], [selftest_input(int(np.prod(shape))).reshape(shape)])
+    values = [int(v) for o in outs for v in np.asarray(o).ravel()]
     path = out_dir / "ek_selftest.h"
     path.write_text("/* Generated by edgekit build: TFLM's outputs for the self-test input (golden). */\n"
-                    f"static const int8_t ek_selftest_expected[{len(outs)}] = {{{', '.join(map(str, outs))}}};\n")
+                    f"static const int8_t ek_selftest_expected[{len(values)}] = {{{', '.join(map(str, values))}}};\n")
     return path
 
 
-def build(board: Board, tflite: Path, out_dir: Path, name: str = "pilot", **kw) -> BuildResult:
-    """Compile the model (edgekit.codegen.compile_model) and build the firmware around it."""
-    if not tflite.is_file():
-        raise UserError(f"{tflite}: no such model file")
+def build(board: Board, model: Path, out_dir: Path, name: str | None = None, **kw) -> BuildResult:
+    """Build the firmware around a compiled folder: `model` is one (from edgekit compile) or a
+    .tflite, compiled once into the cache (edgekit.codegen.compiled_for)."""
+    from edgekit.codegen import compiled_for, load_report
+
+    model = Path(model)
+    if not model.exists():
+        raise UserError(f"{model}: no such model file or compiled folder")
     if board.bsp not in ("mps2", "linux"):
         raise UserError(f"board {board.name!r} has no firmware (bsp {board.bsp!r}); firmware boards: mps2, linux")
-    quant_config_from_tflite(tflite)  # a bad model fails here, before the code generator runs
-    try:
-        from edgekit.codegen import compile_model
-    except ImportError as exc:
-        raise ToolError(f"the code generator (edgekit.codegen.compile_model) is not available: {exc}") from None
+    model_dir = compiled_for(model, board, name=name)
+    report = load_report(model_dir)
+    cfg = quant_config_from_report(report, str(model))   # a bad model fails before PlatformIO
     out_dir.mkdir(parents=True, exist_ok=True)
-    model_dir = out_dir / "model"
-    compile_model(tflite, model_dir, board=board.name, name=name)
-    cfg = quant_config_from_tflite(tflite)
+    link = out_dir / "model"   # the compiled folder this image was built from
+    if link.is_symlink() or link.is_file():
+        link.unlink()
+    elif link.is_dir():
+        shutil.rmtree(link)
+    link.symlink_to(model_dir.resolve(), target_is_directory=True)
     write_app_config(cfg, out_dir / "config")
     # DUT result format (issue 11): output scales/zero points and the AD flag -> ek_dut_config.h
-    from edgekit.firmware.dut_config import dut_config_from_tflite, write_dut_config
+    from edgekit.firmware.dut_config import dut_config_from_report, write_dut_config
 
-    write_dut_config(dut_config_from_tflite(tflite), out_dir / "config")
+    write_dut_config(dut_config_from_report(report, where=str(model)), out_dir / "config")
     if kw.get("with_mgmt") and board.bsp == "mps2":
-        write_selftest(tflite, out_dir / "config")
-    return build_firmware(board, model_dir, out_dir / "config", out_dir, **kw)
+        write_selftest(model_dir, out_dir / "config")
+    return build_firmware(board, link, out_dir / "config", out_dir, **kw)
 
 
 def last_image(board: str) -> Path | None:

@@ -33,24 +33,22 @@ class DutConfig:
     ad_score: bool
 
 
-def dut_config_from_tflite(path: Path, ad_score: bool | None = None) -> DutConfig:
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        interp = Interpreter(model_path=str(path))
-    except Exception as exc:  # noqa: BLE001 - LiteRT raises plain ValueError/RuntimeError
-        raise UserError(f"{path}: not a readable .tflite model ({str(exc).splitlines()[0]})") from None
-    ins, outs = interp.get_input_details(), interp.get_output_details()
-    outputs, pos = [], 0
-    for o in outs:
-        n = int(o["shape"].prod()) if len(o["shape"]) else 1
-        outputs.append(DutOutput(pos, n, float(o["quantization"][0]), int(o["quantization"][1])))
-        pos += n
+def dut_config_from_report(report: dict, ad_score: bool | None = None, where: str = "model") -> DutConfig:
+    """From a compiled folder's report.json (docs/CONTRACTS.md): the outputs in facade order."""
+    ins, outs = report["inputs"], report["outputs"]
+    outputs = [DutOutput(int(o["offset"]), int(o["bytes"]), float(o["scale"]), int(o["zero_point"])) for o in outs]
     autoencoder = len(ins) == 1 and len(outs) == 1 and list(ins[0]["shape"]) == list(outs[0]["shape"])
     if ad_score and not autoencoder:
-        raise UserError(f"{path}: an anomaly score needs one input and one output of the same shape")
-    return DutConfig(float(ins[0]["quantization"][0]), int(ins[0]["quantization"][1]), outputs,
+        raise UserError(f"{where}: an anomaly score needs one input and one output of the same shape")
+    return DutConfig(float(ins[0]["scale"]), int(ins[0]["zero_point"]), outputs,
                      autoencoder if ad_score is None else ad_score)
+
+
+def dut_config_from_tflite(path: Path, ad_score: bool | None = None) -> DutConfig:
+    """The same for a .tflite, through its (cached) compiled folder (edgekit.codegen.compiled_for)."""
+    from edgekit.codegen import compiled_for, load_report
+
+    return dut_config_from_report(load_report(compiled_for(Path(path))), ad_score, str(path))
 
 
 def _c_float(v: float) -> str:

@@ -73,14 +73,15 @@ class DriveLink(DutClient):
         raise DutError(f"no command for frame {seq}: {self.telemetry[start:]}")
 
 
-def source_key(model_path: Path) -> str:
-    """Hash of the model and every source the image depends on (a stale cache must not run)."""
+def source_key(model_dir: Path) -> str:
+    """Hash of the compiled folder (its report names the .tflite's hash; its C is the model) and
+    of every firmware source the image depends on (a stale cache must not run)."""
     from edgekit.paths import FIRMWARE
 
-    h = hashlib.sha256(Path(model_path).read_bytes())
-    files = [p for d in ("app", "bsp", "platform", "runtime", "mgmt") for p in (FIRMWARE / d).rglob("*") if p.is_file()]
-    pkg = Path(__file__).resolve().parents[1]  # the edgekit package folder: its generator shapes the image too
-    files += list((pkg / "codegen").rglob("*.py")) + list((pkg / "firmware").glob("*.py"))
+    h = hashlib.sha256()
+    files = [p for p in Path(model_dir).rglob("*") if p.suffix in (".c", ".h", ".json") and ".host" not in p.parts]
+    files += [p for d in ("app", "bsp", "platform", "mgmt") for p in (FIRMWARE / d).rglob("*") if p.is_file()]
+    files += list(Path(__file__).resolve().parent.glob("*.py"))  # the firmware build shapes the image too
     for p in sorted(files):
         if "__pycache__" not in p.parts:
             h.update(p.name.encode() + p.read_bytes())
@@ -88,19 +89,18 @@ def source_key(model_path: Path) -> str:
 
 
 def firmware_for(board: str, model_path: Path) -> Path:
-    """The firmware image for (board, model), built once and cached in the state folder."""
+    """The firmware image for (board, model), built once and cached in the state folder; the model
+    is a .tflite (compiled once, edgekit.codegen.compiled_for) or a compiled folder."""
     from edgekit.catalog import get_board
+    from edgekit.codegen import compiled_for
     from edgekit.firmware.build import build
 
-    model_path = Path(model_path)
-    if model_path.suffix != ".tflite":
-        raise UserError(f"{model_path}: the firmware twin needs the full-INT8 .tflite (it compiles it)")
-    key = source_key(model_path)
-    out = state_dir() / "builds" / board / key
     b = get_board(board)
+    model_dir = compiled_for(Path(model_path), b)
+    out = state_dir() / "builds" / board / source_key(model_dir)
     image = out / ("firmware.elf" if b.bsp == "mps2" else "firmware")
     if not image.exists():
-        build(b, model_path, out)
+        build(b, model_dir, out)
     return image
 
 

@@ -60,10 +60,10 @@ class LiteRTRunner:
     """A float or INT8 .tflite through ai_edge_litert (default op resolver, one thread)."""
 
     def __init__(self, path, num_threads: int = 1):
-        from ai_edge_litert.interpreter import Interpreter
+        from edgekit.golden import litert_interpreter
 
-        self.interp = Interpreter(model_path=str(path), num_threads=num_threads)
-        self.interp.allocate_tensors()
+        # the default (XNNPACK) delegate: this runner drives the simulator, speed matters here
+        self.interp = litert_interpreter(path, num_threads=num_threads, delegates=True)
         self.inp = self.interp.get_input_details()[0]
         outs = self.interp.get_output_details()
         if len(outs) == 1 and outs[0]["shape"][-1] == 2:

@@ -1,4 +1,6 @@
-"""Small readers/rewriters of .tflite flatbuffers (LiteRT's schema; no TensorFlow needed)."""
+"""Rewriting .tflite flatbuffers for the quantize stage (LiteRT's mutable object API: `parse`,
+`serialize`, `reorder_outputs_by_signature`). Reading is the one reader's, edgekit.codegen.reader:
+`read_bytes`, `summary` and `output_names` here call it."""
 from __future__ import annotations
 
 import re
@@ -15,14 +17,10 @@ NUMPY_TYPES = {FLOAT32: np.float32, INT32: np.int32, UINT8: np.uint8, INT64: np.
 
 
 def read_bytes(path) -> bytes:
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read model {p}: {exc.strerror or exc}") from None
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise UserError(f"not a TFLite flatbuffer (no TFL3 identifier): {p}")
-    return data
+    """The bytes of a .tflite, checked by the one reader (one-line UserError otherwise)."""
+    from edgekit.codegen.reader import load
+
+    return load(Path(path))[1]
 
 
 def parse(buf: bytes):
@@ -71,30 +69,9 @@ def buffer_bytes(model, t) -> int:
 
 def summary(buf: bytes) -> dict:
     """Ops (in order), op counts, parameter bytes and whether the graph is integer-quantized."""
-    model = parse(buf)
-    sg = model.subgraphs[0]
-    ops = [op_name(model, op.opcodeIndex) for op in sg.operators]
-    counts: dict[str, int] = {}
-    for o in ops:
-        counts[o] = counts.get(o, 0) + 1
-    consts = [t for t in sg.tensors if buffer_bytes(model, t) > 0]
-    float_activations = [t for t in sg.tensors if buffer_bytes(model, t) == 0 and t.type == FLOAT32]
-    return {
-        "ops": ops, "op_counts": counts,
-        "parameter_bytes": sum(buffer_bytes(model, t) for t in consts),
-        "inputs": [_io(sg.tensors[i]) for i in sg.inputs],
-        "outputs": [_io(sg.tensors[i]) for i in sg.outputs],
-        "integer_only": not float_activations,
-        "subgraphs": len(model.subgraphs),
-    }
+    from edgekit.codegen.reader import summary as read_summary
 
-
-def _io(t) -> dict:
-    q = t.quantization
-    scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else None
-    zp = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else None
-    return {"name": tensor_name(t), "shape": [int(d) for d in t.shape], "dtype": TYPE_NAMES.get(t.type, str(t.type)),
-            "scale": scale, "zero_point": zp}
+    return read_summary(buf)
 
 
 def reorder_outputs_by_signature(buf: bytes) -> bytes:
@@ -118,9 +95,6 @@ def reorder_outputs_by_signature(buf: bytes) -> bytes:
 
 def output_names(buf: bytes) -> list[str]:
     """Signature output names in subgraph output order (e.g. ['output_0', 'output_1'])."""
-    model = parse(buf)
-    sg = model.subgraphs[0]
-    if not model.signatureDefs:
-        return [tensor_name(sg.tensors[i]) for i in sg.outputs]
-    by_index = {tm.tensorIndex: _s(tm.name) for tm in model.signatureDefs[0].outputs or []}
-    return [by_index.get(int(i), tensor_name(sg.tensors[i])) for i in sg.outputs]
+    from edgekit.codegen.reader import output_names as read_output_names
+
+    return read_output_names(buf)

@@ -2,6 +2,7 @@
 
 LiteRT without delegates is bit-identical to TFLM on the pilot (docs/SOURCES.md §3) and ~40× faster, so it
 computes the held-out outputs; TFLM computes the per-layer int8 tensors (all tensors preserved).
+Both interpreters come from edgekit.golden, the one home of the references.
 """
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ import numpy as np
 
 
 def litert(buf: bytes, preserve_all: bool = False):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    """LiteRT without default delegates, one thread (edgekit.golden.litert_interpreter)."""
+    from edgekit.golden import litert_interpreter
 
-    it = Interpreter(model_content=buf, num_threads=1,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-                     experimental_preserve_all_tensors=preserve_all)
-    it.allocate_tensors()
-    return it
+    return litert_interpreter(buf, preserve_all=preserve_all, num_threads=1)
 
 
 def quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
@@ -50,8 +48,6 @@ def predict(buf: bytes, inputs: np.ndarray) -> list[np.ndarray]:
 
 def tflm(buf: bytes):
     """A TFLM interpreter keeping every tensor (so per-layer outputs can be read)."""
-    from tflite_micro.python.tflite_micro import runtime
+    from edgekit.golden import tflm_interpreter
 
-    return runtime.Interpreter.from_bytes(
-        buf, arena_size=max(len(buf) * 10, 4 << 20),
-        intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    return tflm_interpreter(buf, preserve_all=True)
