@@ -12,6 +12,7 @@ APT_PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-user qemu-system-arm
   python3-venv
+  clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan runtimes for firmware/fuzz (scripts/fuzz.sh)
   chromium            # headless render check of the HIL report.html
 )
 

@@ -129,7 +129,10 @@ static int32_t parse_i32(const char **p)
     int32_t v = 0;
     while (**p == ' ') (*p)++;
     if (**p == '-') { neg = 1; (*p)++; }
-    while (**p >= '0' && **p <= '9') v = v * 10 + (*(*p)++ - '0');
+    while (**p >= '0' && **p <= '9') { /* saturate: an int32 overflow here was UB (found by fuzzing) */
+        int32_t d = *(*p)++ - '0';
+        v = v > (INT32_MAX - d) / 10 ? INT32_MAX : v * 10 + d;
+    }
     return neg ? -v : v;
 }
 

@@ -24,7 +24,10 @@ static uint32_t parse_u32(const char **p)
 {
     uint32_t v = 0;
     while (**p == ' ') (*p)++;
-    while (**p >= '0' && **p <= '9') v = v * 10 + (uint32_t)(*(*p)++ - '0');
+    while (**p >= '0' && **p <= '9') { /* saturate: a wrap made `db load 4294967297` load 1 byte */
+        uint32_t d = (uint32_t)(*(*p)++ - '0');
+        v = v > (UINT32_MAX - d) / 10 ? UINT32_MAX : v * 10 + d;
+    }
     return v;
 }
 
