@@ -47,6 +47,15 @@ def test_parser_survives_fuzzing(fuzz_run, parser):
     assert int(re.findall(r"cov: (\d+)", log)[-1]) > 50, "the harness barely reaches the parser"
 
 
+def test_harnesses_are_sanitized(fuzz_run):
+    """The binaries carry libFuzzer, ASan and UBSan (a harness without them finds nothing)."""
+    _, _, out = fuzz_run
+    for parser in PARSERS:
+        syms = subprocess.run(["nm", str(out / f"fuzz_{parser}")], capture_output=True, text=True, check=True).stdout
+        for needed in ("LLVMFuzzerTestOneInput", "__asan_report_load1", "__ubsan_handle_add_overflow_abort"):
+            assert needed in syms, f"fuzz_{parser} lacks {needed}"
+
+
 def test_regression_inputs_pass(fuzz_run):
     """Inputs that crashed the DUT parsers before the fixes run clean now (ASan/UBSan)."""
     _, _, out = fuzz_run
