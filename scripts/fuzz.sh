@@ -28,12 +28,15 @@ if ! command -v "$CC" >/dev/null; then
   echo "fuzz: $CC not found: install the Debian packages clang and libclang-rt-14-dev (scripts/bootstrap.sh)" >&2
   exit 1
 fi
-MONO=$ROOT/build/monocypher
-sh "$FW/crypto/fetch_monocypher.sh" "$MONO" >/dev/null
+# Monocypher (fetched into build/monocypher) and the board's generated flash map (ek_layout.h),
+# from the same place the firmware build takes them.
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+{ read -r MONO; read -r LAYOUT; } < <("$PY" -c 'from edgekit.flash.build import layout_dir, monocypher_dir
+print(monocypher_dir()); print(layout_dir())')
 
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all)
 CFLAGS=(-std=c99 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -DEK_MGMT_HOST
-        -I"$FZ" -I"$FZ/gen" -I"$FW/mgmt" -I"$FW/crypto" -I"$MONO")
+        -I"$FZ" -I"$FZ/gen" -I"$FW/mgmt" -I"$FW/crypto" -I"$MONO" -I"$LAYOUT")
 
 build() {
   mkdir -p "$OUT/obj"

@@ -63,6 +63,7 @@ def dut_sessions() -> dict[str, bytes]:
     return {
         "boot": b"name%profile%timestamp%",
         "mlperf": (f"db load {DUT_INPUT_BYTES}%db {hexin[:half]}%db {hexin[half:]}%infer 3 1%results%").encode(),
+        "mlperf_raw": (f"db load {DUT_INPUT_BYTES}%db {hexin}%infer-raw 2 0%results-raw%results%").encode(),
         "db_errors": b"db load 0%db load 99999%db zz%db 0102%infer%",
         "drive_step": b"limits%limits 800 600 100 200%drive step%frame 1%frame 2%hb%rc 250 -300%rc off%drive off%",
         "drive_run": b"drive run%hb%hb%hb%rc -1000 1000%drive off%",
