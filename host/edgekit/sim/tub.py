@@ -40,8 +40,11 @@ class TubWriter:
     """Appends records to a (new or existing) tub; every write updates the manifests on disk as
     DonkeyCar does, so a tub is readable even if recording stops abruptly."""
 
-    def __init__(self, path, inputs=INPUTS, types=TYPES, metadata: dict | None = None, max_len: int = MAX_LEN):
-        self.path = Path(path)
+    def __init__(self, path, inputs=INPUTS, types=TYPES, metadata: dict | None = None, max_len: int = MAX_LEN,
+                 clock=time.time):
+        # `clock`: where timestamps come from (a pulled capture passes its recorded times, so the
+        # same captures always give the same tub bytes)
+        self.path, self.clock = Path(path), clock
         (self.path / "images").mkdir(parents=True, exist_ok=True)
         self.manifest_path = self.path / "manifest.json"
         if self.manifest_path.exists():
@@ -52,11 +55,11 @@ class TubWriter:
             self.deleted = set(cat["deleted_indexes"])
         else:
             self.inputs, self.types, self.metadata = list(inputs), list(types), dict(metadata or {})
-            self.manifest_meta = {"created_at": time.time()}
+            self.manifest_meta = {"created_at": self.clock()}
             self.paths, self.index, self.max_len, self.deleted = [], 0, max_len, set()
         sessions = self.manifest_meta.get("sessions")
         session_id = sessions["last_id"] + 1 if sessions else 0
-        self.session = (session_id, f"{time.strftime('%y-%m-%d')}_{session_id}")
+        self.session = (session_id, f"{time.strftime('%y-%m-%d', time.localtime(self.clock()))}_{session_id}")
         self._wrote = False
         self._line_lengths: list[int] = []
         self._cat_meta: dict | None = None
@@ -77,7 +80,7 @@ class TubWriter:
         if reopen and cat_manifest.exists():
             self._cat_meta = json.loads(cat_manifest.read_text().splitlines()[0])
         else:
-            self._cat_meta = {"path": cat_manifest.name, "created_at": time.time(),
+            self._cat_meta = {"path": cat_manifest.name, "created_at": self.clock(),
                               "start_index": self.index, "line_lengths": []}
         self._catalog = self.path / name
         self._cat_manifest = cat_manifest
@@ -119,7 +122,7 @@ class TubWriter:
                 contents[key] = np.asarray(value).tolist()
             else:
                 contents[key] = value
-        contents["_timestamp_ms"] = int(round(time.time() * 1000))
+        contents["_timestamp_ms"] = int(round(self.clock() * 1000))
         contents["_index"] = self.index
         contents["_session_id"] = self.session[1]
         line = _line(contents, sort_keys=True)
