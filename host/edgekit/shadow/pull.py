@@ -45,7 +45,7 @@ def _sha(path: Path, length: int) -> str:
     return h.hexdigest()
 
 
-def transfer(source, staging, on_chunk=None) -> dict:
+def transfer(source, staging, on_chunk=None, chunk: int = CHUNK) -> dict:
     """Copy the intact prefix of every source segment into `staging`, resuming where it stopped.
     `on_chunk(bytes_so_far)` is called after each chunk (progress; tests interrupt from it)."""
     source, staging = Path(source), Path(staging)
@@ -65,7 +65,7 @@ def transfer(source, staging, on_chunk=None) -> dict:
         with open(seg, "rb") as src, open(dst, "ab") as out:
             src.seek(have)
             while have < good:
-                block = src.read(min(CHUNK, good - have))
+                block = src.read(min(chunk, good - have))
                 out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
@@ -119,10 +119,10 @@ def convert(staging, tub) -> dict:
     return {"windows": len(windows), "sessions": len(sessions), "records": records, "tub": str(tub)}
 
 
-def pull(source, tub, on_chunk=None) -> dict:
+def pull(source, tub, on_chunk=None, chunk: int = CHUNK) -> dict:
     tub = Path(tub)
     staging = tub.parent / f".{tub.name}.pull"
-    return {**transfer(source, staging, on_chunk), **convert(staging, tub)}
+    return {**transfer(source, staging, on_chunk, chunk), **convert(staging, tub)}
 
 
 def stats(tubs, sections: int = 10) -> dict:

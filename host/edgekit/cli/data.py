@@ -1,0 +1,63 @@
+"""`edgekit data pull|stats`: captured shadow-mode windows home as a DonkeyCar tub, and their stats."""
+from __future__ import annotations
+
+import json
+
+from edgekit.errors import UserError
+from edgekit.provenance import fmt
+
+
+def register(sub) -> None:
+    p = sub.add_parser("data", help="shadow-mode captures: pull them home as a tub, show interventions per km")
+    dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    dsub.required = True
+
+    pl = dsub.add_parser("pull", help="bring captured windows home as a DonkeyCar tub v2 (resumable, checksummed)")
+    pl.add_argument("--board", default="sim", help="where the captures come from (default: sim)")
+    src = pl.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from", dest="source", metavar="DIR", help="the capture storage folder (simulator, or a Linux car's, mounted)")
+    src.add_argument("--host", help="a Linux car over the network (not built yet)")
+    src.add_argument("--port", help="a board's serial port (firmware capture not built yet)")
+    pl.add_argument("--out", required=True, metavar="TUB", help="tub folder to (re)build")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=run_pull)
+
+    st = dsub.add_parser("stats", help="interventions per km and where on the track they happen")
+    st.add_argument("tubs", nargs="+", metavar="TUB")
+    st.add_argument("--sections", type=int, default=10, help="track sections for 'where' (default 10)")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=run_stats)
+
+
+def run_pull(args) -> int:
+    from edgekit.shadow.pull import pull
+
+    if args.host:
+        raise UserError("--host: pulling from a Linux car over the network is not built yet; mount or copy "
+                        "its capture folder and use --from DIR")
+    if args.port:
+        raise UserError(f"--port: {args.board} firmware has no shadow-mode capture yet (issue 16, step 6); "
+                        "only simulator/Linux capture folders can be pulled (--from DIR)")
+    s = pull(args.source, args.out)
+    if args.json:
+        print(json.dumps(s, indent=2))
+    else:
+        print(f"pulled {s['windows']} windows ({s['records']} records, {s['sessions']} sessions) into {s['tub']}: "
+              f"{s['bytes_transferred']} bytes moved, {s['bytes_resumed']} already here")
+    return 0
+
+
+def run_stats(args) -> int:
+    from edgekit.shadow.pull import stats
+
+    if args.sections < 1:
+        raise UserError("--sections must be at least 1")
+    s = stats(args.tubs, sections=args.sections)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    print(f"distance {fmt(s['distance'])}, interventions {fmt(s['interventions'])}, "
+          f"{fmt(s['interventions_per_km'])}, disagreements {fmt(s['disagreements'])}")
+    for sec in s.get("where", []):
+        print(f"  {sec['from_m']:7.2f}-{sec['to_m']:7.2f} m  {'#' * sec['interventions']} {sec['interventions']}")
+    return 0
