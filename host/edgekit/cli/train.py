@@ -17,6 +17,11 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     p.add_argument("--limit", type=int, help="use a seeded random subset of this many records")
     p.add_argument("--threads", type=int, help="TensorFlow intra-op threads (default: all cores)")
+    p.add_argument("--finetune", metavar="PILOT", help="start from this .keras pilot's weights (shadow-mode retraining)")
+    p.add_argument("--tub", action="append", default=[], metavar="TUB",
+                   help="captured windows (edgekit data pull) to train on beside the TUBs; repeatable")
+    p.add_argument("--weight-interventions", type=float, default=1.0, metavar="W",
+                   help="loss weight of each --tub record (default 1)")
     p.add_argument("--no-tflite", action="store_true", help="skip the float .tflite export")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -27,7 +32,8 @@ def run(args) -> int:
 
     s = train(args.tubs, args.out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
               val_fraction=args.val_fraction, learning_rate=args.lr, limit=args.limit, threads=args.threads,
-              show_progress=not args.json, tflite=not args.no_tflite)
+              show_progress=not args.json, tflite=not args.no_tflite, finetune=args.finetune,
+              extra_tubs=args.tub, weight_interventions=args.weight_interventions)
     if args.json:
         print(json.dumps(s, indent=2))
         return 0

@@ -41,14 +41,28 @@ def export_tflite(model, path) -> Path:
 
 def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_fraction: float = 0.2,
           learning_rate: float = 1e-3, input_shape=INPUT_SHAPE, limit: int | None = None,
-          threads: int | None = None, show_progress: bool = True, tflite: bool = True) -> dict:
-    """Train on the records of `tubs`; returns a summary with the validation MAE (with provenance)."""
+          threads: int | None = None, show_progress: bool = True, tflite: bool = True,
+          finetune=None, extra_tubs=(), weight_interventions: float = 1.0) -> dict:
+    """Train on the records of `tubs`; returns a summary with the validation MAE (with provenance).
+
+    `finetune`: start from this .keras pilot's weights instead of a fresh network. `extra_tubs`:
+    captured windows (edgekit data pull) trained on beside `tubs`, their label the person's command
+    (`user/angle`, `user/throttle`), each record weighted `weight_interventions` in the loss."""
     from edgekit.sim.tub import read_frames
 
     out = Path(out)
     if out.suffix != ".keras":
         raise UserError(f"--out must end in .keras (got {out.name})")
+    if weight_interventions <= 0:
+        raise UserError(f"--weight-interventions must be > 0 (got {weight_interventions})")
+    if finetune is not None and not Path(finetune).is_file():
+        raise UserError(f"--finetune: no pilot at {finetune}")
     frames, angles, throttles = read_frames(tubs, limit=limit, seed=seed)
+    weights = None
+    if extra_tubs:
+        f2, a2, t2 = read_frames(list(extra_tubs))
+        weights = np.concatenate([np.ones(len(frames), np.float32), np.full(len(f2), weight_interventions, np.float32)])
+        frames, angles, throttles = (np.concatenate(x) for x in ((frames, f2), (angles, a2), (throttles, t2)))
     if frames.shape[1:] != tuple(input_shape):
         raise UserError(f"tub frames are {frames.shape[1:]}, the pilot expects {tuple(input_shape)}")
     if len(frames) < 10:
@@ -70,13 +84,24 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
     train_idx, val_idx = split_indices(len(frames), val_fraction, seed)
     labels = np.stack([angles, throttles], axis=1)
 
-    def dataset(idx, shuffle):
-        ds = tf.data.Dataset.from_tensor_slices((frames[idx], labels[idx]))
+    def dataset(idx, shuffle, weighted=False):
+        if weighted and weights is not None:  # the interventions' weight, on both outputs
+            ds = tf.data.Dataset.from_tensor_slices((frames[idx], labels[idx], weights[idx]))
+        else:
+            ds = tf.data.Dataset.from_tensor_slices((frames[idx], labels[idx]))
         if shuffle:
             ds = ds.shuffle(len(idx), seed=seed, reshuffle_each_iteration=True)
-        return ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, (y[:, :1], y[:, 1:])))
+        ds = ds.batch(batch_size)
+        if weighted and weights is not None:
+            return ds.map(lambda x, y, w: (tf.cast(x, tf.float32) / 255.0, (y[:, :1], y[:, 1:]), (w, w)))
+        return ds.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, (y[:, :1], y[:, 1:])))
 
-    model = build_pilot(input_shape=input_shape)
+    if finetune is not None:
+        model = keras.models.load_model(finetune, compile=False)
+        if tuple(model.input_shape[1:]) != tuple(frames.shape[1:]):
+            raise UserError(f"--finetune pilot takes {tuple(model.input_shape[1:])}, tub frames are {frames.shape[1:]}")
+    else:
+        model = build_pilot(input_shape=input_shape)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae", "mae"])
     steps = int(np.ceil(len(train_idx) / batch_size))
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -93,7 +118,7 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
                     status(f"epoch {epoch + 1}/{epochs}: loss {logs.get('loss', 0):.4f}, val_loss "
                            f"{logs.get('val_loss', 0):.4f}, {time.process_time() - cpu0:.0f} s CPU (measured-host)")
 
-        hist = model.fit(dataset(train_idx, True), validation_data=dataset(val_idx, False), epochs=epochs,
+        hist = model.fit(dataset(train_idx, True, weighted=True), validation_data=dataset(val_idx, False), epochs=epochs,
                          verbose=0, callbacks=[Bar()])
         history = {k: [round(float(v), 5) for v in vals] for k, vals in hist.history.items()}
 
@@ -107,6 +132,8 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
         "model": str(out), "tubs": [str(t) for t in (tubs if isinstance(tubs, (list, tuple)) else [tubs])],
         "samples": {"train": int(len(train_idx)), "validation": int(len(val_idx))},
         "epochs": epochs, "seed": seed, "batch_size": batch_size,
+        "finetune": str(finetune) if finetune is not None else None,
+        "extra_tubs": [str(t) for t in extra_tubs], "weight_interventions": weight_interventions,
         "val_mae_angle": figure(round(float(mae[0]), 4), "", "measured-host"),
         "val_mae_throttle": figure(round(float(mae[1]), 4), "", "measured-host"),
         "train_cpu_time": figure(round(cpu_s, 1), "s", "measured-host", threads=threads_used),
