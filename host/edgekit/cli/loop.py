@@ -34,9 +34,9 @@ def run(args) -> int:
         print(json.dumps(r, indent=2))
         return 0
     print(f"shadow-mode loop on {r['track']} (scale {r['track_scale']}, width {r['track_width_m']} m; {r['driven_by']}; driving figures modelled)")
-    print(" round  laps      mean|cte| m  max|cte| m  interventions/km")
+    print(" round  laps alone  off lane  mean|cte| m  max|cte| m  interventions/km")
     for x in r["rounds"]:
-        print(f" {x['round']:5d}  {x['laps_completed']}/{x['laps_target']:<6d}  {x['mean_abs_cte_m']:11.3f}"
-              f"  {x['max_abs_cte_m']:10.3f}  {x['interventions_per_km']:16.1f}")
+        print(f" {x['round']:5d}  {x['laps_completed']:>4d}/{x['laps_target']:<5d}  {x['off_track_events']:8d}"
+              f"  {x['mean_abs_cte_m']:11.3f}  {x['max_abs_cte_m']:10.3f}  {x['interventions_per_km']:16.1f}")
     print(f"plot: {r['plot']}")
     return 0

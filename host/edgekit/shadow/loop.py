@@ -82,12 +82,13 @@ def run_rounds(track: str, rounds: int, out, pilot=None, base_tubs=(), laps: int
         row = {"round": k, "pilot": str(pilot), "laps_target": laps,
                "laps_completed": ev.laps_completed, "completed": ev.completed, "end_reason": ev.end_reason,
                "mean_abs_cte_m": round(ev.mean_abs_cte_m, 4), "max_abs_cte_m": round(ev.max_abs_cte_m, 4),
+               "off_track_events": ev.off_track_events,
                "interventions": auto.interventions, "autopilot_km": round(auto.km, 4),
                "interventions_per_km": round(auto.interventions_per_km, 2),
                "human_driving_s": round(auto.human_s, 2), "capture_windows": auto.windows,
                "capture_windows_dropped": auto.dropped_windows, "provenance": "modelled"}
-        status(f"round {k}: {ev.laps_completed}/{laps} laps alone ({ev.end_reason}), mean |cte| "
-               f"{ev.mean_abs_cte_m:.3f} m, max {ev.max_abs_cte_m:.3f} m; {auto.interventions} interventions "
+        status(f"round {k}: {ev.laps_completed}/{laps} laps alone ({ev.end_reason}, {ev.off_track_events} times off the "
+               f"lane), mean |cte| {ev.mean_abs_cte_m:.3f} m, max {ev.max_abs_cte_m:.3f} m; {auto.interventions} interventions "
                f"in {auto.km * 1000:.1f} m = {auto.interventions_per_km:.1f}/km (modelled)")
         if k < rounds:
             if auto.windows:
