@@ -142,7 +142,8 @@ def plot(report: dict, path: Path) -> Path:
     for a in ax:
         a.set_xlabel("round")
         a.set_xticks(k)
-    fig.suptitle(f"shadow-mode loop on '{report['track']}' (simulator: modelled)")
+    fig.suptitle(f"shadow-mode loop on '{report['track']}' (scale {report['track_scale']}, takeover at |cte| > "
+                 f"{report['takeover_cte_m']} m; simulator: modelled)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
