@@ -157,3 +157,26 @@ def test_shadow_mode_the_expert_drives_and_disagreements_are_captured(tmp_path):
     res = shadow_drive(straight_pilot, "oval", mode="shadow", laps=1, capture=cap)
     assert res.drive.completed and res.interventions == 0 and res.drive.max_abs_cte_m < 0.2
     assert res.disagreements >= 2 and cap.windows >= 2
+
+
+def test_a_stuck_disk_never_blocks_the_control_loop(tmp_path):
+    """The store hangs (a slow SD card): submit still returns at once and drops what does not fit."""
+    import threading
+
+    gate = threading.Event()
+
+    class StuckStore(WindowStore):
+        def append(self, header, fr):
+            gate.wait()
+            return super().append(header, fr)
+
+    writer = WindowWriter(StuckStore(tmp_path / "cap"), queue_windows=2)
+    cap = Capture(writer, pre=1, post=0)
+    fr = frames(10)
+    for i in range(20):  # a takeover every step: a window every second step
+        cap.step(fr[i % 10], (0.0, 0.3), (0.0, 0.3), "autopilot", takeover=True)
+    assert cap.windows == 10
+    assert writer.written == 0 and writer.dropped >= 10 - 3  # one in the writer's hands, two queued
+    gate.set()
+    writer.close()
+    assert writer.written + writer.dropped == 10 and len(read_windows(tmp_path / "cap")) == writer.written

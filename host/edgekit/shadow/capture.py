@@ -62,6 +62,7 @@ class Capture:
 
     def _emit(self) -> None:
         w, self.open = self.open, None
+        assert w is not None
         frames = np.stack([f for f, _ in w["items"]])
         header = {**self.meta, "kind": "window", "wall_time": round(time.time(), 3), "reason": w["reasons"][0], "reasons": w["reasons"], "trigger": w["trigger"],
                   "records": [r for _, r in w["items"]]}

@@ -60,7 +60,7 @@ def run_rounds(track: str, rounds: int, out, pilot=None, base_tubs=(), laps: int
     if rounds < 1 or laps < 1 or epochs < 1:
         raise UserError("--rounds, --laps and --epochs must be at least 1")
     out = Path(out)
-    track_name, track = track, make_track(track, width=track_width, scale=track_scale)
+    track_name, course = track, make_track(track, width=track_width, scale=track_scale)
     out.mkdir(parents=True, exist_ok=True)
     if pilot is None:
         pilot, base_tubs = base_pilot(out, threads=threads)
@@ -74,9 +74,9 @@ def run_rounds(track: str, rounds: int, out, pilot=None, base_tubs=(), laps: int
     for k in range(rounds + 1):
         rdir = out / f"round-{k}"
         runner = LiteRTRunner(pilot.with_suffix(".tflite"))
-        ev = drive(runner, track, laps=laps, seed=seed + k)
+        ev = drive(runner, course, laps=laps, seed=seed + k)
         writer = WindowWriter(WindowStore(rdir / "captures"))
-        auto = shadow_drive(runner, track, mode="autopilot", laps=laps, takeover_cte_m=takeover_cte_m,
+        auto = shadow_drive(runner, course, mode="autopilot", laps=laps, takeover_cte_m=takeover_cte_m,
                             seed=seed + k, capture=Capture(writer, pre=pre, post=post, meta={"round": k}))
         writer.close()
         row = {"round": k, "pilot": str(pilot), "laps_target": laps,

@@ -83,7 +83,8 @@ def transfer(source, staging, on_chunk=None, chunk: int = CHUNK) -> dict:
 def convert(staging, tub) -> dict:
     """Rebuild `tub` from every staged window (deterministic: same windows, same bytes)."""
     staging, tub = Path(staging), Path(tub)
-    windows, sessions = [], []
+    windows: list = []
+    sessions: list = []
     for seg in segments(staging):
         data, pos = seg.read_bytes(), 0
         while True:
@@ -142,7 +143,7 @@ def stats(tubs, sections: int = 10) -> dict:
     takeovers = [m for reason, m in events if reason == "takeover"]
     # the odometer's provenance (a simulated drive: modelled); a count per modelled km is modelled
     prov = "modelled" if "modelled" in provs or len(provs) != 1 else provs.pop()
-    out = {"distance": figure(round(distance, 2), "m", prov),
+    out: dict = {"distance": figure(round(distance, 2), "m", prov),
            "interventions": figure(len(takeovers), "events", prov),
            "interventions_per_km": figure(round(len(takeovers) / (distance / 1000), 2), "1/km", prov),
            "disagreements": figure(sum(r == "disagreement" for r, _ in events), "events", prov)}

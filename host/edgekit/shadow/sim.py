@@ -61,7 +61,7 @@ def shadow_drive(runner, track, mode: str = "autopilot", laps: int = 2, capture:
     if capture is not None:
         capture.meta.setdefault("track", track.name)
     expert = expert_policy()
-    st = {"human": mode == "shadow", "since": 0.0, "interventions": 0, "human_steps": 0}
+    st: dict = {"human": mode == "shadow", "since": 0.0, "interventions": 0, "human_steps": 0}
     events: list[dict] = []
 
     def policy(frame, state):

@@ -68,7 +68,8 @@ def decode_at(data: bytes | memoryview, pos: int) -> tuple[Window | None, int]:
 def scan_segment(path: Path) -> tuple[list[Window], int]:
     """The intact windows of a segment and the length of its intact prefix."""
     data = path.read_bytes()
-    windows, pos = [], 0
+    windows: list[Window] = []
+    pos = 0
     while True:
         w, end = decode_at(data, pos)
         if w is None:

@@ -117,7 +117,7 @@ def train(tubs, out, epochs: int = 10, batch_size: int = 64, seed: int = 0, val_
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae", "mae"])
     steps = int(np.ceil(len(train_idx) / batch_size))
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    history = []
+    history: dict = {}
 
     with progress(f"training {len(train_idx)} samples", total=epochs * steps, enabled=show_progress) as advance:
         class Bar(keras.callbacks.Callback):
