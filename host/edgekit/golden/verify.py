@@ -23,16 +23,16 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
     that diverges (per input; the earliest over all inputs is reported)."""
     import edgekit.runtime as rt
     from edgekit.codegen import compile_model
-    from edgekit.golden import TflmRunner
+    from edgekit.golden.child import ChildGolden
 
-    tmp = None
+    tmp = golden = None
     if out_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="ek_verify_")
         out_dir = Path(tmp.name) / "model"
     try:
         result = compile_model(tflite_path, out_dir, board=None)
         model = rt.load(out_dir, trace=layers)
-        golden = TflmRunner(tflite_path, preserve_all=layers)
+        golden = ChildGolden(tflite_path, preserve_all=layers)   # a TFLM abort: GoldenError, exit 2
         equal_inputs = equal_values = total_values = 0
         first_div = None
         max_abs = 0
@@ -66,10 +66,10 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             if on_step:
                 on_step()
         lat, cpu = _timed(lambda xs: model.invoke_raw(np.concatenate([x.ravel() for x in xs])), model, seed, 20)
-        tflm_lat, tflm_cpu = _timed(lambda xs: golden([i.dequantize(x) if i.float_in_model else x
-                                                       for i, x in zip(model.inputs, xs)]), model, seed, 5)
-        from edgekit.golden import tflm_arena_bytes
-        tflm_arena = tflm_arena_bytes(tflite_path)
+        xs = next(random_inputs(model, 1, seed + 1))
+        tflm_lat, tflm_cpu = golden.timed([i.dequantize(x) if i.float_in_model else x
+                                           for i, x in zip(model.inputs, xs)], 5)
+        tflm_arena = golden.arena_bytes()
         report = {
             "model": str(tflite_path), "inputs": n_inputs, "seed": seed,
             "bit_identical_inputs": equal_inputs,
@@ -94,6 +94,8 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             report["first_divergence"] = first_div
         return report
     finally:
+        if golden is not None:
+            golden.close()
         if tmp is not None:
             tmp.cleanup()
 
@@ -101,12 +103,17 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
 def _timed(run, model, seed: int, repeats: int) -> tuple[float, float]:
     """(median wall-clock ms, mean process-CPU ms) of `run(inputs)` after one warm-up call."""
     xs = next(random_inputs(model, 1, seed + 1))
-    run(xs)
+    return time_calls(lambda: run(xs), repeats)
+
+
+def time_calls(call, repeats: int) -> tuple[float, float]:
+    """(median wall-clock ms, mean process-CPU ms) of `call()` after one warm-up call."""
+    call()
     walls = []
     c0 = time.process_time()
     for _ in range(repeats):
         t0 = time.perf_counter()
-        run(xs)
+        call()
         walls.append((time.perf_counter() - t0) * 1000)
     cpu = (time.process_time() - c0) * 1000 / repeats
     return float(np.median(walls)), cpu
