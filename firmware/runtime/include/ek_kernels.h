@@ -88,6 +88,64 @@ void ek_mean_hw_s8(const ek_mean_params *p, const int8_t *in, int8_t *out);
 /* CONCATENATION: outer x (sum of inner sizes); inputs share the output's quantization. */
 void ek_concat_s8(int32_t outer, int32_t n_inputs, const int8_t *const *inputs, const int32_t *inner, int8_t *out);
 
+/* HARD_SWISH int8 (TFLM reference_ops::HardSwish): 16-bit multipliers and exponents. */
+typedef struct {
+    int32_t size, in_zero_point, out_zero_point, out_mult16, out_exp, relu_mult16, relu_exp;
+} ek_hard_swish_params;
+void ek_hard_swish_s8(const ek_hard_swish_params *p, const int8_t *in, int8_t *out);
+
+/* LEAKY_RELU int8: x >= 0 scaled by s_in/s_out, x < 0 by alpha*s_in/s_out. */
+typedef struct {
+    int32_t size, in_zero_point, out_zero_point, id_mult, id_shift, alpha_mult, alpha_shift;
+} ek_leaky_relu_params;
+void ek_leaky_relu_s8(const ek_leaky_relu_params *p, const int8_t *in, int8_t *out);
+
+/* RELU / RELU6 int8: requantize (mult, shift), then clamp to [act_min, act_max]. */
+typedef struct {
+    int32_t size, in_zero_point, out_zero_point, mult, shift, act_min, act_max;
+} ek_relu_params;
+void ek_relu_s8(const ek_relu_params *p, const int8_t *in, int8_t *out);
+
+/* PRELU int8, alpha broadcast over the 4-D (left-padded) input shape. */
+typedef struct {
+    int32_t shape[4], alpha_stride[4];
+    int32_t in_zero_point, alpha_zero_point, out_zero_point, mult1, shift1, mult2, shift2;
+} ek_prelu_params;
+void ek_prelu_s8(const ek_prelu_params *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+
+/* MEAN / SUM int8 over any axes of a 4-D (left-padded) tensor; reduced dims are 1 in out_shape.
+ * mode 0..2 as ek_mean_params, 3 SUM. */
+typedef struct {
+    int32_t in_shape[4], out_shape[4];
+    int32_t in_zero_point, out_zero_point, mult, shift, mode;
+} ek_reduce_params;
+void ek_reduce_s8(const ek_reduce_params *p, const int8_t *in, int8_t *out);
+
+/* RESIZE_NEAREST_NEIGHBOR (y_map/x_map: source row/column) and RESIZE_BILINEAR (maps hold
+ * (Q10 position, lower, upper) triples), NHWC, same quantization in and out. */
+typedef struct {
+    int32_t batches, in_h, in_w, ch, out_h, out_w;
+    const int32_t *y_map, *x_map;
+} ek_resize_params;
+void ek_resize_nearest_s8(const ek_resize_params *p, const int8_t *in, int8_t *out);
+void ek_resize_bilinear_s8(const ek_resize_params *p, const int8_t *in, int8_t *out);
+
+/* SUB (left_shift 20), SQUARED_DIFFERENCE (left_shift 7), MAXIMUM/MINIMUM (left_shift 1/0, raw
+ * compare) share ek_binary_params. */
+void ek_sub_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void ek_squared_difference_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void ek_minmax_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* Strided copy over 4 dims (STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, TRANSPOSE). */
+typedef struct {
+    int32_t out_shape[4], in_stride[4], base;
+} ek_strided_params;
+void ek_strided_copy_s8(const ek_strided_params *p, const int8_t *in, int8_t *out);
+
+/* TRANSPOSE_CONV int8, filter OHWI; acc: int32 scratch of batches*out_h*out_w*out_c. */
+void ek_transpose_conv_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                          int32_t *acc, int8_t *out);
+
 void ek_copy_s8(const int8_t *in, int8_t *out, size_t n);
 
 #endif

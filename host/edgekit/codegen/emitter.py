@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.codegen import lower_conv, lower_extra, lower_misc
 from edgekit.codegen.ir import Graph
+from edgekit.codegen.lower_registry import lowering, refusal
 from edgekit.codegen.planner import Plan
 from edgekit.errors import UserError
 from edgekit.paths import FIRMWARE
@@ -20,14 +20,6 @@ _CTYPES = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t", "uint8": "u
 def c_name(name: str) -> str:
     s = re.sub(r"[^0-9a-zA-Z_]", "_", name).lower()
     return s if s and not s[0].isdigit() else f"m_{s}"
-
-
-def lowering(kind: str):
-    fn = f"lower_{kind.lower()}"
-    for mod in (lower_conv, lower_misc, lower_extra):
-        if hasattr(mod, fn):
-            return getattr(mod, fn)
-    return None
 
 
 class EmitContext:
@@ -102,7 +94,8 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
                 ctx.unsupported(op, f"int8 tensor {t} has no quantization parameters")
         fn = lowering(op.kind)
         if fn is None:
-            raise UserError(f"{graph.path}: op {op.index} ({op.kind}) is not supported by edgekit compile")
+            raise UserError(f"{graph.path}: op {op.index} ({op.kind}) is not supported by edgekit compile: "
+                            f"{refusal(op.kind)}")
         try:
             srcs, call = fn(ctx, op)
         except UserError:

@@ -60,14 +60,17 @@ def _conv_common(ctx, op, depthwise):
 
 
 def lower_conv_2d(ctx, op):
+    """int8, per-channel weights, any stride/dilation/padding, filter row <= 65536"""
     return _conv_common(ctx, op, depthwise=False)
 
 
 def lower_depthwise_conv_2d(ctx, op):
+    """int8, per-channel weights, any stride/dilation/padding, depth multiplier"""
     return _conv_common(ctx, op, depthwise=True)
 
 
 def lower_fully_connected(ctx, op):
+    """int8, per-tensor or per-channel weights"""
     g = ctx.graph
     x, w = g.t(op.inputs[0]), g.t(op.inputs[1])
     bias = g.t(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None

@@ -26,14 +26,17 @@ def _act(ctx, op, fn, src, out_zp, out_scale):
 
 
 def lower_logistic(ctx, op):
+    """int8, output scale 1/256 and zero point -128"""
     return _act(ctx, op, "ek_logistic_s8", "ek_logistic.c", -128, 1.0 / 256)
 
 
 def lower_tanh(ctx, op):
+    """int8, output scale 1/128 and zero point 0"""
     return _act(ctx, op, "ek_tanh_s8", "ek_tanh.c", 0, 1.0 / 128)
 
 
 def lower_quantize(ctx, op):
+    """int8 -> int8 requantization only"""
     g = ctx.graph
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
     if x.dtype != "int8" or y.dtype != "int8":
@@ -49,6 +52,7 @@ def _pad4(shape):
 
 
 def lower_pad(ctx, op):
+    """int8, constant paddings, rank <= 4, same quantization in and out"""
     g = ctx.graph
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
     pads = g.t(op.inputs[1])
@@ -69,6 +73,7 @@ lower_padv2 = lower_pad
 
 
 def lower_mean(ctx, op):
+    """int8 over axes (1, 2) of a 4-D tensor"""
     g = ctx.graph
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
     axes = sorted(int(a) % max(len(x.shape), 1) for a in g.t(op.inputs[1]).data.ravel())
@@ -87,12 +92,12 @@ def lower_mean(ctx, op):
     return ["ek_mean.c"], f"ek_mean_hw_s8(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(y.index)});"
 
 
-def lower_concatenation(ctx, op):
+def lower_concatenation(ctx, op, same_scale=True):
     g = ctx.graph
     y = g.t(op.outputs[0])
     xs = [g.t(i) for i in op.inputs]
     axis = op.options["axis"] % len(y.shape)
-    for x in xs:
+    for x in xs if same_scale else ():
         if x.zp() != y.zp() or float(x.s()) != float(y.s()):
             ctx.unsupported(op, "inputs must share the output's scale and zero point")
     if op.options.get("fused_activation_function", 0):

@@ -25,10 +25,12 @@ def _pool(ctx, op, fn, src):
 
 
 def lower_average_pool_2d(ctx, op):
+    """int8, SAME/VALID, fused activation"""
     return _pool(ctx, op, "ek_avg_pool2d_s8", "ek_avg_pool2d.c")
 
 
 def lower_max_pool_2d(ctx, op):
+    """int8, SAME/VALID, fused activation"""
     return _pool(ctx, op, "ek_max_pool2d_s8", "ek_max_pool2d.c")
 
 
@@ -66,14 +68,17 @@ def _binary(ctx, op, kind):
 
 
 def lower_add(ctx, op):
+    """int8 with broadcast over <= 4 dims, fused activation"""
     return _binary(ctx, op, "add")
 
 
 def lower_mul(ctx, op):
+    """int8 with broadcast over <= 4 dims, fused activation"""
     return _binary(ctx, op, "mul")
 
 
 def lower_softmax(ctx, op):
+    """int8, output scale 1/256 and zero point -128"""
     g = ctx.graph
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
     if y.zp() != -128 or float(y.s()) != 1.0 / 256:
@@ -90,6 +95,7 @@ def lower_softmax(ctx, op):
 
 
 def lower_reshape(ctx, op):
+    """int8 view (no copy) or copy"""
     g = ctx.graph
     x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
     if ctx.same_storage(x.index, y.index):
