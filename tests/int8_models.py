@@ -12,15 +12,16 @@ import numpy as np
 
 
 def convert_int8(model, samples: Iterable[np.ndarray], out: Path, int8_io: bool = True) -> Path:
-    """Convert `model`, calibrating on `samples` (each one input with its batch dimension of 1).
+    """Convert `model`, calibrating on `samples` (each one input with its batch dimension of 1, or
+    for a multi-input model a list with one array per input).
     `int8_io=False` keeps float input/output (the converter adds QUANTIZE/DEQUANTIZE at the edges)."""
     import tensorflow as tf
 
-    samples = [np.asarray(s, dtype=np.float32) for s in samples]
+    samples = [[np.asarray(x, dtype=np.float32) for x in s] if isinstance(s, (list, tuple))
+               else [np.asarray(s, dtype=np.float32)] for s in samples]
 
     def representative():
-        for s in samples:
-            yield [s]
+        yield from samples
 
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -9,9 +9,10 @@ from edgekit.errors import UserError
 
 def register(sub) -> None:
     p = sub.add_parser("compile", help="compile an INT8 .tflite into static C (model.c/model.h, kernels, Makefile)")
-    p.add_argument("model", help="INT8 .tflite file")
+    p.add_argument("model", nargs="?", help="INT8 .tflite file")
+    p.add_argument("--ops", action="store_true", help="print the supported builtin ops and their constraints, then exit")
     p.add_argument("--board", default="host", help="catalogue board whose toolchain the Makefile uses (default: host)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (self-contained)")
+    p.add_argument("--out", metavar="DIR", help="output folder (self-contained)")
     p.add_argument("--name", help="C symbol prefix (default: the model file's stem)")
     p.add_argument("--no-size", action="store_true", help="skip building the library to measure .text")
     p.add_argument("--tflm", action="store_true", help="also measure TFLM's arena for the same model")
@@ -25,6 +26,11 @@ def run(args) -> int:
     from edgekit.codegen import compile_model
     from edgekit.provenance import fmt
 
+    if args.ops:
+        print_ops()
+        return 0
+    if args.model is None or args.out is None:
+        raise UserError("edgekit compile needs MODEL.tflite and --out DIR (or --ops)")
     if not Path(args.model).is_file():
         raise UserError(f"no such model file: {args.model}")
     board = get_board(args.board, args.boards_dir)
@@ -59,3 +65,15 @@ def run(args) -> int:
         from edgekit.accel.partition import format_partition
         print("\n".join(format_partition(rep["partition"])))
     return 0
+
+
+def print_ops() -> None:
+    """The supported-op table, generated from the lowering registry (edgekit.codegen.lower_registry)."""
+    from edgekit.codegen.lower_registry import op_table
+
+    rows = op_table()
+    width = max(len(op) for op, _, _ in rows)
+    print(f"{'op':<{width}}  constraints (lowering module)")
+    for op, constraints, module in rows:
+        print(f"{op:<{width}}  {constraints} ({module})")
+    print(f"{len(rows)} builtin ops; any other op is refused in one line (exit 2), saying whether TFLM has it.")

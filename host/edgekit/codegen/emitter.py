@@ -32,6 +32,7 @@ class EmitContext:
         self._weights: dict[int, str] = {}
         self.weight_bytes = 0
         self.scratch_i16 = 0   # one int16 scratch array shared by the kernels that need one (conv im2col)
+        self.static_scratch_bytes = 0   # per-op static arrays beside the arena (TRANSPOSE_CONV accumulators)
 
     def unsupported(self, op, why: str):
         raise UserError(f"{self.graph.path}: op {op.index} ({op.kind}) not supported: {why}")
@@ -87,15 +88,15 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
     trace, trace_bytes = [], 0
     for k, op in enumerate(graph.ops):
         ctx.op_index = k
+        fn = lowering(op.kind)
+        if fn is None:
+            raise UserError(f"{graph.path}: op {op.index} ({op.kind}) is not supported by edgekit compile: "
+                            f"{refusal(op.kind)}")
         for t in op.inputs + op.outputs:
             if t >= 0 and not graph.t(t).is_const and graph.t(t).dtype != "int8":
                 ctx.unsupported(op, f"tensor {t} has dtype {graph.t(t).dtype} (edgekit compiles full-INT8 models)")
             if t >= 0 and graph.t(t).dtype == "int8" and graph.t(t).scale is None:
                 ctx.unsupported(op, f"int8 tensor {t} has no quantization parameters")
-        fn = lowering(op.kind)
-        if fn is None:
-            raise UserError(f"{graph.path}: op {op.index} ({op.kind}) is not supported by edgekit compile: "
-                            f"{refusal(op.kind)}")
         try:
             srcs, call = fn(ctx, op)
         except UserError:
@@ -138,7 +139,7 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
     (out_dir / "model.c").write_text(model_c)
     _copy_runtime(out_dir, sorted(sources))
     return dict(trace=trace, trace_bytes=trace_bytes, in_bytes=in_bytes, out_bytes=out_bytes, weight_bytes=ctx.weight_bytes, io=io_rows,
-                scratch_bytes=2 * ctx.scratch_i16,
+                scratch_bytes=2 * ctx.scratch_i16 + ctx.static_scratch_bytes,
                 sources=sorted(sources))
 
 

@@ -34,6 +34,7 @@ def lower_transpose_conv(ctx, op):
         depth_mult=1, filter_in_c=ic, in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max,
         mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift")))
     acc = f"{ctx.prefix}_op{ctx.op_index}_acc"
+    ctx.static_scratch_bytes += 4 * int(np.prod(y.shape))
     ctx.decls.append(f"static int32_t {acc}[{int(np.prod(y.shape))}];  /* TRANSPOSE_CONV accumulator (.bss) */")
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
     return ["ek_transpose_conv.c"], f"ek_transpose_conv_s8(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(w.index)}, {b}, {acc}, {ctx.ptr(y.index)});"

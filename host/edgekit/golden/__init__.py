@@ -61,9 +61,10 @@ def litert_interpreter(model, preserve_all: bool = False, num_threads: int = 1, 
 class TflmRunner:
     """TFLM's Python interpreter with every tensor preserved (for --layers diffs)."""
 
-    def __init__(self, path, preserve_all: bool = True):
+    def __init__(self, path, preserve_all: bool = True, arena_size: int | None = None):
         self.path = "<bytes>" if _is_bytes(path) else str(path)
-        self.interp = tflm_interpreter(path, preserve_all)
+        # arena_size None: the wrapper's 10 x file size, too small for small-weight, large-activation models
+        self.interp = tflm_interpreter(path, preserve_all, arena_size)
         counts = {}
         _capture_fd2(lambda: counts.update(i=len(_details(self.interp.get_input_details)),
                                            o=len(_details(self.interp.get_output_details))))
@@ -89,9 +90,9 @@ def _details(fn):
         i += 1
 
 
-def tflm_arena_bytes(path) -> int:
+def tflm_arena_bytes(path, arena_size: int | None = None) -> int:
     """TFLM's `arena_used_bytes` for a model: the RecordingMicroAllocator's total after one invoke."""
-    interp = tflm_interpreter(path)
+    interp = tflm_interpreter(path, arena_size=arena_size)
     details = []
     _capture_fd2(lambda: details.extend(_details(interp.get_input_details)))
     for i, d in enumerate(details):

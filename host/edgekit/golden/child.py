@@ -42,6 +42,21 @@ def _recv(f):
     return pickle.loads(f.read(n))
 
 
+def arena_size(path) -> int:
+    """An arena for TFLM's interpreter: its default (10 x the file size) fails with "Failed to
+    allocate tail memory" on models with small weights and large activations (a 3x3 transposed
+    conv on 8x8x3: 1.6 KB file). Every tensor's bytes, 4 times over, plus the default and 256 KiB."""
+    import numpy as np
+    import tflite
+    buf = open(path, "rb").read()
+    sg = tflite.Model.GetRootAsModel(buf, 0).Subgraphs(0)
+    total = 0
+    for i in range(sg.TensorsLength()):
+        t = sg.Tensors(i)
+        total += int(np.prod(t.ShapeAsNumpy())) * 8 if t.ShapeLength() else 8
+    return 10 * len(buf) + 4 * total + (256 << 10)
+
+
 def diagnose(path) -> str:
     """Name the op of `path` that TFLM is known to abort on, or ''."""
     try:
@@ -77,17 +92,24 @@ class ChildGolden:
         except (EOFError, pickle.UnpicklingError, struct.error):
             self._died()
         if status == "error":
+            said = self._stderr_tail()
             self.close()
-            raise GoldenError(f"{self.path}: the TFLM golden cannot run this model: {value}")
+            raise GoldenError(f"{self.path}: the TFLM golden cannot run this model: {value}" + (f" ({said})" if said else ""))
         return value
+
+    def _stderr_tail(self) -> str:
+        """The first line TFLM printed (its MicroPrintf goes to the child's stderr), or ''."""
+        self._err.seek(0)
+        lines = [ln.strip() for ln in self._err.read().decode(errors="replace").splitlines() if ln.strip()]
+        lines = [ln for ln in lines if not ln.startswith(("W0000", "I0000", "E0000"))]
+        return lines[0][:200] if lines else ""
 
     def _died(self):
         rc = self.proc.wait()
-        self._err.seek(0)
-        lines = [ln for ln in self._err.read().decode(errors="replace").splitlines() if ln.strip()]
+        said = self._stderr_tail()
         self.close()
         how = f"signal {signal.Signals(-rc).name}" if rc < 0 else f"exit code {rc}"
-        why = diagnose(self.path) or (lines[-1].strip()[:200] if lines else "no message")
+        why = diagnose(self.path) or said or "no message"
         raise GoldenError(f"{self.path}: the TFLM golden cannot run this model: TFLM's interpreter died "
                           f"({how}): {why}")
 
@@ -140,11 +162,12 @@ def _serve(path: str, preserve_all: bool) -> None:
     out, inp = sys.stdout.buffer, sys.stdin.buffer
     sys.stdout = sys.stderr        # nothing else may write into the reply pipe
     try:
-        runner = TflmRunner(path, preserve_all=preserve_all)
+        runner = TflmRunner(path, preserve_all=preserve_all, arena_size=arena_size(path))
     except Exception as exc:       # TFLM reports a failed Prepare as a RuntimeError: pass it on
         _send(out, ("error", f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"))
         return
     _send(out, ("ok", (runner.n_inputs, runner.n_outputs)))
+    sys.stderr.flush()
     while True:
         try:
             msg = _recv(inp)
@@ -156,7 +179,7 @@ def _serve(path: str, preserve_all: bool) -> None:
             elif msg[0] == "tensor":
                 reply = runner.tensor(msg[1]).copy()
             elif msg[0] == "arena":
-                reply = tflm_arena_bytes(path)
+                reply = tflm_arena_bytes(path, arena_size(path))
             elif msg[0] == "time":
                 from edgekit.golden.verify import time_calls
                 reply = time_calls(lambda: runner(msg[1]), msg[2])
