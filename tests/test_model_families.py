@@ -45,7 +45,7 @@ def donkey(kind):
     import keras
     from keras import layers as L
 
-    img = keras.Input(IMG, batch_size=1, name="img_in")
+    img = keras.Input(IMG, batch_size=1, name="in0_img")
     if kind == "linear":
         x = _dense_head(_core_cnn(img, L), L)
         return keras.Model(img, [L.Dense(1, name="angle")(x), L.Dense(1, name="throttle")(x)])
@@ -66,7 +66,7 @@ def donkey(kind):
         d = _dense_head(L.Flatten()(z), L)
         return keras.Model(img, [y, L.Dense(1)(d), L.Dense(1)(d)])
     extra = {"memory": 6, "imu": 6, "behavioral": 3}[kind]
-    aux = keras.Input((extra,), batch_size=1, name="aux_in")
+    aux = keras.Input((extra,), batch_size=1, name="in1_aux")
     x = L.Dropout(0.2)(L.Dense(100, activation="relu")(_core_cnn(img, L)))
     a = aux
     for _ in range(3 if kind == "imu" else 2):

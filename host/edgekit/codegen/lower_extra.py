@@ -92,14 +92,16 @@ def lower_mean(ctx, op):
     return ["ek_mean.c"], f"ek_mean_hw_s8(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(y.index)});"
 
 
-def lower_concatenation(ctx, op, same_scale=True):
+def lower_concatenation(ctx, op):
+    """int8, inputs quantized as the output (TFLM's Prepare requires it too)"""
     g = ctx.graph
     y = g.t(op.outputs[0])
     xs = [g.t(i) for i in op.inputs]
     axis = op.options["axis"] % len(y.shape)
-    for x in xs if same_scale else ():
+    for x in xs:
         if x.zp() != y.zp() or float(x.s()) != float(y.s()):
-            ctx.unsupported(op, "inputs must share the output's scale and zero point")
+            ctx.unsupported(op, "inputs must share the output's scale and zero point (TFLM's Prepare refuses "
+                                "differing scales too, so there is no golden to match)")
     if op.options.get("fused_activation_function", 0):
         ctx.unsupported(op, "fused activation on CONCATENATION")
     outer = int(np.prod(y.shape[:axis]))

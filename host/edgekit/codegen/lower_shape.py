@@ -1,11 +1,10 @@
-"""Lowering of the data-movement ops STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, TRANSPOSE and
-CONCATENATION to strided copies whose strides are computed here (TFLM strided_slice.cc,
-slice.cc, split.cc, split_v.cc, transpose.cc, concatenation.cc)."""
+"""Lowering of the data-movement ops STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, TRANSPOSE to
+strided copies whose strides are computed here (TFLM strided_slice.cc,
+slice.cc, split.cc, split_v.cc, transpose.cc)."""
 from __future__ import annotations
 
 import numpy as np
 
-from edgekit.codegen import lower_extra
 from edgekit.codegen.lower_options import options
 
 
@@ -115,7 +114,3 @@ def lower_transpose(ctx, op):
     st = _strides(x.shape)
     return ["ek_strided_copy.c"], _copy(ctx, op, x, y, [(x.shape[p], st[p]) for p in perm], 0)
 
-
-def lower_concatenation(ctx, op):
-    """int8; inputs at differing scales are copied raw, as TFLM does (no rescaling)"""
-    return lower_extra.lower_concatenation(ctx, op, same_scale=False)
