@@ -4,8 +4,6 @@ compared with TFLM bit for bit."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -25,6 +23,14 @@ layer = st.one_of(
     st.fixed_dictionaries({"op": st.sampled_from(["avgpool", "maxpool"]), "k": st.integers(1, 3),
                            "stride": st.integers(1, 2), "pad": st.sampled_from(["same", "valid"])}),
     st.fixed_dictionaries({"op": st.sampled_from(["residual", "gate", "tanh", "concat", "zeropad"])}),
+    # ops lowered for the model families (issue 17)
+    st.fixed_dictionaries({"op": st.sampled_from(["leaky", "hswish", "relu_cat", "mean_c", "sub", "minmax",
+                                                  "slice", "split_add", "transpose"])}),
+    st.fixed_dictionaries({"op": st.sampled_from(["resize_nearest", "resize_bilinear"]),
+                           "h": st.integers(3, 12), "w": st.integers(3, 12), "half": st.booleans()}),
+    st.fixed_dictionaries({"op": st.just("tconv"), "filters": st.integers(1, 6), "k": st.integers(1, 3),
+                           "stride": st.integers(1, 2), "pad": st.sampled_from(["same", "valid"]),
+                           "act": st.sampled_from(ACTS)}),
 )
 spec_strategy = st.fixed_dictionaries({
     "h": st.integers(4, 10), "w": st.integers(4, 10), "c": st.integers(1, 5),
@@ -71,6 +77,8 @@ def build_model(spec):
             x = L.Concatenate()([x, L.Conv2D(2, 1)(x)])
         elif op == "zeropad":
             x = L.ZeroPadding2D(((1, 0), (0, 1)))(x)
+        else:
+            x = _new_op(ly, x)
     if spec["head"] == "dense":
         x = L.Dense(4, activation="relu")(L.Flatten()(x))
     elif spec["head"] == "gap_softmax":
@@ -80,19 +88,44 @@ def build_model(spec):
     return keras.Model(inp, x)
 
 
+def _new_op(ly, x):
+    from keras import layers as L
+    from keras import ops
+
+    op, c = ly["op"], x.shape[-1]
+    if op == "leaky":
+        return L.LeakyReLU(0.2)(L.Conv2D(c, 1)(x))
+    if op == "hswish":
+        return L.Activation("hard_swish")(L.Conv2D(c, 1)(x))
+    if op == "relu_cat":
+        return L.ReLU()(L.Concatenate()([x, L.Conv2D(2, 1)(x)]))
+    if op == "mean_c":
+        return L.Lambda(lambda t: ops.mean(t, axis=3, keepdims=True))(x)
+    if op == "sub":
+        return L.Subtract()([x, L.Conv2D(c, 1)(x)])
+    if op == "minmax":
+        return L.Maximum()([L.Minimum()([x, L.Conv2D(c, 1)(x)]), L.Conv2D(c, 3, padding="same")(x)])
+    if op == "slice":
+        return L.Lambda(lambda t: t[:, ::2, 1:, :])(x) if x.shape[2] > 1 else x
+    if op == "split_add":
+        y = L.Conv2D(2 * c, 1)(x)
+        return L.Add()(ops.split(y, 2, axis=3))
+    if op == "transpose":
+        return L.Permute((2, 1, 3))(x)
+    if op in ("resize_nearest", "resize_bilinear"):
+        method = op.split("_")[1]
+        return L.Lambda(lambda t: ops.image.resize(t, (ly["h"], ly["w"]), interpolation=method,
+                                                   antialias=False))(x)
+    if op == "tconv":
+        return L.Conv2DTranspose(ly["filters"], ly["k"], strides=ly["stride"], padding=ly["pad"],
+                                 activation=ly["act"])(x)
+    raise KeyError(op)
+
+
 def convert(model, spec, path):
     rng = np.random.default_rng(spec["seed"])
     shape = (1, spec["h"], spec["w"], spec["c"])
     return convert_int8(model, [spec["lo"] + spec["span"] * rng.random(shape) for _ in range(12)], path)
-
-
-def _tflm_loads(path) -> bool:
-    """TFLM aborts the whole process on some converter outputs (seen once in ~50 random
-    models): load it in a child first and skip models the golden itself cannot run."""
-    probe = ("import sys, numpy as np; from edgekit.golden import TflmRunner; "
-             "r = TflmRunner(sys.argv[1]); d = r.interp.get_input_details(0); "
-             "r([np.zeros(d['shape'], d['dtype'])])")
-    return subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, timeout=120).returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +133,11 @@ def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("prop")
 
 
-@settings(max_examples=12, deadline=None, derandomize=True, database=None,
+@settings(max_examples=16, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(spec=spec_strategy)
 def test_random_models_bit_exact_vs_tflm(spec, workdir):
+    from edgekit.golden.child import GoldenError
     from edgekit.golden.verify import verify
 
     model = build_model(spec)
@@ -112,6 +146,8 @@ def test_random_models_bit_exact_vs_tflm(spec, workdir):
     path = workdir / f"m{key}.tflite"
     if not path.exists():
         convert(model, spec, path)
-    assume(_tflm_loads(path))
-    rep = verify(path, n_inputs=4, seed=spec["seed"], layers=True, out_dir=workdir / f"c{key}")
+    try:   # TFLM aborts on some converter outputs (seen once in ~50): verify's child golden says so
+        rep = verify(path, n_inputs=4, seed=spec["seed"], layers=True, out_dir=workdir / f"c{key}")
+    except GoldenError:
+        assume(False)
     assert rep["bit_identical_inputs"] == 4, (spec, rep.get("first_divergence"))

@@ -11,7 +11,7 @@ The Keras applications end in a classifier without softmax here: with untrained 
 logits are ~1e-6 and TFLM itself aborts preparing a SOFTMAX with such an input scale (see
 test_verify_reports_golden_abort and edgekit/golden/child.py).
 
-By hand, 100 inputs per model: `python tests/test_model_families.py [NAME ...]`.
+By hand: `python tests/test_model_families.py --build NAME DIR`, then `edgekit verify DIR/NAME.tflite`.
 """
 from __future__ import annotations
 
@@ -179,8 +179,19 @@ def _cases():
         yield pytest.param(name, marks=marks, id=name)
 
 
+CONVERTER_CRASH = -11   # SIGSEGV
+
+
 @pytest.mark.parametrize("name", list(_cases()))
 def test_family_compiles_bit_exact_or_refuses(name, family_dir):
+    if name == "donkey_lstm":
+        # TF 2.21's converter segfaults quantizing Keras 3 LSTMs to full INT8 (measured here):
+        # convert in a child so the crash cannot take pytest down, and say so plainly
+        c = subprocess.run([sys.executable, __file__, "--build", name, str(family_dir)], capture_output=True,
+                           text=True, timeout=1800)
+        if c.returncode == CONVERTER_CRASH:
+            pytest.skip("TF converter (2.21) segfaults converting a Keras LSTM to full INT8: no .tflite to compile")
+        assert c.returncode == 0, c.stderr[-1500:]
     path = build(name, family_dir)
     r = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(path), "--inputs", "5", "--json"],
                        capture_output=True, text=True, timeout=1800)
@@ -195,9 +206,5 @@ def test_family_compiles_bit_exact_or_refuses(name, family_dir):
     assert rep["bit_identical_inputs"] == 5, rep
 
 
-if __name__ == "__main__":      # the note's table: 100 inputs per model, arena, latency vs XNNPACK
-    import tempfile
-    out = Path(tempfile.mkdtemp(prefix="families_"))
-    for name in sys.argv[1:] or FAMILIES:
-        p = build(name, out)
-        print(name, p, flush=True)
+if __name__ == "__main__":      # python tests/test_model_families.py --build NAME DIR
+    print(build(sys.argv[2], Path(sys.argv[3])))
