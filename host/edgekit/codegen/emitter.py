@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.codegen.ir import Graph
-from edgekit.codegen.lower_registry import lowering, refusal
+from edgekit.codegen.lower_registry import first_refusal, lowering, refusal
 from edgekit.codegen.planner import Plan
 from edgekit.errors import UserError
 from edgekit.paths import FIRMWARE
@@ -86,12 +86,13 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
     ctx = EmitContext(graph, plan, prefix)
     calls, sources = [], {"ek_copy.c"}
     trace, trace_bytes = [], 0
+    missing = first_refusal(graph)
+    if missing is not None:
+        raise UserError(f"{graph.path}: op {missing.index} ({missing.kind}) is not supported by edgekit compile: "
+                        f"{refusal(missing.kind)}")
     for k, op in enumerate(graph.ops):
         ctx.op_index = k
         fn = lowering(op.kind)
-        if fn is None:
-            raise UserError(f"{graph.path}: op {op.index} ({op.kind}) is not supported by edgekit compile: "
-                            f"{refusal(op.kind)}")
         for t in op.inputs + op.outputs:
             if t >= 0 and not graph.t(t).is_const and graph.t(t).dtype != "int8":
                 ctx.unsupported(op, f"tensor {t} has dtype {graph.t(t).dtype} (edgekit compiles full-INT8 models)")

@@ -28,6 +28,14 @@ def refusal(kind: str) -> str:
     return f"edgekit has no {kind} kernel yet (TFLM has one)"
 
 
+def first_refusal(graph):
+    """The op to name when a model cannot compile: one TFLM lacks too (e.g. CONV_3D, which the
+    converter wraps in DEQUANTIZE/QUANTIZE) before one only edgekit lacks; None if all lower."""
+    missing = [op for op in graph.ops if lowering(op.kind) is None]
+    missing.sort(key=lambda op: (op.kind in TFLM_OPS, op.index))
+    return missing[0] if missing else None
+
+
 def op_table() -> list[tuple[str, str, str]]:
     """(op, constraints, module) for every lowered op, sorted by op name."""
     rows = {}
