@@ -11,7 +11,8 @@ The Keras applications end in a classifier without softmax here: with untrained 
 logits are ~1e-6 and TFLM itself aborts preparing a SOFTMAX with such an input scale (see
 test_verify_reports_golden_abort and edgekit/golden/child.py).
 
-By hand: `python tests/test_model_families.py --build NAME DIR`, then `edgekit verify DIR/NAME.tflite`.
+By hand, the table of the issue note (100 inputs each, arena, latency vs LiteRT XNNPACK):
+`python tests/test_model_families.py --table DIR [NAME ...]`.
 """
 from __future__ import annotations
 
@@ -206,5 +207,61 @@ def test_family_compiles_bit_exact_or_refuses(name, family_dir):
     assert rep["bit_identical_inputs"] == 5, rep
 
 
-if __name__ == "__main__":      # python tests/test_model_families.py --build NAME DIR
-    print(build(sys.argv[2], Path(sys.argv[3])))
+def xnnpack_ms(path, runs: int = 50) -> float:
+    """Median ms of LiteRT's default interpreter (XNNPACK delegate), one thread, same-size int8 input."""
+    import time
+
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_path=str(path), num_threads=1)
+    interp.allocate_tensors()
+    rng = np.random.default_rng(0)
+    for d in interp.get_input_details():
+        x = rng.integers(-128, 128, d["shape"]).astype(d["dtype"]) if d["dtype"] == np.int8 else \
+            rng.uniform(-1, 1, d["shape"]).astype(d["dtype"])
+        interp.set_tensor(d["index"], x)
+    interp.invoke()
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        interp.invoke()
+        walls.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(walls))
+
+
+def table(names, out_dir: Path, n_inputs: int = 100) -> None:
+    """One markdown row per model: ops, result over n_inputs, arena vs TFLM, latency vs XNNPACK."""
+    import json
+
+    from edgekit.codegen.reader import read_tflite
+    print("| model | ops | result | arena (edgekit / TFLM) | latency ms (edgekit C / LiteRT XNNPACK, 1 thread) |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        c = subprocess.run([sys.executable, __file__, "--build", name, str(out_dir)], capture_output=True, text=True)
+        if c.returncode != 0:
+            print(f"| {name} | - | not converted: TF converter exit {c.returncode} | - | - |", flush=True)
+            continue
+        path = out_dir / f"{name}.tflite"
+        try:
+            ops = ", ".join(sorted({op.kind for op in read_tflite(path).ops}))
+        except Exception as exc:
+            ops = f"unreadable: {exc}"
+        r = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(path), "--inputs", str(n_inputs), "--json"],
+                           capture_output=True, text=True)
+        if r.returncode == 2:
+            print(f"| {name} | {ops} | refused: {r.stderr.strip().split('not supported by edgekit compile: ')[-1]} "
+                  f"| - | - |", flush=True)
+            continue
+        rep = json.loads(r.stdout)
+        print(f"| {name} | {ops} | {rep['bit_identical_inputs']}/{n_inputs} bit-identical | "
+              f"{rep['arena_bytes']['value']} / {rep['tflm_arena_bytes']['value']} B | "
+              f"{rep['latency_ms']['value']:.3f} / {xnnpack_ms(path):.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    # python tests/test_model_families.py --build NAME DIR
+    # python tests/test_model_families.py --table DIR [NAME ...]   (the note's table, 100 inputs)
+    if sys.argv[1] == "--build":
+        print(build(sys.argv[2], Path(sys.argv[3])))
+    else:
+        Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)
+        table(sys.argv[3:] or list(FAMILIES), Path(sys.argv[2]))
