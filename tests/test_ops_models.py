@@ -40,6 +40,9 @@ def _models():
         "TRANSPOSE_CONV-valid": lambda x: L.Conv2DTranspose(4, 3, strides=2, padding="valid", activation="relu")(x),
         "STRIDED_SLICE": lambda x: L.Lambda(lambda t: t[:, 1:7:2, :, 1:])(L.Conv2D(4, 1)(x)),
         "SPLIT": lambda x: L.Add()(ops.split(L.Conv2D(4, 1)(x), 2, axis=3)),
+        "GATHER": lambda x: L.Lambda(lambda t: ops.take(t, [2, 0, 3, 3], axis=3))(L.Conv2D(4, 3)(x)),
+        "SPLIT_V": lambda x: L.Concatenate()(ops.split(L.Conv2D(5, 1)(x), [1, 3], axis=3)[::-1]),
+        "SLICE": lambda x: L.Lambda(lambda t: ops.slice(t, (0, 1, 2, 0), (1, 4, 3, 2)))(L.Conv2D(4, 1)(x)),
         "TRANSPOSE": lambda x: L.Flatten()(L.Permute((3, 1, 2))(L.Conv2D(4, 1)(x))),
         "DEPTHWISE_CONV_2D-dilated": lambda x: L.DepthwiseConv2D(3, dilation_rate=2, padding="same")(
             L.Conv2D(4, 3, dilation_rate=2)(x)),
@@ -71,7 +74,7 @@ def _edgekit(*args):
 OPS = ["LEAKY_RELU", "HARD_SWISH", "RELU", "RELU6", "PRELU", "MEAN", "MEAN-channels", "SUM",
        "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "RESIZE_BILINEAR-x2", "SUB", "MAXIMUM",
        "SQUARED_DIFFERENCE", "TRANSPOSE_CONV", "TRANSPOSE_CONV-valid", "STRIDED_SLICE", "SPLIT",
-       "TRANSPOSE", "DEPTHWISE_CONV_2D-dilated"]
+       "SPLIT_V", "SLICE", "GATHER", "TRANSPOSE", "DEPTHWISE_CONV_2D-dilated"]
 
 
 @pytest.mark.parametrize("name", OPS)

@@ -142,6 +142,13 @@ typedef struct {
 } ek_strided_params;
 void ek_strided_copy_s8(const ek_strided_params *p, const int8_t *in, int8_t *out);
 
+/* GATHER int8 along one axis: outer x n_indices x inner, constant indices in [0, axis_size). */
+typedef struct {
+    int32_t outer, axis_size, n_indices, inner;
+    const int32_t *indices;
+} ek_gather_params;
+void ek_gather_s8(const ek_gather_params *p, const int8_t *in, int8_t *out);
+
 /* TRANSPOSE_CONV int8, filter OHWI; acc: int32 scratch of batches*out_h*out_w*out_c. */
 void ek_transpose_conv_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                           int32_t *acc, int8_t *out);

@@ -1,6 +1,6 @@
 """Lowering of the data-movement ops STRIDED_SLICE, SLICE, SPLIT, SPLIT_V, TRANSPOSE to
-strided copies whose strides are computed here (TFLM strided_slice.cc,
-slice.cc, split.cc, split_v.cc, transpose.cc)."""
+strided copies whose strides are computed here, and GATHER with constant indices (TFLM
+strided_slice.cc, slice.cc, split.cc, split_v.cc, transpose.cc, gather.cc)."""
 from __future__ import annotations
 
 import numpy as np
@@ -114,3 +114,23 @@ def lower_transpose(ctx, op):
     st = _strides(x.shape)
     return ["ek_strided_copy.c"], _copy(ctx, op, x, y, [(x.shape[p], st[p]) for p in perm], 0)
 
+
+
+def lower_gather(ctx, op):
+    """int8 params, constant indices, batch_dims 0"""
+    g = ctx.graph
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    o = options(ctx, op)
+    if o.get("batch_dims", 0):
+        ctx.unsupported(op, "batch_dims != 0")
+    idx = np.array(_const(ctx, op, 1, "indices"), np.int64)
+    axis = o.get("axis", 0) % len(x.shape)
+    n = x.shape[axis]
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= n:
+        ctx.unsupported(op, f"indices outside [0, {n})")
+    if x.zp() != y.zp() or float(x.s()) != float(y.s()):
+        ctx.unsupported(op, "input and output quantization must match")
+    p = ctx.params("ek_gather_params", dict(
+        outer=int(np.prod(x.shape[:axis])), axis_size=n, n_indices=idx.size, inner=int(np.prod(x.shape[axis + 1:])),
+        indices=ctx.const(idx.astype(np.int32), "int32_t", "indices")))
+    return ["ek_gather.c"], f"ek_gather_s8(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(y.index)});"
