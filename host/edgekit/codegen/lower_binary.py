@@ -27,8 +27,6 @@ def _call(ctx, fn, src, f, a, b, y):
 
 def lower_sub(ctx, op):
     """int8 with broadcast over <= 4 dims, fused activation"""
-    from edgekit.codegen.lower_options import options
-    op.options.setdefault("fused_activation_function", options(ctx, op).get("fused_activation_function", 0))
     a, b, y, f = _fields(ctx, op)
     twice_max = 2 * float(max(a.s(), b.s()))
     f["left_shift"] = 20

@@ -1,11 +1,6 @@
-"""Builtin options of any op, read straight from the .tflite (every field of the op's options
-table, snake_case), for lowerings of ops whose options the reader does not decode; and the
-builtin ops TFLM itself registers, so a refusal can say when TFLM lacks the op too."""
+"""Options of an op for the lowerings, and the builtin ops TFLM itself registers (so a refusal
+can say when TFLM lacks the op too)."""
 from __future__ import annotations
-
-from pathlib import Path
-
-_cache: dict[tuple, list[dict]] = {}
 
 # Builtin ops registered by the tflite-micro build used as the golden (the Register_* symbols of
 # tflite_micro/_runtime.so, 0.dev2026 nightly). An op outside this set has no TFLM kernel at all.
@@ -24,42 +19,6 @@ UNIDIRECTIONAL_SEQUENCE_LSTM UNPACK VAR_HANDLE WHILE ZEROS_LIKE
 """.split())
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
-def _read_all(path: str) -> list[dict]:
-    import tflite
-    from tflite.BuiltinOptions import BuiltinOptions
-
-    kinds = {v: k for k, v in vars(BuiltinOptions).items() if not k.startswith("_")}
-    buf = Path(path).read_bytes()
-    sg = tflite.Model.GetRootAsModel(buf, 0).Subgraphs(0)
-    out = []
-    for i in range(sg.OperatorsLength()):
-        op = sg.Operators(i)
-        table, cls = op.BuiltinOptions(), getattr(tflite, kinds.get(op.BuiltinOptionsType(), "NONE"), None)
-        fields = {}
-        if table is not None and cls is not None:
-            opt = cls()
-            opt.Init(table.Bytes, table.Pos)
-            for name in dir(cls):
-                if name[0].isupper() and not name.startswith(("GetRootAs", "Init")) and "BufferHas" not in name \
-                        and not name.endswith(("AsNumpy", "Length", "IsNone")):
-                    try:
-                        fields[_snake(name)] = getattr(opt, name)()
-                    except TypeError:      # vector accessors take an index: not needed here
-                        pass
-        out.append(fields)
-    return out
-
-
 def options(ctx, op) -> dict:
-    """All builtin options of `op` (the reader's own decoded options win where both exist)."""
-    path = ctx.graph.path
-    st = Path(path).stat()
-    key = (path, st.st_mtime_ns, st.st_size)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = _read_all(path)
-    return {**_cache[key][op.index], **op.options}
+    """The op's builtin options as the reader decoded them (edgekit.codegen.reader._OPTIONS)."""
+    return op.options

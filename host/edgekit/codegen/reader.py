@@ -32,8 +32,15 @@ _OPTIONS = {
     "CONCATENATION": ("ConcatenationOptions", ["Axis", "FusedActivationFunction"]),
     "MEAN": ("ReducerOptions", ["KeepDims"]),
     "STRIDED_SLICE": ("StridedSliceOptions", ["BeginMask", "EndMask", "EllipsisMask", "NewAxisMask",
-                                              "ShrinkAxisMask"]),
+                                              "ShrinkAxisMask", "Offset"]),
     "PACK": ("PackOptions", ["ValuesCount", "Axis"]),
+    "SUM": ("ReducerOptions", ["KeepDims"]),
+    "SUB": ("SubOptions", ["FusedActivationFunction"]),
+    "LEAKY_RELU": ("LeakyReluOptions", ["Alpha"]),
+    "RESIZE_NEAREST_NEIGHBOR": ("ResizeNearestNeighborOptions", ["AlignCorners", "HalfPixelCenters"]),
+    "RESIZE_BILINEAR": ("ResizeBilinearOptions", ["AlignCorners", "HalfPixelCenters"]),
+    "TRANSPOSE_CONV": ("TransposeConvOptions", ["Padding", "StrideW", "StrideH", "FusedActivationFunction"]),
+    "GATHER": ("GatherOptions", ["Axis", "BatchDims"]),
 }
 
 
