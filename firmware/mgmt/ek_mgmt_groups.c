@@ -144,8 +144,13 @@ static int upload(const ek_req *r, ek_cbor_enc *e, const char **rsn) {
             up.len = (uint32_t)r->len;
             if (r->sha && r->sha_len == 32) { memcpy(up.sha, r->sha, 32); up.has_sha = 1; }
             verified[!run] = -1;
-            /* Trailer first: from here on the slot is not bootable until it is set for test. */
-            if (ek_trailer_erase(up.base) || ek_flash_erase(up.base, EK_IMAGE_HEADER_SIZE)) {
+            /* The same upload cut by a power loss: continue from the board's flash record. */
+            uint32_t at = up.has_sha ? ek_upload_resume_offset(up.base, up.len, up.sha) : EK_UPLOAD_NONE;
+            if (at != EK_UPLOAD_NONE) {
+                up.off = at;
+            } else if (ek_trailer_erase(up.base) || ek_flash_erase(up.base, EK_IMAGE_HEADER_SIZE) ||
+                       (up.has_sha && ek_upload_record_write(up.base, up.len, up.sha))) {
+                /* Trailer first: from here on the slot is not bootable until it is set for test. */
                 *rsn = "flash erase failed"; return EK_ERR_EUNKNOWN;
             }
             up.active = 1;
@@ -158,6 +163,9 @@ static int upload(const ek_req *r, ek_cbor_enc *e, const char **rsn) {
             *rsn = "flash write failed"; return EK_ERR_EUNKNOWN;
         }
         up.off += (uint32_t)r->data_len;
+        if (up.has_sha && ek_upload_checkpoint(up.base, up.off - (uint32_t)r->data_len, up.off, up.len)) {
+            *rsn = "flash write failed"; return EK_ERR_EUNKNOWN;
+        }
     }
     /* Any other offset: answer with ours so the client resumes from there. */
     int done = up.off == up.len, match = 1;

@@ -120,3 +120,38 @@ static int set_flag(uint32_t base, uint32_t field) {
 int ek_trailer_set_trial(uint32_t base) { return set_flag(base, TR_TRIAL); }
 int ek_trailer_set_ok(uint32_t base) { return set_flag(base, TR_OK); }
 int ek_trailer_bootable(const ek_trailer *t) { return t->ok || (t->magic && !t->trial); }
+
+#define UP_MAGIC 0x50554b45u   /* "EKUP" */
+#define UP_BLOCK 0x1000u
+#define UP_PROGRESS 0x40u       /* progress bytes follow the 40-byte record */
+
+static uint32_t up_sector(uint32_t base) { return base + EK_SLOT_SIZE - EK_TRAILER_SIZE; }
+
+int ek_upload_record_write(uint32_t base, uint32_t len, const uint8_t sha[32]) {
+    uint8_t rec[40] = {(uint8_t)UP_MAGIC, (uint8_t)(UP_MAGIC >> 8), (uint8_t)(UP_MAGIC >> 16), (uint8_t)(UP_MAGIC >> 24),
+                       (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+    memcpy(rec + 8, sha, 32);
+    return ek_flash_write(up_sector(base), rec, sizeof rec);
+}
+
+uint32_t ek_upload_resume_offset(uint32_t base, uint32_t len, const uint8_t sha[32]) {
+    const uint8_t *rec = ek_flash_ptr(up_sector(base)), *prog = rec + UP_PROGRESS;
+    ek_trailer t;
+    ek_trailer_read(base, &t);
+    if (t.magic || rd32(rec) != UP_MAGIC || rd32(rec + 4) != len || memcmp(rec + 8, sha, 32) != 0) return EK_UPLOAD_NONE;
+    uint32_t off = 0;
+    for (uint32_t i = 0; off < len && prog[i] == 0x00; i++) off = (i + 1) * UP_BLOCK < len ? (i + 1) * UP_BLOCK : len;
+    return off;
+}
+
+int ek_upload_checkpoint(uint32_t base, uint32_t from, uint32_t to, uint32_t len) {
+    /* Blocks complete at `to` but not at `from`; the last (partial) block completes at len. */
+    uint32_t first = from / UP_BLOCK, last = to == len ? (len + UP_BLOCK - 1) / UP_BLOCK : to / UP_BLOCK;
+    static const uint8_t zeros[64];
+    while (first < last) {
+        uint32_t n = last - first > sizeof zeros ? (uint32_t)sizeof zeros : last - first;
+        if (ek_flash_write(up_sector(base) + UP_PROGRESS + first, zeros, n)) return -1;
+        first += n;
+    }
+    return 0;
+}

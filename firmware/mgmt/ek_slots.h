@@ -73,6 +73,15 @@ int ek_trailer_set_trial(uint32_t slot_base);
 int ek_trailer_set_ok(uint32_t slot_base);
 int ek_trailer_bootable(const ek_trailer *t);
 
+/* Upload progress kept in the inactive slot's trailer sector (before the 64-byte trailer), so an
+ * upload resumes after a power cut as after a link drop: a record {magic, len, sha} written when
+ * the upload starts, then one progress byte per 4 KiB written (0x00 = bytes [0, min((i+1)*4K, len))
+ * are in flash). Setting the slot for test or erasing it erases the sector and the record. */
+#define EK_UPLOAD_NONE 0xFFFFFFFFu
+int ek_upload_record_write(uint32_t slot_base, uint32_t len, const uint8_t sha[32]);
+uint32_t ek_upload_resume_offset(uint32_t slot_base, uint32_t len, const uint8_t sha[32]);
+int ek_upload_checkpoint(uint32_t slot_base, uint32_t from, uint32_t to, uint32_t len);
+
 uint32_t ek_slot_base(int slot);
 int ek_slot_of(uint32_t addr);   /* 0, 1 or -1 */
 #endif

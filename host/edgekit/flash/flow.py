@@ -1,6 +1,10 @@
 """`edgekit flash`: build for the inactive slot, sign, upload over SMP, test, reset, wait for the
 self-test, confirm, read back. Without a port, the board's emulated twin is started and flashed
-(its flash file persists in .edgekit/twins/<board>/)."""
+(its flash file persists in .edgekit/twins/<board>/).
+
+The twin's bootloader key is its trust anchor, fixed when the twin is provisioned (the first
+flash of a new twin, or `edgekit keys provision`): `--key` only chooses what signs the image, and
+the board refuses an image signed with any other key."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +16,7 @@ from typing import Callable
 
 from edgekit.errors import ToolError, UserError
 from edgekit.flash import build, image, keys, smp
-from edgekit.flash.twin import FlashTwin, twin_dir
+from edgekit.flash.twin import FlashTwin, anchor, bootloader_for, provision_anchor, twin_dir
 from edgekit.paths import state_dir
 from edgekit.provenance import figure
 
@@ -44,8 +48,15 @@ def default_version() -> str:
     return f"0.1.0+{int(time.time()) % 2**31}"
 
 
-def twin_for(board: str, key) -> FlashTwin:
-    return FlashTwin(twin_dir(board), build.build_bootloader(keys.public_raw(key), board))
+def twin_for(board: str, key, key_path: Path | None = None) -> FlashTwin:
+    """The board's twin, booting a bootloader built around the twin's own trust anchor. A twin
+    that was never provisioned gets `key` burned in (first use, like a factory programmer)."""
+    if anchor(board) is None:
+        from edgekit.progress import status
+        provision_anchor(board, key, key_path, erase=False)
+        status(f"edgekit: provisioned the {board} twin's trust anchor with {key_path or 'this key'} "
+               f"(change it only with `edgekit keys provision --board {board} --key K`)")
+    return FlashTwin(twin_dir(board), bootloader_for(board))
 
 
 def wait_selftest(b: smp.Board, timeout: float = 30.0) -> dict:
@@ -70,9 +81,12 @@ def flash(board: str, make_binary: Callable[[int], bytes], key_path: Path, versi
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         if port is None:
-            twin = twin_for(board, key)
+            twin = twin_for(board, key, key_path)
             twin.ensure_flash()
-            if not _twin_has_image(twin):
+            if not twin.has_image():
+                if anchor(board)["public_key"] != keys.public_raw(key).hex():
+                    raise UserError(f"{key_path} is not the {board} twin's key (its trust anchor); "
+                                    f"re-provision with `edgekit keys provision --board {board} --key {key_path}`")
                 # Empty twin: factory-program slot 0 like a production programmer would.
                 data = sign_quiet(make_binary(0), key, version, board, 0)
                 path = out_dir / f"app-{version}-slot0.signed.bin"
@@ -101,10 +115,13 @@ def flash(board: str, make_binary: Callable[[int], bytes], key_path: Path, versi
             path.write_bytes(data)
             info = image.inspect(data)
             t0 = time.perf_counter()
-            with (progress(len(data)) if progress else contextlib.nullcontext(None)) as advance:
-                b.upload(data, advance)
-            seconds = time.perf_counter() - t0
-            b.test(info.hash)
+            try:
+                with (progress(len(data)) if progress else contextlib.nullcontext(None)) as advance:
+                    b.upload(data, advance)
+                seconds = time.perf_counter() - t0
+                b.test(info.hash)
+            except smp.BoardRejected as exc:
+                raise smp.BoardRejected(f"{board} refused the image: {exc.reason}") from None
             b.reset()
         finally:
             b.close()
@@ -128,7 +145,3 @@ def flash(board: str, make_binary: Callable[[int], bytes], key_path: Path, versi
         if twin:
             twin.kill()
 
-
-def _twin_has_image(twin: FlashTwin) -> bool:
-    from edgekit.flash.build import SLOT_BASES
-    return any(twin.read(base, 4) == b"\x3d\xb8\xf3\x96" for base in SLOT_BASES)

@@ -111,7 +111,11 @@ def _rsn(resp) -> str:
 
 
 class BoardRejected(UserError):
-    """The board itself refused a request (bad image, wrong state)."""
+    """The board itself refused a request (bad image, wrong state); `reason` is the board's."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Board:
@@ -142,7 +146,7 @@ class Board:
     def request(self, req, timeout: float | None = None):
         resp = self._run(self.client.request(req, timeout_s=timeout or self.timeout), (timeout or self.timeout) + 2)
         if error(resp):
-            raise BoardRejected(f"board refused {type(req).__name__}: {_rsn(resp)}")
+            raise BoardRejected(f"board refused {type(req).__name__}: {_rsn(resp)}", _rsn(resp))
         return resp
 
     def echo(self, text: str) -> str:
@@ -183,7 +187,8 @@ class Board:
         except Exception as exc:  # smpclient raises SMPUploadError with the error response inside
             if exc.__class__.__name__ == "SMPUploadError":
                 resp = exc.args[0] if exc.args else exc
-                raise BoardRejected(f"board rejected the image: {_rsn(resp) if not isinstance(resp, str) else resp}") from None
+                why = _rsn(resp) if not isinstance(resp, str) else resp
+                raise BoardRejected(f"board rejected the image: {why}", why) from None
             raise
 
 

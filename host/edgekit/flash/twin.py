@@ -1,52 +1,54 @@
-"""The mps2-an500 twin with persistent flash and a power switch.
+"""The mps2-an500 twin with persistent flash, a burned-in trust anchor and a power switch.
 
-QEMU runs in the board's state folder (`.edgekit/twins/<board>/`): `-kernel bootloader.elf`
-puts the bootloader at 0x0 and `-device loader,file=flash.bin,addr=0x10000` preloads both slots
-and the storage area from `flash.bin` (0x10000..0x400000, 0xFF when erased). The firmware writes
-flash through ek_flash_twin.c, which also writes the same bytes into `flash.bin` with semihosting,
-so `kill()` (SIGKILL) is a power cut: the next `start()` sees exactly what was written before.
+`FlashTwin` is edgekit.firmware.twin.Twin in flash mode: QEMU runs in the board's state folder
+(`.edgekit/twins/<board>/`), `-kernel bootloader.elf` puts the bootloader at 0x0 and
+`-device loader,file=flash.bin,addr=0x10000` preloads both slots and the storage area from
+`flash.bin` (0x10000..0x400000, 0xFF when erased). The firmware writes flash through
+ek_flash_twin.c, which also writes the same bytes into `flash.bin` with semihosting, so `kill()`
+(SIGKILL) is a power cut: the next `start()` sees exactly what was written before.
+
+Power cuts the way MCUboot's simulator does them: `start(cut_after=N)` preloads a power block
+in PSRAM; the firmware counts completed flash writes/erases (bootloader and app alike, across
+warm resets) and the board loses power right after operation N (QEMU exits with code
+POWER_CUT_EXIT). `start(trace=True)` logs every operation to `flash-ops.log`.
+
+Trust anchor: `provision_anchor(board, key)` fixes the twin's bootloader key once (a key burned
+into a real board); `bootloader_for(board)` builds the bootloader around that key, whoever flashes.
 The semihosting console (bootloader log) goes to `console.log`.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import socket
 import struct
-import subprocess
 import time
 from pathlib import Path
 
-from edgekit.errors import ToolError
+from edgekit.errors import ToolError, UserError
+from edgekit.firmware.twin import PtyBridge, Twin, free_port, twin_state_dir
 from edgekit.flash.build import FLASH_END, FLASH_FILE_BASE, SLOT_BASES, SLOT_SIZE
-from edgekit.paths import state_dir
+
+__all__ = ["FlashTwin", "PtyBridge", "free_port", "twin_dir", "provision_anchor", "anchor", "bootloader_for",
+           "POWER_CUT_EXIT"]
 
 BOOT_MAGIC = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
+POWER_ADDR = 0x60FFFF00        # firmware/mgmt/ek_flash_twin.c: EK_POWER_ADDR (unused PSRAM)
+POWER_MAGIC = 0x5057524B
+POWER_CUT_EXIT = 86
+ANCHOR_FILE = "trust-anchor.json"
+
+twin_dir = twin_state_dir
 
 
-def twin_dir(board: str) -> Path:
-    d = state_dir() / "twins" / board
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class FlashTwin:
-    def __init__(self, folder: Path, bootloader_elf: Path, machine: str = "mps2-an500"):
-        self.dir = Path(folder)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.flash = self.dir / "flash.bin"
-        self.bootloader = Path(bootloader_elf)
-        self.machine = machine
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
+class FlashTwin(Twin):
+    def __init__(self, folder: Path, bootloader_elf: Path, machine: str = "mps2-an500", **kw):
         if shutil.which("qemu-system-arm") is None:
             raise ToolError("qemu-system-arm not found (apt-get install qemu-system-arm)")
+        super().__init__(None, state=Path(folder), bootloader=bootloader_elf, machine=machine, **kw)
+        self.dir = self.state
+        self.flash = self.dir / "flash.bin"
+        self.port = 0
 
     # -- flash file -----------------------------------------------------------------------
     def erase_all(self) -> None:
@@ -68,6 +70,9 @@ class FlashTwin:
             f.seek(addr - FLASH_FILE_BASE)
             return f.read(n)
 
+    def has_image(self) -> bool:
+        return self.flash.exists() and any(self.read(b, 4) == b"\x3d\xb8\xf3\x96" for b in SLOT_BASES)
+
     def provision(self, signed_image: bytes, slot: int = 0, seq: int = 1) -> None:
         """Factory-install a confirmed image (what a production programmer would do)."""
         self.ensure_flash()
@@ -81,95 +86,78 @@ class FlashTwin:
         self.write(base + SLOT_SIZE - 64, bytes(trailer))
 
     # -- power ------------------------------------------------------------------------------
-    def start(self) -> str:
-        """Power on; returns the pyserial URL of the board's UART (the guest starts on connect)."""
+    def start(self, cut_after: int | None = None, trace: bool = False) -> str:  # type: ignore[override]
+        """Power on; returns the pyserial URL of the board's UART (the guest starts on connect).
+        `cut_after=N`: the board loses power right after its N-th flash write/erase."""
         self.ensure_flash()
-        self.stop()
-        self.port = free_port()
-        cmd = ["qemu-system-arm", "-M", self.machine, "-nographic", "-monitor", "none",
-               "-semihosting-config", "enable=on,target=native",
-               "-serial", f"tcp:127.0.0.1:{self.port},server=on,wait=on,nodelay=on",
-               "-kernel", str(self.bootloader.resolve()),
-               "-device", f"loader,file={self.flash.name},addr={FLASH_FILE_BASE:#x}"]
-        log = open(self.dir / "console.log", "wb")
-        proc = self.proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
-        log.close()
-        # QEMU waits for the first client before starting the guest: return once it listens
-        # (that client is the caller's session; a probe would start the guest and hang up).
-        deadline = time.monotonic() + 10
-        marker = f"tcp:127.0.0.1:{self.port},server=on".encode()
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ToolError(f"QEMU exited at start (see {self.dir / 'console.log'})")
-            if marker in (self.dir / "console.log").read_bytes()[-4096:]:
-                return self.url
+        extra = list(self.extra_args)
+        power = self.dir / "power.bin"
+        if cut_after or trace:
+            power.write_bytes(struct.pack("<4I", POWER_MAGIC, cut_after or 0, 0, int(trace)))
+            self.extra_args = extra + ["-device", f"loader,file={power.name},addr={POWER_ADDR:#x}"]
+        try:
+            super().start()
+        finally:
+            self.extra_args = extra
+        return self.url
+
+    def power_was_cut(self) -> bool:
+        """True when the board lost power at the chosen write (its QEMU exited with the cut code)."""
+        return bool(self.proc and self.proc.poll() == POWER_CUT_EXIT)
+
+    def wait_power_cut(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
             time.sleep(0.02)
-        self.stop()
-        raise ToolError("QEMU did not open its serial port within 10 s")
+        return self.power_was_cut()
 
-    @property
-    def url(self) -> str:
-        return f"socket://127.0.0.1:{self.port}"
+    def flash_ops(self) -> list[tuple[str, int, int]]:
+        """The traced flash operations since the log was last cleared: (W|E, address, length)."""
+        p = self.dir / "flash-ops.log"
+        if not p.exists():
+            return []
+        return [(k, int(a, 16), int(n, 16)) for k, a, n in (line.split() for line in p.read_text().splitlines())]
 
-    def kill(self) -> None:
-        """Power cut: SIGKILL, no chance to flush anything."""
-        proc, self.proc = self.proc, None
-        if proc and proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+    def clear_flash_ops(self) -> None:
+        (self.dir / "flash-ops.log").unlink(missing_ok=True)
 
-    stop = kill
-
-    def console(self) -> str:
-        p = self.dir / "console.log"
-        return p.read_text(errors="replace") if p.exists() else ""
+    def stop(self, grace: float = 0) -> int | None:  # type: ignore[override]
+        return super().stop(grace)   # the flash twin's stop is a power cut, as it always was
 
     def __enter__(self) -> "FlashTwin":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.kill()
+
+# -- trust anchor -------------------------------------------------------------------------------
+def anchor(board: str, folder: Path | None = None) -> dict | None:
+    """The twin's provisioned trust anchor ({"public_key": hex, ...}) or None."""
+    p = Path(folder or twin_dir(board)) / ANCHOR_FILE
+    return json.loads(p.read_text()) if p.exists() else None
 
 
-class PtyBridge:
-    """A pty whose other end is the twin's TCP serial port, for clients that only open device
-    paths (e.g. `smpmgr --port /dev/pts/N`). Runs a forwarding thread until `close()`."""
+def provision_anchor(board: str, key, key_path: Path | None = None, folder: Path | None = None,
+                     erase: bool = True) -> dict:
+    """Burn `key`'s public half into the twin's bootloader (re-provisioning erases the flash:
+    images signed for the old key would no longer boot)."""
+    from edgekit.flash import keys
 
-    def __init__(self, tcp_port: int):
-        import pty
-        import threading
-        import tty
+    folder = Path(folder or twin_dir(board))
+    folder.mkdir(parents=True, exist_ok=True)
+    rec = {"board": board, "public_key": keys.public_raw(key).hex(),
+           "key": str(key_path) if key_path else None, "provisioned": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    tmp = folder / (ANCHOR_FILE + ".tmp")
+    tmp.write_text(json.dumps(rec, indent=1) + "\n")
+    os.replace(tmp, folder / ANCHOR_FILE)
+    if erase and (folder / "flash.bin").exists():
+        (folder / "flash.bin").unlink()
+    return rec
 
-        self.master, slave = pty.openpty()
-        tty.setraw(slave)
-        self.path = os.ttyname(slave)
-        self._slave = slave
-        self.sock = socket.create_connection(("127.0.0.1", tcp_port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._stop = False
-        self._thread = threading.Thread(target=self._pump, daemon=True)
-        self._thread.start()
 
-    def _pump(self) -> None:
-        import select
+def bootloader_for(board: str, folder: Path | None = None) -> Path:
+    """The bootloader ELF built around the twin's own key (never the flashing key)."""
+    from edgekit.flash import build
 
-        while not self._stop:
-            r, _, _ = select.select([self.master, self.sock], [], [], 0.1)
-            try:
-                if self.master in r:
-                    self.sock.sendall(os.read(self.master, 4096))
-                if self.sock in r:
-                    data = self.sock.recv(4096)
-                    if not data:
-                        return
-                    os.write(self.master, data)
-            except OSError:
-                continue   # no client has the pty open right now
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join(2)
-        self.sock.close()
-        os.close(self.master)
-        os.close(self._slave)
+    rec = anchor(board, folder)
+    if rec is None:
+        raise UserError(f"the {board} twin has no trust anchor yet: run `edgekit keys provision --board {board}`")
+    return build.build_bootloader(bytes.fromhex(rec["public_key"]), board)
