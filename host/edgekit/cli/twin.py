@@ -79,7 +79,7 @@ def run(args) -> int:
     try:
         twin.start()
         print(f"serial: {twin.url}", flush=True)
-        what = f"image {twin.image}" if twin.mode == "kernel" else f"bootloader + flash state in {twin.state}"
+        what = f"image {twin.image}" if twin.mode == "kernel" else "bootloader booting the flash state"
         print(f"twin: {twin.board.name} ({twin.machine if twin.board.twin.kind == 'qemu-system-arm' else twin.board.twin.kind}) "
               f"{what}; state in {twin.state}; Ctrl-C to stop", file=sys.stderr, flush=True)
         code = twin.proc.wait()
