@@ -3,7 +3,9 @@
 Builds the app for the board's inactive slot (edgekit.firmware build with the SMP server),
 signs it (MCUboot format, Ed25519), uploads it over SMP with a progress bar, marks it for test,
 resets, waits for the app's self-test, confirms, and prints the running version and hash.
-Without --port the board's emulated twin is started and flashed (flash persists).
+Without --port the board's emulated twin is started and flashed (flash persists; `edgekit twin
+--board B` boots it). --key only signs: the board checks the image against its own key (the
+twin's trust anchor, set on its first flash or by `edgekit keys provision`) and refuses others.
 `--testapp VERSION` flashes edgekit's small test app instead of a model build (tests, demos);
 `--bench` measures link speed vs upload time on the twin (JSON with provenance).
 """
@@ -21,7 +23,8 @@ def register(sub) -> None:
     p.add_argument("--model", metavar="M", help="compiled folder (edgekit compile) or INT8 .tflite to build the app around")
     p.add_argument("--testapp", metavar="VERSION", help="flash edgekit's test app instead of a model build")
     p.add_argument("--port", metavar="URL", help="tty path or pyserial URL; default: the emulated twin")
-    p.add_argument("--key", metavar="K", help="Ed25519 private key (default: edgekit keys generate's)")
+    p.add_argument("--key", metavar="K", help="Ed25519 private key that signs the image (default: edgekit keys generate's); "
+                   "the board accepts only its own key")
     p.add_argument("--version", dest="image_version", help="image version MAJOR.MINOR.REV[+BUILD]")
     p.add_argument("--confirm", action="store_true", help="confirm even when the app reports no self-test")
     p.add_argument("--selftest-timeout", type=float, default=30.0, metavar="S",
