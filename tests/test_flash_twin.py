@@ -234,3 +234,47 @@ def test_smpmgr_uploads_and_reads_image_state(kit, twin, tmp_path):
         assert "version='1.0.0'" in text and "version='1.5.0'" in text and "confirmed=True" in text, text
     finally:
         bridge.close()
+
+
+def test_upload_resumes_after_a_power_cut(kit, twin):
+    """Cut the power right after the first upload progress checkpoint; after power-on the same
+    upload (smpclient starts at off 0 again) continues from the board's saved offset: no
+    re-erase, no rewrite of the first bytes."""
+    from edgekit.flash import build, image
+    new = kit["img"](1, "1.6.0", pad=20000)
+    progress = build.SLOT_BASES[1] + build.SLOT_SIZE - build.TRAILER_SIZE + 0x40
+    twin.clear_flash_ops()
+    twin.start(trace=True)                           # learn which write is the first checkpoint
+    b = _board(twin.url)
+    b.upload(new)
+    b.close()
+    twin.kill()
+    ops = twin.flash_ops()
+    cut = next(i for i, (k, a, _) in enumerate(ops, 1) if k == "W" and a == progress)
+    saved = next(n for k, a, n in ops if k == "W" and a == progress) * 4096
+    twin.erase_all()
+    twin.provision(kit["img"](0, "1.0.0"))
+    twin.clear_flash_ops()
+    twin.start(cut_after=cut, trace=True)
+    smp_board = None
+    try:
+        smp_board = _board(twin.url)
+        with pytest.raises(Exception):
+            smp_board.upload(new)
+    finally:
+        if smp_board:
+            smp_board.close()
+    assert twin.wait_power_cut(30) and len(twin.flash_ops()) == cut
+    twin.clear_flash_ops()
+    b = _board(twin.start(trace=True))
+    offs = []
+
+    async def resume():
+        async for off in b.client.upload(new, subsequent_timeout_s=10):
+            offs.append(off)
+    b._loop.run_until_complete(resume())
+    assert offs[0] == saved and offs[-1] == len(new)
+    writes = twin.flash_ops()
+    assert all(a >= build.SLOT_BASES[1] + saved or a >= progress - 0x40 for _, a, _ in writes), writes
+    assert next(s for s in b.test(image.inspect(new).hash) if s["slot"] == 1)["pending"]   # verified by the board
+    b.close()

@@ -177,8 +177,10 @@ class Board:
         """Upload into the inactive slot; resumes if the board has this upload half-done."""
         async def go():
             last = 0
+            # A chunk is up to 16 KiB at ~20 kB/s into the twin: allow for a busy host. A board
+            # that loses power closes the link, which ends the wait at once.
             async for off in self.client.upload(data, first_timeout_s=self.timeout * 4,
-                                                subsequent_timeout_s=self.timeout):
+                                                subsequent_timeout_s=self.timeout * 4):
                 if progress:
                     progress(off - last)
                 last = off
