@@ -68,7 +68,7 @@ def make_twin(args):
 
 def run(args) -> int:
     twin = make_twin(args)
-    stopping = []
+    stopping: list[int] = []
 
     def on_signal(signum, frame):
         if not stopping:       # one clean stop; a second signal during cleanup is ignored

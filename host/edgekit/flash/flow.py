@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from edgekit.errors import ToolError, UserError
-from edgekit.flash import build, image, keys, smp
+from edgekit.flash import image, keys, smp
 from edgekit.flash.twin import FlashTwin, anchor, bootloader_for, provision_anchor, twin_dir
 from edgekit.paths import state_dir
 from edgekit.provenance import figure
