@@ -91,8 +91,10 @@ class Twin:
 
         image = last_image(self.board.name)
         if image is None:
+            hint = (f" (or `edgekit flash --board {self.board.name}`, then the twin boots what it flashed)"
+                    if getattr(getattr(self.board, "flash", None), "method", None) == "mcuboot-smp" else "")
             raise UserError(f"no image for {self.board.name}: run `edgekit build --board {self.board.name} "
-                            "--model M.tflite` first or pass --image FILE")
+                            f"--model M.tflite` first or pass --image FILE{hint}")
         return image
 
     @property
