@@ -35,7 +35,6 @@ from edgekit.errors import ToolError, UserError
 from edgekit.paths import state_dir
 
 FRAME_MAGIC = 0x4643454B  # "EKCF": u32 magic, seq, length, 0, then the pixels
-FLASH_FILE_ADDR = 0x00010000  # flash.bin covers 0x10000..0x400000 (firmware/mgmt/ek_slots.h)
 STOP_GRACE_S = 1.0            # SIGTERM, then SIGKILL: a twin is down within ~1 s of stop()
 
 
@@ -50,6 +49,11 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def _flash_file_base() -> int:
+    from edgekit.flash.build import FLASH_FILE_BASE   # flash.bin covers slot 0 .. end of code memory
+    return FLASH_FILE_BASE
 
 
 def twin_state_dir(board: str) -> Path:
@@ -111,7 +115,7 @@ class Twin:
             cmd = ["qemu-system-arm", "-M", self.machine, "-nographic", "-monitor", "none",
                    "-semihosting-config", "enable=on,target=native",
                    "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
-                   "-kernel", str(self.bootloader), "-device", f"loader,file=flash.bin,addr={FLASH_FILE_ADDR:#x}"]
+                   "-kernel", str(self.bootloader), "-device", f"loader,file=flash.bin,addr={_flash_file_base():#x}"]
             if self.icount is not None:
                 cmd[1:1] = ["-icount", f"shift={self.icount}"]
             return cmd + self.extra_args
