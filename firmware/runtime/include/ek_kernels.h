@@ -27,6 +27,11 @@ typedef struct {
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
 void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
 
+/* Optimised tiers (src/<isa>/), chosen per board by edgekit.codegen; bit-identical to the above.
+ * x86-64 AVX-512 VNNI conv (groups == 1): w_packed [ceil(out_c/16)][k_len/4][16][4] int8,
+ * bias_packed[ceil(out_c/16)*16] = bias + (in_offset - 128) * sum(w row), wrapped to int32. */
+void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+
 typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t in_offset, w_offset, out_offset, act_min, act_max;

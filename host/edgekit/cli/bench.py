@@ -24,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--no-litert", action="store_true", help="skip the LiteRT runners")
     p.add_argument("--board", help="also run every backend reachable for this board (edgekit.accel)")
     p.add_argument("--backend", choices=("cpu", "edgetpu", "hailo"), help="with --board: only this backend")
+    p.add_argument("--variant", help="kernel tier of the generated C (default: the best the host board allows; "
+                   "'portable' for the reference tier)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -119,7 +121,7 @@ def run(args) -> int:
     elif args.backend:
         raise UserError("--backend needs --board")
     with tempfile.TemporaryDirectory(prefix="ek_bench_") as tmp:
-        comp = compile_model(args.model, Path(tmp) / "m")
+        comp = compile_model(args.model, Path(tmp) / "m", variant=args.variant)
         model = rt.load(Path(tmp) / "m")
         xs = next(random_inputs(model, 1, 0))
         ref_xs = [i.dequantize(x) if i.float_in_model else x for i, x in zip(model.inputs, xs)]

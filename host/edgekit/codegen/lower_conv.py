@@ -51,12 +51,35 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic:
+        return _conv_vnni(ctx, fields, rows, bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wptr = ctx.ptr(w.index) if depthwise else ctx.const(rows, "int8_t", "filter_rows")
     fn = "ek_depthwise_conv2d_s8" if depthwise else "ek_conv2d_s8"
     src = "ek_depthwise_conv2d.c" if depthwise else "ek_conv2d.c"
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wptr}, {b}, {ctx.ptr(y.index)});"
+
+
+def _conv_vnni(ctx, fields, rows, bias, x, y):
+    """x86-64/ek_conv2d_vnni.c: weights packed [oc/16][k_len/4][16][4], out_c padded to 16, and
+    (in_offset - 128) * sum(w row) folded into the bias (the kernel feeds u8 = x + 128)."""
+    oc, k_len = rows.shape
+    ocp = -(-oc // 16) * 16
+    wp = np.zeros((ocp, k_len), np.int8)
+    wp[:oc] = rows
+    packed = wp.reshape(ocp // 16, 16, k_len // 4, 4).transpose(0, 2, 1, 3)
+    b = np.zeros(ocp, np.int64)
+    if bias is not None:
+        b[:oc] = bias.data.astype(np.int64)
+    b += (fields["in_offset"] - 128) * wp.astype(np.int64).sum(axis=1)
+    b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+    fields["scratch"] = ctx.scratch(2 * k_len + 8)   # 4 u8 patches of k_len
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
+    bname = ctx.const(b, "int32_t", "bias_vnni")
+    return (["x86_64/ek_conv2d_vnni.c"],
+            f"ek_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def lower_conv_2d(ctx, op):
