@@ -53,6 +53,8 @@ def _conv_common(ctx, op, depthwise):
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic:
         return _conv_vnni(ctx, fields, rows, bias, x, y)
+    if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
+        return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wptr = ctx.ptr(w.index) if depthwise else ctx.const(rows, "int8_t", "filter_rows")
@@ -80,6 +82,30 @@ def _conv_vnni(ctx, fields, rows, bias, x, y):
     bname = ctx.const(b, "int32_t", "bias_vnni")
     return (["x86_64/ek_conv2d_vnni.c"],
             f"ek_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def _fold_bias(bias, n_pad, in_offset, wsum):
+    """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32."""
+    b = np.zeros(n_pad, np.int64)
+    if bias is not None:
+        b[:bias.data.size] = bias.data.astype(np.int64)
+    b[:wsum.size] += (in_offset - 128) * wsum
+    return ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
+    """x86_64/ek_depthwise_conv2d_vnni.c: weights packed [ch/8][taps/4][8][4]."""
+    taps, ch = taps_w.shape
+    cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
+    wp = np.zeros((tq, cp), np.int8)
+    wp[:taps, :ch] = taps_w
+    packed = wp.reshape(tq // 4, 4, cp // 8, 8).transpose(2, 0, 3, 1)
+    b = _fold_bias(bias, cp, fields["in_offset"], taps_w.astype(np.int64).sum(axis=0))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
+    bname = ctx.const(b, "int32_t", "bias_vnni")
+    return (["x86_64/ek_depthwise_conv2d_vnni.c"],
+            f"ek_depthwise_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def lower_conv_2d(ctx, op):

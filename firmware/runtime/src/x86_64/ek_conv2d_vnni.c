@@ -15,10 +15,11 @@
 #include "ek_quant.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 #include <string.h>
 
-#define EK_TARGET __attribute__((target("avx2,avx512f,avx512vl,avx512vnni")))
+#include "ek_requant_x86.h"
+
+#define EK_TARGET EK_TARGET_VNNI
 
 /* u8 window of output pixel (oy, ox) in patch[0..k_len) */
 static void im2col_u8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, uint8_t *patch) {
@@ -52,8 +53,8 @@ EK_TARGET static __m256i bcast4(const uint8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-/* acc[4][16] for patches u[0..3] against the 16-channel block wb */
-EK_TARGET static void block_4x16(const uint8_t *const *u, const int8_t *wb, int32_t k4, int32_t acc[4][16]) {
+/* acc[4][2] (8 lanes each) for patches u[0..3] against the 16-channel block wb */
+EK_TARGET static void block_4x16(const uint8_t *const *u, const int8_t *wb, int32_t k4, __m256i acc[4][2]) {
     __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00;
     __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     int32_t g;
@@ -69,10 +70,8 @@ EK_TARGET static void block_4x16(const uint8_t *const *u, const int8_t *wb, int3
         x = bcast4(u[3] + 4 * g);
         a30 = _mm256_dpbusd_epi32(a30, x, w0); a31 = _mm256_dpbusd_epi32(a31, x, w1);
     }
-    _mm256_storeu_si256((__m256i *)&acc[0][0], a00); _mm256_storeu_si256((__m256i *)&acc[0][8], a01);
-    _mm256_storeu_si256((__m256i *)&acc[1][0], a10); _mm256_storeu_si256((__m256i *)&acc[1][8], a11);
-    _mm256_storeu_si256((__m256i *)&acc[2][0], a20); _mm256_storeu_si256((__m256i *)&acc[2][8], a21);
-    _mm256_storeu_si256((__m256i *)&acc[3][0], a30); _mm256_storeu_si256((__m256i *)&acc[3][8], a31);
+    acc[0][0] = a00; acc[0][1] = a01; acc[1][0] = a10; acc[1][1] = a11;
+    acc[2][0] = a20; acc[2][1] = a21; acc[3][0] = a30; acc[3][1] = a31;
 }
 
 EK_TARGET void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
@@ -80,8 +79,8 @@ EK_TARGET void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, cons
     const int32_t len = p->k_len, k4 = len / 4, pixels = p->out_h * p->out_w, oc = p->out_c;
     const int32_t out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
     uint8_t *scratch = (uint8_t *)p->scratch;   /* 4 * k_len bytes <= the 2 * k_len + 8 int16 */
-    int32_t acc[4][16];
-    int32_t b, px, i, ob, c;
+    __m256i acc[4][2];
+    int32_t b, px, i, ob, h;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + (size_t)b * pixels * oc;
@@ -93,14 +92,12 @@ EK_TARGET void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, cons
             for (ob = 0; ob < oc; ob += 16) {
                 const int32_t n = ek_min_i32(16, oc - ob);
                 block_4x16(u, w_packed + (size_t)ob * len, k4, acc);
-                for (i = 0; i < np; ++i) {
-                    int8_t *d = out_b + (size_t)(px + i) * oc + ob;
-                    for (c = 0; c < n; ++c) {
-                        const int32_t v = ek_mbqm_nn(ek_wadd(acc[i][c], bias_packed[ob + c]), p->mult[ob + c],
-                                                     p->shift[ob + c]) + out_offset;
-                        d[c] = (int8_t)ek_clamp_i32(v, lo, hi);
+                for (i = 0; i < np; ++i)
+                    for (h = 0; h < 2 && 8 * h < n; ++h) {
+                        const int32_t c = ob + 8 * h;
+                        ek_x86_requant8(acc[i][h], bias_packed + c, p->mult + c, p->shift + c, out_offset, lo, hi,
+                                        ek_min_i32(8, n - 8 * h), out_b + (size_t)(px + i) * oc + c);
                     }
-                }
             }
         }
     }
