@@ -50,6 +50,8 @@ def test_vnni_tier_bit_exact_on_pilot_and_mlperf_tiny(mlperf_models, pilot_int8_
         assert rep["variant"]["selected"] == VNNI
         if name != "ad01_int8":   # ad01 is FULLY_CONNECTED only; every other model has a CONV_2D
             assert rep["variant"]["kernel_calls"].get("ek_conv2d_s8_vnni", 0) > 0, name
+        else:
+            assert rep["variant"]["kernel_calls"].get("ek_fully_connected_s8_vnni", 0) > 0, name
         assert all(_same(a, b) for a, b in zip(ref, fast)), name
         tflm = TflmRunner(path, preserve_all=False)
         from edgekit.golden.verify import random_inputs

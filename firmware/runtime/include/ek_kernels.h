@@ -44,6 +44,9 @@ typedef struct {
 } ek_fc_params;
 /* bias_fused = bias + in_offset * sum(w row) (precomputed; exact in int32) */
 void ek_fully_connected_s8(const ek_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fused, int8_t *out);
+/* x86-64 AVX-512 VNNI, w_offset 0: w_packed [ceil(out/32)][ceil(in/4)][32][4], bias_packed =
+ * bias_fused - 128 * sum(w row) (padded to 32), mult/shift one per output (per_channel ignored) */
+void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {
     int32_t batches, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w;

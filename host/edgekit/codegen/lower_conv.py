@@ -108,6 +108,25 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
             f"ek_depthwise_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
+def _fc_vnni(ctx, wdata, fused, mult, shift, fields, x, y):
+    """x86_64/ek_fully_connected_vnni.c: weights packed [out/32][in/4][32][4]."""
+    n_out, n_in = wdata.shape
+    op_, ip = -(-n_out // 32) * 32, -(-n_in // 4) * 4
+    wp = np.zeros((op_, ip), np.int8)
+    wp[:n_out, :n_in] = wdata
+    packed = wp.reshape(op_ // 32, 32, ip // 4, 4).transpose(0, 2, 1, 3)
+    b = np.zeros(op_, np.int64)
+    b[:n_out] = fused.astype(np.int64) - 128 * wdata.astype(np.int64).sum(axis=1)
+    b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+    fields.update(mult=ctx.const(np.resize(mult, n_out), "int32_t", "mult"),
+                  shift=ctx.const(np.resize(shift, n_out), "int32_t", "shift"))
+    p = ctx.params("ek_fc_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
+    bname = ctx.const(b, "int32_t", "bias_vnni")
+    return (["x86_64/ek_fully_connected_vnni.c"],
+            f"ek_fully_connected_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
 def lower_conv_2d(ctx, op):
     """int8, per-channel weights, any stride/dilation/padding, filter row <= 65536"""
     return _conv_common(ctx, op, depthwise=False)
@@ -137,6 +156,10 @@ def lower_fully_connected(ctx, op):
     fused = b + in_offset * w.data.astype(np.int64).sum(axis=1)
     fused = ((fused + 2**31) % 2**32 - 2**31).astype(np.int32)   # int32 wrap, as TFLM accumulates
     act_min, act_max = activation_range(op.options["fused_activation_function"], y.s(), y.zp())
+    if ctx.variant == "x86-64-avx512vnni" and (w.zero_point is None or not np.any(w.zero_point)):
+        return _fc_vnni(ctx, w.data, fused, mult, shift, dict(
+            batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
+            out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=1), x, y)
     p = ctx.params("ek_fc_params", dict(
         batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=-w.zp(),
         out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),
