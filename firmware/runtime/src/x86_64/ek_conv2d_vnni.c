@@ -34,6 +34,11 @@ static void im2col_u8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, i
             memset(dst, pad, (size_t)run);
             continue;
         }
+        if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {   /* one contiguous run */
+            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix0) * c_in;
+            for (c = 0; c < run; ++c) dst[c] = (uint8_t)((uint8_t)x[c] ^ 0x80u);
+            continue;
+        }
         for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
             const int32_t ix = ix0 + fx * p->dil_w;
             if (ix < 0 || ix >= p->in_w) {
