@@ -35,6 +35,7 @@ def test_variant_follows_the_board_isa_features():
     assert select_variant(host) == (VNNI if "avx512_vnni" in host.cpu.features else "portable")
     assert select_variant(get_board("coral")) == "portable"      # Cortex-M: no x86 tier
     assert select_variant(host, "portable") == "portable"
+    assert select_variant(None) == "portable"                   # generic C stays portable
     with pytest.raises(UserError, match="lacks the ISA features"):
         select_variant(get_board("coral"), VNNI)
     with pytest.raises(UserError, match="unknown kernel variant"):
@@ -75,8 +76,9 @@ def test_vnni_tier_bit_exact_on_hidden_models(spec, tmp_path_factory):
     path = work / "m.tflite"
     convert(model, spec, path)
     assume(_tflm_loads(path))
-    rep = verify(path, n_inputs=4, seed=spec["seed"], out_dir=work / "auto")   # host default = VNNI tier
+    rep = verify(path, n_inputs=4, seed=spec["seed"], out_dir=work / "p")   # portable tier vs TFLM
     assert rep["bit_identical_inputs"] == 4, (spec, rep.get("first_divergence"))
-    _, ref, _ = _outputs(path, work / "p", "portable", 4, spec["seed"])
-    _, fast, _ = _outputs(path, work / "v", VNNI, 4, spec["seed"])
+    _, ref, _ = _outputs(path, work / "p2", "portable", 4, spec["seed"])
+    vrep, fast, _ = _outputs(path, work / "v", VNNI, 4, spec["seed"])
+    assert vrep["variant"]["selected"] == VNNI
     assert all(_same(a, b) for a, b in zip(ref, fast)), spec

@@ -121,7 +121,7 @@ def run(args) -> int:
     elif args.backend:
         raise UserError("--backend needs --board")
     with tempfile.TemporaryDirectory(prefix="ek_bench_") as tmp:
-        comp = compile_model(args.model, Path(tmp) / "m", variant=args.variant)
+        comp = compile_model(args.model, Path(tmp) / "m", board="host", variant=args.variant)
         model = rt.load(Path(tmp) / "m")
         xs = next(random_inputs(model, 1, 0))
         ref_xs = [i.dequantize(x) if i.float_in_model else x for i, x in zip(model.inputs, xs)]

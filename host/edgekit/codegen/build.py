@@ -11,12 +11,13 @@ VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}),)
 
 
 def select_variant(board, want: str | None = None) -> str:
-    """The optimised kernel tier the board's ISA features allow (board None: this host's
-    boards/host.yaml), else "portable". Decided at compile time, from the catalogue. `want`
-    forces a tier ("portable" always works; another one only if the board has its features)."""
+    """The optimised kernel tier the board's ISA features allow, else "portable". Decided at
+    compile time, from the catalogue. board None (generic C, buildable anywhere) stays portable
+    unless `want` names a tier, checked against boards/host.yaml. `want` forces a tier
+    ("portable" always works; another one only if the board has its features)."""
     from edgekit.errors import UserError
-    if want == "portable":
-        return want
+    if want == "portable" or (board is None and want is None):
+        return "portable"
     if want is not None and want not in dict(VARIANTS):
         raise UserError(f"unknown kernel variant {want!r}; known: portable, {', '.join(n for n, _ in VARIANTS)}")
     if board is None:
