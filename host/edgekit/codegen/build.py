@@ -7,7 +7,7 @@ WARN = "-std=c99 -Wall -Wextra -Werror"
 
 
 # Kernel tiers, best first: (name, ISA features the board must list). "portable" always fits.
-VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}),)
+VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("aarch64-dotprod", {"neon", "dotprod"}))
 
 
 def select_variant(board, want: str | None = None) -> str:

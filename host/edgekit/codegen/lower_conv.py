@@ -51,8 +51,8 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
-    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic:
-        return _conv_vnni(ctx, fields, rows, bias, x, y)
+    if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
+        return _conv_packed(ctx, fields, rows, bias, x, y)
     if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
@@ -63,9 +63,16 @@ def _conv_common(ctx, op, depthwise):
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wptr}, {b}, {ctx.ptr(y.index)});"
 
 
-def _conv_vnni(ctx, fields, rows, bias, x, y):
-    """x86-64/ek_conv2d_vnni.c: weights packed [oc/16][k_len/4][16][4], out_c padded to 16, and
-    (in_offset - 128) * sum(w row) folded into the bias (the kernel feeds u8 = x + 128)."""
+# variant -> (source, function, bias fold bias: in_offset + this times sum(w row))
+_PACKED_CONV = {"x86-64-avx512vnni": ("x86_64/ek_conv2d_vnni.c", "ek_conv2d_s8_vnni", -128),
+                "aarch64-dotprod": ("aarch64/ek_conv2d_dotprod.c", "ek_conv2d_s8_dotprod", 0)}
+
+
+def _conv_packed(ctx, fields, rows, bias, x, y):
+    """x86_64/ek_conv2d_vnni.c, aarch64/ek_conv2d_dotprod.c: weights packed [oc/16][k_len/4][16][4],
+    out_c padded to 16, and (in_offset + fold) * sum(w row) folded into the bias (VNNI feeds
+    u8 = x + 128: fold -128; SDOT feeds x: fold 0)."""
+    src, fn, fold = _PACKED_CONV[ctx.variant]
     oc, k_len = rows.shape
     ocp = -(-oc // 16) * 16
     wp = np.zeros((ocp, k_len), np.int8)
@@ -74,14 +81,13 @@ def _conv_vnni(ctx, fields, rows, bias, x, y):
     b = np.zeros(ocp, np.int64)
     if bias is not None:
         b[:oc] = bias.data.astype(np.int64)
-    b += (fields["in_offset"] - 128) * wp.astype(np.int64).sum(axis=1)
+    b += (fields["in_offset"] + fold) * wp.astype(np.int64).sum(axis=1)
     b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
     fields["scratch"] = ctx.scratch(2 * k_len + 8)   # 4 u8 patches of k_len
     p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
-    bname = ctx.const(b, "int32_t", "bias_vnni")
-    return (["x86_64/ek_conv2d_vnni.c"],
-            f"ek_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_packed")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});"
 
 
 def _fold_bias(bias, n_pad, in_offset, wsum):
