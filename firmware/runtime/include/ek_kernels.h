@@ -34,6 +34,9 @@ void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
  * = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8, each group of 4 bytes
+ * stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
+void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out);
 /* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
  * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the conv. */
 #define EK_DW_VNNI_MAX_TAPS 64

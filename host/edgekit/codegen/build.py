@@ -7,7 +7,8 @@ WARN = "-std=c99 -Wall -Wextra -Werror"
 
 
 # Kernel tiers, best first: (name, ISA features the board must list). "portable" always fits.
-VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("aarch64-dotprod", {"neon", "dotprod"}))
+VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("aarch64-dotprod", {"neon", "dotprod"}),
+            ("armv7e-m-dsp", {"dsp"}))
 
 
 def select_variant(board, want: str | None = None) -> str:

@@ -53,6 +53,13 @@ def _conv_common(ctx, op, depthwise):
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
     if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
         return _conv_packed(ctx, fields, rows, bias, x, y)
+    if not depthwise and ctx.variant == "armv7e-m-dsp" and w.shape[3] == ic:
+        # groups of 4 bytes stored w0 w2 w1 w3 for cortex_m/ek_conv2d_dsp.c's SXTB16 pairs
+        dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+        p = ctx.params("ek_conv_params", fields)
+        b = ctx.ptr(bias.index) if bias is not None else "NULL"
+        wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
+        return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
     if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)

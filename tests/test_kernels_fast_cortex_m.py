@@ -1,0 +1,31 @@
+"""Cortex-M DSP kernel tier (SMLAD): chosen for boards whose YAML lists `dsp` (coral: Cortex-M7),
+run on the mps2-an500 twin and bit-identical to TFLM (harness: test_codegen_m7.py)."""
+from __future__ import annotations
+
+import pytest
+from test_codegen_m7 import _run_on_m7
+
+from edgekit.paths import MLPERF_TINY
+
+
+def test_dsp_variant_is_chosen_for_the_cortex_m7_board(tmp_path):
+    from edgekit.catalog import get_board
+    from edgekit.codegen import compile_model
+    from edgekit.codegen.build import select_variant
+    assert select_variant(get_board("coral")) == "armv7e-m-dsp"
+    path = MLPERF_TINY / "kws_ref_model.tflite"
+    if not path.exists():
+        pytest.skip("../shared is absent")
+    rep = compile_model(path, tmp_path / "m", board="coral").report
+    assert rep["variant"]["selected"] == "armv7e-m-dsp"
+    assert rep["variant"]["kernel_calls"]["ek_conv2d_s8_dsp"] > 0 and "cortex_m/ek_conv2d_dsp.c" in rep["kernels"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["vww_96_int8", "str_ww_ref_model"])
+def test_dsp_tier_on_the_m7_twin_equals_tflm(name, tmp_path):
+    # kws, resnet and the pilot run through the same tier in test_codegen_m7.py (board coral)
+    path = MLPERF_TINY / f"{name}.tflite"
+    if not path.exists():
+        pytest.skip("../shared is absent")
+    _run_on_m7(path, tmp_path, 2)
