@@ -29,3 +29,20 @@ def test_dsp_tier_on_the_m7_twin_equals_tflm(name, tmp_path):
     if not path.exists():
         pytest.skip("../shared is absent")
     _run_on_m7(path, tmp_path, 2)
+
+
+@pytest.mark.slow
+def test_m7_twin_instruction_count_is_deterministic_and_dsp_is_fewer(tmp_path):
+    import shutil
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        pytest.skip("arm-none-eabi-gcc or qemu-system-arm missing")
+    from edgekit.firmware.bench import m7_instructions
+    path = MLPERF_TINY / "kws_ref_model.tflite"
+    if not path.exists():
+        pytest.skip("../shared is absent")
+    a = m7_instructions(path, tmp_path / "a", "portable")
+    b = m7_instructions(path, tmp_path / "b", "portable")
+    dsp = m7_instructions(path, tmp_path / "c")          # the coral board's own tier
+    assert dsp["variant"] == "armv7e-m-dsp" and a["instructions"]["provenance"] == "emulated"
+    assert abs(a["instructions"]["value"] - b["instructions"]["value"]) <= 80   # +-1 tick each
+    assert dsp["instructions"]["value"] < a["instructions"]["value"]

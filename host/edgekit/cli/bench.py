@@ -26,6 +26,8 @@ def register(sub) -> None:
     p.add_argument("--backend", choices=("cpu", "edgetpu", "hailo"), help="with --board: only this backend")
     p.add_argument("--variant", help="kernel tier of the generated C (default: the best the host board allows; "
                    "'portable' for the reference tier)")
+    p.add_argument("--m7", action="store_true",
+                   help="also count instructions per inference on the Cortex-M7 twin, portable and DSP tiers (emulated)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -133,10 +135,16 @@ def run(args) -> int:
             runners["LiteRT (no delegates)"] = lambda: lrt(ref_xs)
             runners["LiteRT default (XNNPACK)"] = lambda: xnn(ref_xs)
         results = interleaved(runners, args.runs)
+        m7 = None
+        if args.m7:
+            from edgekit.firmware.bench import m7_instructions
+            m7 = {v: m7_instructions(args.model, Path(tmp) / f"m7_{v}", v)["instructions"]
+                  for v in ("portable", "armv7e-m-dsp")}
     out = {"model": args.model, "threads": 1, "cpu": cpu_info(),
            "edgekit_build": {"cflags": [*rt.HOST_CFLAGS, "-march=native"],
                              "variant": comp.report.get("variant", {"selected": "portable"})},
            "runtimes": results, "ratios": ratios(results),
+           **({"cortex_m7_twin_instructions": m7} if m7 else {}),
            **({"board": board_res} if board_res else {})}
     if args.json:
         print(json.dumps(out, indent=2))
@@ -148,6 +156,8 @@ def run(args) -> int:
         print(f"  {name:28s} median {fmt(r['median_ms'])}  p99 {fmt(r['p99_ms'])}  CPU {fmt(r['cpu_ms'])}")
     for name, f in out["ratios"].items():
         print(f"  {name:40s} {f['value']:.3g}x")
+    for v, f in (m7 or {}).items():
+        print(f"  Cortex-M7 twin, {v:14s} {fmt(f)} instructions per inference")
     if board_res:
         from edgekit.accel.bench import format_board
         print("\n".join(format_board(board_res)))
