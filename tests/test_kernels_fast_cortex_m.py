@@ -19,10 +19,11 @@ def test_dsp_variant_is_chosen_for_the_cortex_m7_board(tmp_path):
     rep = compile_model(path, tmp_path / "m", board="coral").report
     assert rep["variant"]["selected"] == "armv7e-m-dsp"
     assert rep["variant"]["kernel_calls"]["ek_conv2d_s8_dsp"] > 0 and "cortex_m/ek_conv2d_dsp.c" in rep["kernels"]
+    assert rep["variant"]["kernel_calls"]["ek_fully_connected_s8_dsp"] > 0
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["vww_96_int8", "str_ww_ref_model"])
+@pytest.mark.parametrize("name", ["vww_96_int8", "str_ww_ref_model", "ad01_int8"])
 def test_dsp_tier_on_the_m7_twin_equals_tflm(name, tmp_path):
     # kws, resnet and the pilot run through the same tier in test_codegen_m7.py (board coral)
     path = MLPERF_TINY / f"{name}.tflite"

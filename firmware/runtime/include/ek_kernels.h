@@ -47,9 +47,13 @@ typedef struct {
     int32_t in_offset, w_offset, out_offset, act_min, act_max;
     int32_t per_channel;           /* 0: mult[0]/shift[0] for all outputs */
     const int32_t *mult, *shift;
+    int32_t in_pad;                /* Cortex-M DSP tier only: in_depth rounded up to 4 */
+    int16_t *scratch;              /* Cortex-M DSP tier only: in_pad int16 (the widened input row) */
 } ek_fc_params;
 /* bias_fused = bias + in_offset * sum(w row) (precomputed; exact in int32) */
 void ek_fully_connected_s8(const ek_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fused, int8_t *out);
+/* Cortex-M DSP (SMLAD), w_offset 0: rows padded to in_pad, groups of 4 stored w0 w2 w1 w3. */
+void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_fused, int8_t *out);
 /* x86-64 AVX-512 VNNI, w_offset 0: w_packed [ceil(out/32)][ceil(in/4)][32][4], bias_packed =
  * bias_fused - 128 * sum(w row) (padded to 32), mult/shift one per output (per_channel ignored) */
 void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
