@@ -33,7 +33,7 @@ def test_variant_follows_the_board_isa_features():
     from edgekit.errors import UserError
     host = get_board("host")
     assert select_variant(host) == (VNNI if "avx512_vnni" in host.cpu.features else "portable")
-    assert select_variant(get_board("coral")) == "portable"      # Cortex-M: no x86 tier
+    assert select_variant(get_board("coral")) == "armv7e-m-dsp"  # Cortex-M7: its own tier, not x86
     assert select_variant(host, "portable") == "portable"
     assert select_variant(None) == "portable"                   # generic C stays portable
     with pytest.raises(UserError, match="lacks the ISA features"):
