@@ -32,11 +32,19 @@ static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, 
             for (c = 0; c < run; ++c) dst[c] = 0;
             continue;
         }
+        if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {   /* one contiguous run */
+            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix0) * c_in;
+            for (c = 0; c < run; ++c) dst[c] = (int16_t)(x[c] + off);
+            continue;
+        }
         for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
             const int32_t ix = ix0 + fx * p->dil_w;
-            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * c_in;
-            if (ix < 0 || ix >= p->in_w) for (c = 0; c < c_in; ++c) dst[c] = 0;
-            else for (c = 0; c < c_in; ++c) dst[c] = (int16_t)(x[c] + off);
+            if (ix < 0 || ix >= p->in_w) {
+                for (c = 0; c < c_in; ++c) dst[c] = 0;
+            } else {
+                const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * c_in;
+                for (c = 0; c < c_in; ++c) dst[c] = (int16_t)(x[c] + off);
+            }
         }
     }
     for (; k < p->k_len; ++k) patch[k] = 0;
