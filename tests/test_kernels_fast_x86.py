@@ -67,16 +67,19 @@ def test_vnni_tier_bit_exact_on_pilot_and_mlperf_tiny(mlperf_models, pilot_int8_
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(spec=__import__("test_codegen_property").spec_strategy)
 def test_vnni_tier_bit_exact_on_hidden_models(spec, tmp_path_factory):
-    from test_codegen_property import _tflm_loads, build_model, convert
+    from test_codegen_property import build_model, convert
 
+    from edgekit.golden.child import GoldenError
     from edgekit.golden.verify import verify
     model = build_model(spec)
     assume(model is not None and all(d > 0 for d in model.output_shape[1:]))
     work = tmp_path_factory.mktemp("fastprop")
     path = work / "m.tflite"
     convert(model, spec, path)
-    assume(_tflm_loads(path))
-    rep = verify(path, n_inputs=4, seed=spec["seed"], out_dir=work / "p")   # portable tier vs TFLM
+    try:   # TFLM aborts on some converter outputs: verify's child golden says so
+        rep = verify(path, n_inputs=4, seed=spec["seed"], out_dir=work / "p")   # portable tier vs TFLM
+    except GoldenError:
+        assume(False)
     assert rep["bit_identical_inputs"] == 4, (spec, rep.get("first_divergence"))
     _, ref, _ = _outputs(path, work / "p2", "portable", 4, spec["seed"])
     vrep, fast, _ = _outputs(path, work / "v", VNNI, 4, spec["seed"])
