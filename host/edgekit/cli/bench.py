@@ -157,7 +157,7 @@ def run(args) -> int:
     for name, f in out["ratios"].items():
         print(f"  {name:40s} {f['value']:.3g}x")
     for v, f in (m7 or {}).items():
-        print(f"  Cortex-M7 twin, {v:14s} {fmt(f)} instructions per inference")
+        print(f"  Cortex-M7 twin, {v:14s} {fmt(f)} per inference")
     if board_res:
         from edgekit.accel.bench import format_board
         print("\n".join(format_board(board_res)))
