@@ -30,8 +30,8 @@ def test_bench_cli_json(ad01, capsys):
     from edgekit.cli import main
     assert main(["bench", str(ad01), "--runs", "3", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
-    assert len(rep["runtimes"]) == 3
-    assert all(r["median_ms"]["provenance"] == "measured-host" for r in rep["runtimes"].values())
+    assert set(rep["runtimes"]) == {"edgekit C", "TFLM", "LiteRT (no delegates)", "LiteRT default (XNNPACK)"}
+    assert all(r["median_ms"]["provenance"] == "measured-host" and r["runs"] == 3 for r in rep["runtimes"].values())
 
 
 def test_compile_for_edge_tpu_board_carries_the_compatibility_report(pilot_int8_path, tmp_path, capsys):

@@ -27,14 +27,36 @@ typedef struct {
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
 void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
 
+/* Optimised tiers (src/<isa>/), chosen per board by edgekit.codegen; bit-identical to the above.
+ * x86-64 AVX-512 VNNI conv (groups == 1): w_packed [ceil(out_c/16)][k_len/4][16][4] int8,
+ * bias_packed[ceil(out_c/16)*16] = bias + (in_offset - 128) * sum(w row), wrapped to int32. */
+void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
+ * = bias + in_offset * sum(w row), wrapped to int32. */
+void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8, each group of 4 bytes
+ * stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
+void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out);
+/* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
+ * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the conv. */
+#define EK_DW_VNNI_MAX_TAPS 64
+void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+
 typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t in_offset, w_offset, out_offset, act_min, act_max;
     int32_t per_channel;           /* 0: mult[0]/shift[0] for all outputs */
     const int32_t *mult, *shift;
+    int32_t in_pad;                /* Cortex-M DSP tier only: in_depth rounded up to 4 */
+    int16_t *scratch;              /* Cortex-M DSP tier only: in_pad int16 (the widened input row) */
 } ek_fc_params;
 /* bias_fused = bias + in_offset * sum(w row) (precomputed; exact in int32) */
 void ek_fully_connected_s8(const ek_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fused, int8_t *out);
+/* Cortex-M DSP (SMLAD), w_offset 0: rows padded to in_pad, groups of 4 stored w0 w2 w1 w3. */
+void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_fused, int8_t *out);
+/* x86-64 AVX-512 VNNI, w_offset 0: w_packed [ceil(out/32)][ceil(in/4)][32][4], bias_packed =
+ * bias_fused - 128 * sum(w row) (padded to 32), mult/shift one per output (per_channel ignored) */
+void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {
     int32_t batches, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w;

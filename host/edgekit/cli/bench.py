@@ -1,40 +1,103 @@
 """`edgekit bench MODEL.tflite [--runs N] [--json]`: host latency of the generated C next to
-TFLM and LiteRT on the same inputs, at the same moment (all figures measured-host)."""
+TFLM, LiteRT without delegates and LiteRT's default (XNNPACK), one thread, on the same inputs.
+Runtimes are timed in interleaved rounds (each round runs every runtime once, in rotating
+order) so that all of them see the same machine load; figures are medians and p99 of the
+per-invoke wall times (measured-host)."""
 from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 from edgekit.errors import UserError
 
+EDGEKIT = "edgekit C"
+_FLAGS_OF_INTEREST = ("sse4_2", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
+                      "asimd", "asimddp", "dsp")
+
 
 def register(sub) -> None:
-    p = sub.add_parser("bench", help="host latency: generated C vs TFLM vs LiteRT (measured-host)")
+    p = sub.add_parser("bench", help="host latency: generated C vs TFLM vs LiteRT (+XNNPACK) (measured-host)")
     p.add_argument("model", help="INT8 .tflite file")
-    p.add_argument("--runs", type=int, default=50, help="timed invokes per runtime (default 50)")
+    p.add_argument("--runs", type=int, default=200, help="timed invokes per runtime (default 200)")
     p.add_argument("--no-litert", action="store_true", help="skip the LiteRT runners")
     p.add_argument("--board", help="also run every backend reachable for this board (edgekit.accel)")
     p.add_argument("--backend", choices=("cpu", "edgetpu", "hailo"), help="with --board: only this backend")
+    p.add_argument("--variant", help="kernel tier of the generated C (default: the best the host board allows; "
+                   "'portable' for the reference tier)")
+    p.add_argument("--m7", action="store_true",
+                   help="also count instructions per inference on the Cortex-M7 twin, portable and DSP tiers (emulated)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
-def _time(fn, runs: int) -> dict:
-    import time
+def cpu_info() -> dict:
+    """CPU model and the SIMD flags that matter for the kernels, from /proc/cpuinfo."""
+    model, flags = "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, val = line.partition(":")
+            key = key.strip()
+            if key in ("model name", "Model") and model == "unknown":
+                model = val.strip()
+            elif key in ("flags", "Features") and not flags:
+                flags = set(val.split())
+    except OSError:
+        pass
+    return {"model": model, "flags": [f for f in _FLAGS_OF_INTEREST if f in flags]}
 
-    import numpy as np
-    fn()
-    walls = []
-    c0 = time.process_time()
-    for _ in range(runs):
-        t0 = time.perf_counter()
+
+def interleaved(runners: dict, runs: int) -> dict:
+    """Per-runtime wall times (ms) of `runs` invokes, one invoke per runtime per round, the order
+    rotating each round. Each runner is warmed up once first."""
+    names = list(runners)
+    for fn in runners.values():
         fn()
-        walls.append((time.perf_counter() - t0) * 1000)
-    cpu = (time.process_time() - c0) * 1000 / runs
+    walls: dict[str, list[float]] = {n: [] for n in names}
+    cpu = dict.fromkeys(names, 0.0)
+    for r in range(runs):
+        for i in range(len(names)):
+            n = names[(i + r) % len(names)]
+            c0, t0 = time.process_time(), time.perf_counter()
+            runners[n]()
+            walls[n].append((time.perf_counter() - t0) * 1000)
+            cpu[n] += (time.process_time() - c0) * 1000
+    return {n: summarise(walls[n], cpu[n] / runs) for n in names}
+
+
+def summarise(walls: list[float], cpu_ms: float) -> dict:
+    import numpy as np
+
     from edgekit.provenance import figure
-    return {"median_ms": figure(round(float(np.median(walls)), 4), "ms", "measured-host"),
-            "cpu_ms": figure(round(cpu, 4), "ms", "measured-host", note="process CPU time per invoke")}
+    a = np.asarray(walls)
+    return {"runs": len(walls),
+            "median_ms": figure(round(float(np.median(a)), 5), "ms", "measured-host"),
+            "p99_ms": figure(round(float(np.percentile(a, 99)), 5), "ms", "measured-host"),
+            "cpu_ms": figure(round(cpu_ms, 5), "ms", "measured-host", note="process CPU time per invoke")}
+
+
+def ratios(results: dict) -> dict:
+    """edgekit median / each other runtime's median (< 1: edgekit is faster)."""
+    from edgekit.provenance import figure
+    ek = results[EDGEKIT]["median_ms"]["value"]
+    return {f"edgekit/{n}": figure(round(ek / r["median_ms"]["value"], 4), "x", "measured-host")
+            for n, r in results.items() if n != EDGEKIT and r["median_ms"]["value"] > 0}
+
+
+def xnnpack_runner(path):
+    """LiteRT as users run it: the default op resolver (XNNPACK delegate applied), one thread."""
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_path=str(Path(path)), num_threads=1)
+    interp.allocate_tensors()
+    ins, outs = interp.get_input_details(), interp.get_output_details()
+
+    def run(inputs):
+        for d, x in zip(ins, inputs):
+            interp.set_tensor(d["index"], x)
+        interp.invoke()
+        return [interp.get_tensor(d["index"]) for d in outs]
+    return run
 
 
 def run(args) -> int:
@@ -60,24 +123,41 @@ def run(args) -> int:
     elif args.backend:
         raise UserError("--backend needs --board")
     with tempfile.TemporaryDirectory(prefix="ek_bench_") as tmp:
-        compile_model(args.model, Path(tmp) / "m")
+        comp = compile_model(args.model, Path(tmp) / "m", board="host", variant=args.variant)
         model = rt.load(Path(tmp) / "m")
         xs = next(random_inputs(model, 1, 0))
         ref_xs = [i.dequantize(x) if i.float_in_model else x for i, x in zip(model.inputs, xs)]
         flat = np.concatenate([x.ravel() for x in xs])
-        results = {"edgekit C (-O3 -march=native, cffi)": _time(lambda: model.invoke_raw(flat), args.runs)}
         tflm = TflmRunner(args.model, preserve_all=False)
-        results["TFLM Python interpreter"] = _time(lambda: tflm(ref_xs), max(1, args.runs // 5))
+        runners = {EDGEKIT: lambda: model.invoke_raw(flat), "TFLM": lambda: tflm(ref_xs)}
         if not args.no_litert:
-            lrt = litert_runner(args.model)
-            results["LiteRT (no delegates)"] = _time(lambda: lrt(ref_xs), args.runs)
+            lrt, xnn = litert_runner(args.model), xnnpack_runner(args.model)
+            runners["LiteRT (no delegates)"] = lambda: lrt(ref_xs)
+            runners["LiteRT default (XNNPACK)"] = lambda: xnn(ref_xs)
+        results = interleaved(runners, args.runs)
+        m7 = None
+        if args.m7:
+            from edgekit.firmware.bench import m7_instructions
+            m7 = {v: m7_instructions(args.model, Path(tmp) / f"m7_{v}", v)["instructions"]
+                  for v in ("portable", "armv7e-m-dsp")}
+    out = {"model": args.model, "threads": 1, "cpu": cpu_info(),
+           "edgekit_build": {"cflags": [*rt.HOST_CFLAGS, "-march=native"],
+                             "variant": comp.report.get("variant", {"selected": "portable"})},
+           "runtimes": results, "ratios": ratios(results),
+           **({"cortex_m7_twin_instructions": m7} if m7 else {}),
+           **({"board": board_res} if board_res else {})}
     if args.json:
-        print(json.dumps({"model": args.model, "runtimes": results,
-                          **({"board": board_res} if board_res else {})}, indent=2))
+        print(json.dumps(out, indent=2))
         return 0
-    print(f"{Path(args.model).name} on this host, 1 thread:")
+    v = out["edgekit_build"]["variant"]
+    print(f"{Path(args.model).name} on {out['cpu']['model']} ({' '.join(out['cpu']['flags'])}), 1 thread, "
+          f"{args.runs} interleaved rounds; edgekit variant {v['selected'] if isinstance(v, dict) else v}:")
     for name, r in results.items():
-        print(f"  {name:40s} {fmt(r['median_ms'])}  CPU {fmt(r['cpu_ms'])}")
+        print(f"  {name:28s} median {fmt(r['median_ms'])}  p99 {fmt(r['p99_ms'])}  CPU {fmt(r['cpu_ms'])}")
+    for name, f in out["ratios"].items():
+        print(f"  {name:40s} {f['value']:.3g}x")
+    for v, f in (m7 or {}).items():
+        print(f"  Cortex-M7 twin, {v:14s} {fmt(f)} per inference")
     if board_res:
         from edgekit.accel.bench import format_board
         print("\n".join(format_board(board_res)))

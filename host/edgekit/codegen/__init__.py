@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.codegen.artifact import FORMAT, compiled_for, load_report
-from edgekit.codegen.build import board_toolchain, write_makefile
+from edgekit.codegen.build import board_toolchain, select_variant, write_makefile
 from edgekit.codegen.emitter import c_name, emit
 from edgekit.codegen.planner import plan_memory
 from edgekit.codegen.reader import read_tflite
@@ -37,7 +37,7 @@ class CompileResult:
 
 
 def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
-                  measure_code: bool = False, compare_tflm: bool = False) -> CompileResult:
+                  measure_code: bool = False, compare_tflm: bool = False, variant: str | None = None) -> CompileResult:
     """Compile an INT8 .tflite into a self-contained C folder. `board`: a catalogue Board, a board
     name, or None for the host. Returns the memory report (also written to out_dir/report.json)."""
     if isinstance(board, str):
@@ -47,7 +47,8 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
     graph = read_tflite(tflite_path)
     name = c_name(name or graph.name)
     plan = plan_memory(graph)
-    info = emit(graph, plan, out_dir, name)
+    variant = select_variant(board, variant)
+    info = emit(graph, plan, out_dir, name, variant)
     write_makefile(out_dir, board)
     from edgekit.codegen.reader import output_names
 
@@ -71,6 +72,7 @@ def compile_model(tflite_path, out_dir, board=None, name: str | None = None,
                                       note="largest fixed per-kernel stack buffer (conv/depthwise accumulators)"),
         "planner": plan.strategy,
         "kernels": info["sources"],
+        "variant": {"selected": variant, "kernel_calls": info["variant_ops"]},
         "trace": info["trace"], "trace_bytes": info["trace_bytes"],
         "inputs": [r for r in info["io"] if r["group"] == "inputs"],
         "outputs": outputs,

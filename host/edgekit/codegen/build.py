@@ -6,6 +6,33 @@ from pathlib import Path
 WARN = "-std=c99 -Wall -Wextra -Werror"
 
 
+# Kernel tiers, best first: (name, ISA features the board must list). "portable" always fits.
+VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("aarch64-dotprod", {"neon", "dotprod"}),
+            ("armv7e-m-dsp", {"dsp"}))
+
+
+def select_variant(board, want: str | None = None) -> str:
+    """The optimised kernel tier the board's ISA features allow, else "portable". Decided at
+    compile time, from the catalogue. board None (generic C, buildable anywhere) stays portable
+    unless `want` names a tier, checked against boards/host.yaml. `want` forces a tier
+    ("portable" always works; another one only if the board has its features)."""
+    from edgekit.errors import UserError
+    if want == "portable" or (board is None and want is None):
+        return "portable"
+    if want is not None and want not in dict(VARIANTS):
+        raise UserError(f"unknown kernel variant {want!r}; known: portable, {', '.join(n for n, _ in VARIANTS)}")
+    if board is None:
+        from edgekit.catalog import get_board
+        board = get_board("host")
+    feats = set(board.cpu.features)
+    for name, need in VARIANTS:
+        if need <= feats and want in (None, name):
+            return name
+    if want is not None:
+        raise UserError(f"board {board.name} lacks the ISA features of variant {want} ({', '.join(sorted(dict(VARIANTS)[want]))})")
+    return "portable"
+
+
 def board_toolchain(board) -> tuple[str, list[str], list[str], str]:
     """(cc, cflags, ldflags, size tool) for a catalogue board; the host when board is None."""
     if board is None:

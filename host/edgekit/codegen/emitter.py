@@ -25,8 +25,10 @@ def c_name(name: str) -> str:
 class EmitContext:
     """What a lowering function may ask for: pointers to tensors, new const arrays, param structs."""
 
-    def __init__(self, graph: Graph, plan: Plan, prefix: str):
+    def __init__(self, graph: Graph, plan: Plan, prefix: str, variant: str = "portable"):
         self.graph, self.plan, self.prefix = graph, plan, prefix
+        self.variant = variant          # kernel tier for the board (edgekit.codegen.build.select_variant)
+        self.variant_ops: dict[str, int] = {}   # kernel function -> ops lowered to it
         self.decls: list[str] = []
         self.op_index = 0
         self._weights: dict[int, str] = {}
@@ -81,9 +83,9 @@ class EmitContext:
         return f"({base} + {off})"
 
 
-def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
+def emit(graph: Graph, plan: Plan, out_dir: Path, name: str, variant: str = "portable") -> dict:
     prefix = f"ek_{name}"
-    ctx = EmitContext(graph, plan, prefix)
+    ctx = EmitContext(graph, plan, prefix, variant)
     calls, sources = [], {"ek_copy.c"}
     trace, trace_bytes = [], 0
     missing = first_refusal(graph)
@@ -106,6 +108,9 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
             raise UserError(f"{graph.path}: op {op.index} ({op.kind}) has unexpected shapes or options: "
                             f"{type(exc).__name__}: {exc}") from None
         sources.update(srcs)
+        fn_name = call.split("(", 1)[0]
+        if fn_name.isidentifier():   # not the comment a view op lowers to
+            ctx.variant_ops[fn_name] = ctx.variant_ops.get(fn_name, 0) + 1
         calls.append(f"    {call}  /* op {op.index} {op.kind} */")
         for t in op.outputs:
             calls.append(f"    EK_TRACE_OUT({trace_bytes}, {ctx.ptr(t)}, {graph.t(t).nbytes});")
@@ -141,7 +146,7 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str) -> dict:
     _copy_runtime(out_dir, sorted(sources))
     return dict(trace=trace, trace_bytes=trace_bytes, in_bytes=in_bytes, out_bytes=out_bytes, weight_bytes=ctx.weight_bytes, io=io_rows,
                 scratch_bytes=2 * ctx.scratch_i16 + ctx.static_scratch_bytes,
-                sources=sorted(sources))
+                sources=sorted(sources), variant_ops=ctx.variant_ops)
 
 
 TRACE_MACROS = """
@@ -230,6 +235,6 @@ def _copy_runtime(out_dir: Path, sources: list[str]):
     for h in (RUNTIME / "include").glob("*.h"):
         shutil.copy2(h, rt / "include" / h.name)
     for s in sources:
-        shutil.copy2(RUNTIME / "src" / s, rt / "src" / s)
+        shutil.copy2(RUNTIME / "src" / s, rt / "src" / Path(s).name)   # <isa>/x.c lands flat in src/
     for t in (RUNTIME / "tools").glob("*.c"):
         shutil.copy2(t, rt / "tools" / t.name)

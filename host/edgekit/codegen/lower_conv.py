@@ -51,12 +51,93 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
+        return _conv_packed(ctx, fields, rows, bias, x, y)
+    if not depthwise and ctx.variant == "armv7e-m-dsp" and w.shape[3] == ic:
+        # groups of 4 bytes stored w0 w2 w1 w3 for cortex_m/ek_conv2d_dsp.c's SXTB16 pairs
+        dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+        p = ctx.params("ek_conv_params", fields)
+        b = ctx.ptr(bias.index) if bias is not None else "NULL"
+        wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
+        return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+    if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
+        return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wptr = ctx.ptr(w.index) if depthwise else ctx.const(rows, "int8_t", "filter_rows")
     fn = "ek_depthwise_conv2d_s8" if depthwise else "ek_conv2d_s8"
     src = "ek_depthwise_conv2d.c" if depthwise else "ek_conv2d.c"
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wptr}, {b}, {ctx.ptr(y.index)});"
+
+
+# variant -> (source, function, bias fold bias: in_offset + this times sum(w row))
+_PACKED_CONV = {"x86-64-avx512vnni": ("x86_64/ek_conv2d_vnni.c", "ek_conv2d_s8_vnni", -128),
+                "aarch64-dotprod": ("aarch64/ek_conv2d_dotprod.c", "ek_conv2d_s8_dotprod", 0)}
+
+
+def _conv_packed(ctx, fields, rows, bias, x, y):
+    """x86_64/ek_conv2d_vnni.c, aarch64/ek_conv2d_dotprod.c: weights packed [oc/16][k_len/4][16][4],
+    out_c padded to 16, and (in_offset + fold) * sum(w row) folded into the bias (VNNI feeds
+    u8 = x + 128: fold -128; SDOT feeds x: fold 0)."""
+    src, fn, fold = _PACKED_CONV[ctx.variant]
+    oc, k_len = rows.shape
+    ocp = -(-oc // 16) * 16
+    wp = np.zeros((ocp, k_len), np.int8)
+    wp[:oc] = rows
+    packed = wp.reshape(ocp // 16, 16, k_len // 4, 4).transpose(0, 2, 1, 3)
+    b = np.zeros(ocp, np.int64)
+    if bias is not None:
+        b[:oc] = bias.data.astype(np.int64)
+    b += (fields["in_offset"] + fold) * wp.astype(np.int64).sum(axis=1)
+    b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+    fields["scratch"] = ctx.scratch(2 * k_len + 8)   # 4 u8 patches of k_len
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_packed")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});"
+
+
+def _fold_bias(bias, n_pad, in_offset, wsum):
+    """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32."""
+    b = np.zeros(n_pad, np.int64)
+    if bias is not None:
+        b[:bias.data.size] = bias.data.astype(np.int64)
+    b[:wsum.size] += (in_offset - 128) * wsum
+    return ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
+    """x86_64/ek_depthwise_conv2d_vnni.c: weights packed [ch/8][taps/4][8][4]."""
+    taps, ch = taps_w.shape
+    cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
+    wp = np.zeros((tq, cp), np.int8)
+    wp[:taps, :ch] = taps_w
+    packed = wp.reshape(tq // 4, 4, cp // 8, 8).transpose(2, 0, 3, 1)
+    b = _fold_bias(bias, cp, fields["in_offset"], taps_w.astype(np.int64).sum(axis=0))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
+    bname = ctx.const(b, "int32_t", "bias_vnni")
+    return (["x86_64/ek_depthwise_conv2d_vnni.c"],
+            f"ek_depthwise_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def _fc_vnni(ctx, wdata, fused, mult, shift, fields, x, y):
+    """x86_64/ek_fully_connected_vnni.c: weights packed [out/32][in/4][32][4]."""
+    n_out, n_in = wdata.shape
+    op_, ip = -(-n_out // 32) * 32, -(-n_in // 4) * 4
+    wp = np.zeros((op_, ip), np.int8)
+    wp[:n_out, :n_in] = wdata
+    packed = wp.reshape(op_ // 32, 32, ip // 4, 4).transpose(0, 2, 1, 3)
+    b = np.zeros(op_, np.int64)
+    b[:n_out] = fused.astype(np.int64) - 128 * wdata.astype(np.int64).sum(axis=1)
+    b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+    fields.update(mult=ctx.const(np.resize(mult, n_out), "int32_t", "mult"),
+                  shift=ctx.const(np.resize(shift, n_out), "int32_t", "shift"))
+    p = ctx.params("ek_fc_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
+    bname = ctx.const(b, "int32_t", "bias_vnni")
+    return (["x86_64/ek_fully_connected_vnni.c"],
+            f"ek_fully_connected_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def lower_conv_2d(ctx, op):
@@ -88,6 +169,23 @@ def lower_fully_connected(ctx, op):
     fused = b + in_offset * w.data.astype(np.int64).sum(axis=1)
     fused = ((fused + 2**31) % 2**32 - 2**31).astype(np.int32)   # int32 wrap, as TFLM accumulates
     act_min, act_max = activation_range(op.options["fused_activation_function"], y.s(), y.zp())
+    if ctx.variant == "x86-64-avx512vnni" and (w.zero_point is None or not np.any(w.zero_point)):
+        return _fc_vnni(ctx, w.data, fused, mult, shift, dict(
+            batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
+            out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=1), x, y)
+    if ctx.variant == "armv7e-m-dsp" and (w.zero_point is None or not np.any(w.zero_point)):
+        in_pad = -(-in_depth // 4) * 4
+        wp = np.zeros((out_depth, in_pad), np.int8)
+        wp[:, :in_depth] = w.data
+        wp = wp.reshape(out_depth, -1, 4)[:, :, [0, 2, 1, 3]].reshape(out_depth, -1)
+        p = ctx.params("ek_fc_params", dict(
+            batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
+            out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),
+            mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"),
+            in_pad=in_pad, scratch=ctx.scratch(in_pad)))
+        wname, bf = ctx.const(wp, "int8_t", "filter_dsp"), ctx.const(fused, "int32_t", "bias")
+        return (["cortex_m/ek_fully_connected_dsp.c"],
+                f"ek_fully_connected_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bf}, {ctx.ptr(y.index)});")
     p = ctx.params("ek_fc_params", dict(
         batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=-w.zp(),
         out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),

@@ -33,3 +33,71 @@ def link_figures(dut: DutClient, upload_bytes: int, rounds: int = 50) -> dict:
         "payload_upload": figure(round(upload_bytes / up_s / 1e3, 2), "kB/s", "measured-host"),
         "board_to_host": figure(round(down / 1e3, 2), "kB/s", "measured-host", note="pipelined results% replies: bounded by the command rate, not the UART"),
     }
+
+
+# One inference on the mps2-an500 twin under `-icount shift=0` (one instruction per virtual ns),
+# timed with the FPGAIO 25 MHz counter (docs/SOURCES.md §5: DWT CYCCNT reads 0 in QEMU).
+_ICOUNT_MAIN = r"""
+#include <stdint.h>
+#include "ek_model.h"
+#define COUNTER (*(volatile uint32_t *)0x40028018u)
+static int8_t in[EK_MODEL_INPUT_BYTES], out[EK_MODEL_OUTPUT_BYTES];
+static void semihost(uint32_t op, const void *arg) {
+    register uint32_t r0 __asm("r0") = op;
+    register const void *r1 __asm("r1") = arg;
+    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+}
+int main(int argc, char **argv) {
+    static const uint32_t done[2] = {0x20026u, 0u};
+    static char line[16];
+    uint32_t t0, t1, d;
+    int i;
+    (void)argc; (void)argv;
+    ek_model_invoke(in, out);                 /* warm: same path, counted below */
+    t0 = COUNTER;
+    ek_model_invoke(in, out);
+    t1 = COUNTER;
+    d = t1 - t0;
+    for (i = 9; i >= 0; --i) { line[i] = (char)('0' + d % 10); d /= 10; }
+    line[10] = '\n'; line[11] = 0;
+    semihost(0x04, line);
+    semihost(0x20, done);
+    return 0;
+}
+"""
+
+
+def m7_instructions(tflite, work_dir, variant: str | None = None) -> dict:
+    """Instructions of one inference of the generated C (board coral's tier, or `variant`) on the
+    Cortex-M7 twin: FPGAIO ticks x 40 under -icount shift=0 (resolution 40 instructions)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from edgekit.codegen import compile_model
+    from edgekit.errors import ToolError
+    from edgekit.paths import FIRMWARE
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        raise ToolError("instructions per inference need arm-none-eabi-gcc and qemu-system-arm")
+    d, bsp = Path(work_dir), FIRMWARE / "bsp" / "mps2"
+    rep = compile_model(tflite, d / "m", board="coral", variant=variant).report
+    (d / "main.c").write_text(_ICOUNT_MAIN)
+    elf = d / "m7.elf"
+    m = d / "m"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard", "-O2",
+                    "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles", "--specs=nano.specs",
+                    "--specs=nosys.specs", f"-T{bsp / 'mps2.ld'}", "-Wl,--defsym=EK_FLASH_ORIGIN=0",
+                    "-Wl,--defsym=EK_FLASH_LENGTH=0x400000", f"-I{m}", f"-I{m / 'runtime' / 'include'}",
+                    str(bsp / "startup.c"), str(d / "main.c"), str(m / "model.c"),
+                    *map(str, sorted((m / "runtime" / "src").glob("*.c"))), "-o", str(elf)],
+                   check=True, capture_output=True, text=True)
+    r = subprocess.run(["qemu-system-arm", "-M", "mps2-an500", "-icount", "shift=0", "-display", "none",
+                        "-monitor", "none", "-serial", "none", "-chardev", "stdio,id=sh0",
+                        "-semihosting-config", "enable=on,target=native,chardev=sh0", "-kernel", str(elf)],
+                       capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise ToolError(f"the Cortex-M7 twin failed: {r.stderr.strip()[:200]}")
+    ticks = int(r.stdout.split()[0])
+    return {"variant": rep["variant"]["selected"],
+            "instructions": figure(ticks * 40, "instructions", "emulated",
+                                   note="mps2-an500 twin, -icount shift=0, FPGAIO 25 MHz ticks x 40")}

@@ -1,0 +1,96 @@
+/* CONV_2D int8, Cortex-M DSP tier (Armv7E-M: M4/M7; SMLAD dual 16-bit MACs): bit-identical to
+ * ../ek_conv2d.c (TFLM ConvPerChannel), for groups == 1.
+ *
+ * Same int16 im2col patch as the portable kernel (x + in_offset, padding taps 0; two pixels in
+ * p->scratch). The code generator stores each filter row's groups of 4 bytes as w0 w2 w1 w3, so
+ * that SXTB16 of the word gives (w0, w1) and SXTB16 of it rotated by 8 gives (w2, w3), matching
+ * the patch's natural halfword pairs: 4 MACs per weight load and 2 SMLADs. Block: 2 pixels x 2
+ * channels. Sums stay below 2^31 (see ../ek_conv2d.c), so SMLAD never saturates or wraps. */
+#include "ek_kernels.h"
+#include "ek_quant.h"
+
+#if defined(__ARM_ARCH) && !defined(__aarch64__) && defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#include <string.h>
+
+static uint32_t ld32(const void *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);   /* one LDR: Armv7E-M allows unaligned word loads */
+    return v;
+}
+
+static uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }   /* one ROR */
+
+static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *patch) {
+    const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+    const int32_t c_in = p->in_c, run = p->k_w * c_in, off = p->in_offset;
+    int32_t fy, fx, c, k = 0;
+    for (fy = 0; fy < p->k_h; ++fy, k += run) {
+        const int32_t iy = iy0 + fy * p->dil_h;
+        int16_t *dst = patch + k;
+        if (iy < 0 || iy >= p->in_h) {
+            for (c = 0; c < run; ++c) dst[c] = 0;
+            continue;
+        }
+        if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {   /* one contiguous run */
+            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix0) * c_in;
+            for (c = 0; c < run; ++c) dst[c] = (int16_t)(x[c] + off);
+            continue;
+        }
+        for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
+            const int32_t ix = ix0 + fx * p->dil_w;
+            if (ix < 0 || ix >= p->in_w) {
+                for (c = 0; c < c_in; ++c) dst[c] = 0;
+            } else {
+                const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * c_in;
+                for (c = 0; c < c_in; ++c) dst[c] = (int16_t)(x[c] + off);
+            }
+        }
+    }
+    for (; k < p->k_len; ++k) patch[k] = 0;
+}
+
+static int8_t requant1(const ek_conv_params *p, int32_t acc, const int32_t *bias, int32_t o) {
+    const int32_t v = ek_mbqm_nn(acc + (bias ? bias[o] : 0), p->mult[o], p->shift[o]) + p->out_offset;
+    return (int8_t)ek_clamp_i32(v, p->act_min, p->act_max);
+}
+
+void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out) {
+    const int32_t len = p->k_len, pixels = p->out_h * p->out_w, oc = p->out_c;
+    int16_t *const x0 = p->scratch;
+    int32_t b, px, o, k;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * p->in_c;
+        int8_t *out_b = out + (size_t)b * pixels * oc;
+        for (px = 0; px < pixels; px += 2) {
+            const int pair = px + 1 < pixels;
+            int16_t *const x1 = pair ? p->scratch + len : x0;
+            int8_t *d0 = out_b + (size_t)px * oc, *d1 = d0 + oc;
+            im2col_i16(p, in_b, px / p->out_w, px % p->out_w, x0);
+            if (pair) im2col_i16(p, in_b, (px + 1) / p->out_w, (px + 1) % p->out_w, x1);
+            for (o = 0; o < oc; o += 2) {
+                const int two = o + 1 < oc;
+                const int8_t *wa = w_packed + (size_t)o * len, *wb = two ? wa + len : wa;
+                int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+                for (k = 0; k < len; k += 4) {
+                    const uint32_t ua = ld32(wa + k), ub = ld32(wb + k);
+                    const int16x2_t wa_lo = __sxtb16(ua), wa_hi = __sxtb16(ror8(ua));
+                    const int16x2_t wb_lo = __sxtb16(ub), wb_hi = __sxtb16(ror8(ub));
+                    const int16x2_t p0 = (int16x2_t)ld32(x0 + k), p1 = (int16x2_t)ld32(x0 + k + 2);
+                    const int16x2_t q0 = (int16x2_t)ld32(x1 + k), q1 = (int16x2_t)ld32(x1 + k + 2);
+                    a0 = __smlad(wa_lo, p0, a0); a0 = __smlad(wa_hi, p1, a0);
+                    a1 = __smlad(wb_lo, p0, a1); a1 = __smlad(wb_hi, p1, a1);
+                    b0 = __smlad(wa_lo, q0, b0); b0 = __smlad(wa_hi, q1, b0);
+                    b1 = __smlad(wb_lo, q0, b1); b1 = __smlad(wb_hi, q1, b1);
+                }
+                d0[o] = requant1(p, a0, bias, o);
+                if (two) d0[o + 1] = requant1(p, a1, bias, o + 1);
+                if (pair) {
+                    d1[o] = requant1(p, b0, bias, o);
+                    if (two) d1[o + 1] = requant1(p, b1, bias, o + 1);
+                }
+            }
+        }
+    }
+}
+#endif
