@@ -18,7 +18,7 @@ from edgekit.errors import ToolError, UserError
 from edgekit.flash import image, keys, smp
 from edgekit.flash.twin import FlashTwin, anchor, bootloader_for, provision_anchor, twin_dir
 from edgekit.paths import state_dir
-from edgekit.provenance import figure
+from edgekit.provenance import figure, port_provenance
 
 
 @dataclass
@@ -137,7 +137,7 @@ def flash(board: str, make_binary: Callable[[int], bytes], key_path: Path, versi
                 raise ToolError(f"self-test failed on the board (detail {st['detail']}); reset: the old image runs again")
             if st["done"] or confirm_without_selftest:
                 states = b.confirm()
-            upload = {"bytes": len(data), "seconds": figure(round(seconds, 3), "s", "emulated" if twin else "measured-hw")}
+            upload = {"bytes": len(data), "seconds": figure(round(seconds, 3), "s", port_provenance(port))}
             return FlashResult(path, keys.public_path(key_path), info.version, info.hash, states, st, upload)
         finally:
             b.close()
