@@ -88,8 +88,8 @@ class Client:
                     raise UserError(f"no place {place!r} on coordinator {self.coordinator} ({why})")
                 raise ToolError(f"cannot acquire place {place!r}: {why}")
             if time.monotonic() >= deadline:
-                raise ToolError(f"place {place!r} is held by another user" + (f" (waited {wait:g} s)" if wait else "")
-                                + f": {why.split(' To work')[0]}; pass --place-wait SECONDS to wait for it")
+                raise ToolError(f"place {place!r} is held by another run" + (f" (waited {wait:g} s)" if wait else "")
+                                + f" (labgrid: {why.split(' To work')[0].rstrip('.')}); pass --place-wait SECONDS to wait for it")
             time.sleep(poll)
 
     def release(self, place: str) -> None:
