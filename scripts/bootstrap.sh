@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian machine for edgekit, idempotently:
 #   1. Debian packages (cross toolchains, QEMU), --no-install-recommends, only what is missing;
-#   2. .venv with the pinned Python dependencies (requirements.lock) and edgekit installed editable.
+#   2. .venv with the pinned Python dependencies (requirements.lock) and edgekit installed editable;
+#   3. .venv-labgrid with labgrid (requirements-labgrid.lock): its pyserial fork (pyserial-labgrid)
+#      installs the same `serial` package as pyserial, so edgekit runs labgrid's tools from there.
 # Re-running is cheap: both steps are skipped when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +44,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
-echo "bootstrap: ready (.venv/bin/edgekit)"
+if [ ! -x .venv-labgrid/bin/python ]; then
+  echo "bootstrap: creating .venv-labgrid"
+  "$PY" -m venv .venv-labgrid
+fi
+lg_stamp=.venv-labgrid/.edgekit-lock.sha256
+lg_want=$(sha256sum requirements-labgrid.lock | cut -d' ' -f1)
+if [ ! -f "$lg_stamp" ] || [ "$(cat "$lg_stamp")" != "$lg_want" ]; then
+  echo "bootstrap: installing labgrid (requirements-labgrid.lock)"
+  .venv-labgrid/bin/python -m pip install -q --upgrade pip
+  .venv-labgrid/bin/python -m pip install -q -r requirements-labgrid.lock
+  echo "$lg_want" > "$lg_stamp"
+fi
+echo "bootstrap: ready (.venv/bin/edgekit, .venv-labgrid/bin/labgrid-client)"

@@ -13,7 +13,7 @@ def register(sub) -> None:
     hs = p.add_subparsers(dest="hil_command", metavar="SUBCOMMAND")
     hs.required = True
     r = hs.add_parser("run", help="run hil_tests/ against a rig; writes junit.xml, results.json, report.html")
-    r.add_argument("--board", required=True, help="board under test (see `edgekit boards`)")
+    r.add_argument("--board", help="board under test (see `edgekit boards`; with --place: the place's board)")
     r.add_argument("--rig", default="sim", help="rig name in hil_tests/rigs/ or a rig YAML path (default: sim)")
     r.add_argument("--model", help="pilot model to flash and bench (.tflite or compiled folder)")
     r.add_argument("--port", help="the board's serial port or pyserial URL (overrides the rig's link)")
@@ -23,6 +23,9 @@ def register(sub) -> None:
     r.add_argument("--out", default="build/hil", help="output folder (default: build/hil)")
     r.add_argument("--quick", action="store_true", help="10 timed inferences instead of the rig's ≥ 200 (a smoke run; results say so)")
     r.add_argument("--json", action="store_true", help="print results.json's figures on stdout")
+    r.add_argument("--place", help="run on this labgrid place (edgekit farm): acquire, power, run, release")
+    r.add_argument("--coordinator", default="127.0.0.1:20408", help="labgrid coordinator HOST:PORT (default 127.0.0.1:20408)")
+    r.add_argument("--place-wait", type=float, default=0.0, metavar="S", help="wait up to S seconds while another user holds the place")
     r.set_defaults(func=run)
     g = hs.add_parser("range", help="the rig's range comparison, modelled from the board YAMLs (no bench run)")
     g.add_argument("--rig", default="sim", help="rig name or YAML path (its battery, car and options)")
@@ -40,12 +43,21 @@ def run(args) -> int:
     if model is not None and not model.exists():
         raise UserError(f"no model at {model}")
     out = Path(args.out)
-    results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir,
-                      quick=args.quick, port=args.port, image=Path(args.image) if args.image else None,
-                      kernel=args.kernel)
+    if args.place:
+        from edgekit.farm.place import run_on_place
+        if args.port or args.image:
+            raise UserError("--place gives the board's port and flashes it: drop --port/--image")
+        results = run_on_place(args.place, args.coordinator, args.board, args.rig, out, model, args.place_wait,
+                               show_progress=not args.json, boards_dir=args.boards_dir, quick=args.quick, kernel=args.kernel)
+    elif not args.board:
+        raise UserError("pass --board (or --place)")
+    else:
+        results = run_hil(args.board, args.rig, out, model, show_progress=not args.json, boards_dir=args.boards_dir,
+                          quick=args.quick, port=args.port, image=Path(args.image) if args.image else None,
+                          kernel=args.kernel)
     if args.json:
         print(json.dumps({k: results[k] for k in ("verdict", "why", "passed", "did_not_run", "failed", "summary",
-                                                  "checks", "image", "figures", "range_comparison")}, indent=2))
+                                                  "checks", "image", "figures", "range_comparison", "place") if k in results}, indent=2))
     else:
         _print_summary(results, out, fmt)
     return results["exit_code"]

@@ -79,8 +79,9 @@ class ExpertLaps:
 
 class Bench:
     def __init__(self, board, rig, model: Path | None, out_dir: Path, image: Path | None = None,
-                 key: Path | None = None) -> None:
+                 key: Path | None = None, twin_camera: str | None = None) -> None:
         self.board, self.rig, self.model, self.out_dir = board, rig, model, out_dir
+        self.twin_camera = twin_camera        # a farm place's twin host takes camera frames here
         self.image, self.key = image, key     # image: the signed image `edgekit flash` wrote (flash twin)
         self._monitor = None
         self.cache: dict = {}
@@ -108,7 +109,11 @@ class Bench:
         or the emulated twin booting the model's firmware build with -kernel (kind twin, no image)."""
         if "twin" not in self.cache:
             try:
-                if self.rig.link.kind == "serial":
+                if self.rig.link.kind == "serial" and self.twin_camera:   # a farm place's twin (edgekit.farm)
+                    from edgekit.farm.session import PlaceTwinSession
+                    self.cache["twin"] = PlaceTwinSession(self.board, self.rig.link.port, self.rig.link.baud, self.model,
+                                                          self.twin_camera)
+                elif self.rig.link.kind == "serial":
                     from edgekit.hil.sessions.serial import SerialSession
                     self.cache["twin"] = SerialSession(self.board, self.rig.link.port, self.rig.link.baud, self.model)
                 elif self.image is not None:

@@ -30,6 +30,7 @@ def pytest_addoption(parser):
     g.addoption("--image", default=None, help="the signed image `edgekit flash` wrote: the flash twin boots it (kind twin)")
     g.addoption("--key", default=None, help="the signing key the flash twin was provisioned with (default: edgekit's)")
     g.addoption("--hil-out", default=os.environ.get("EDGEKIT_HIL_OUT", "build/hil"))
+    g.addoption("--twin-camera", default=None, help="a farm place's twin: its twin host's camera URL (edgekit.farm)")
     g.addoption("--standin", action="store_true", help="the model is the untrained timing stand-in (standin.py)")
     g.addoption("--quick", action="store_true", default=os.environ.get("EDGEKIT_HIL_QUICK") == "1",
                 help="fewer timed inferences than the rig asks (a smoke run; the results say so)")
@@ -181,7 +182,8 @@ def check(record) -> Recorder:
 def bench(board, rig, out_dir, pytestconfig, recorder):
     model, image, key = (pytestconfig.getoption(o) for o in ("--model", "--image", "--key"))
     b = _RUN["bench"] = Bench(board, rig, Path(model) if model else None, out_dir,
-                              Path(image) if image else None, Path(key) if key else None)
+                              Path(image) if image else None, Path(key) if key else None,
+                              pytestconfig.getoption("--twin-camera"))
     b.monitor.start()
     yield b
     tw = b.cache.get("twin")

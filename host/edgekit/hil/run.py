@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +23,12 @@ from edgekit.paths import HIL_TESTS
 
 def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None,
             show_progress: bool = True, boards_dir: str | None = None, quick: bool = False,
-            port: str | None = None, image: Path | None = None, kernel: bool = False) -> dict:
-    """`image`: the signed image `edgekit flash` wrote, booted by the flash twin (a board with one);
+            port: str | None = None, image: Path | None = None, kernel: bool = False, watch=None,
+            twin_camera: str | None = None) -> dict:
+    """`watch`: polled (every second) while the suite runs; a reason it returns interrupts the suite
+    (SIGINT: the plugin still writes results; e.g. a farm place lost mid-run). `twin_camera`: the
+    port is a farm place's twin, whose twin host takes camera frames at this URL (edgekit.farm;
+    with no model, `model` is then the stand-in the twin host runs). `image`: the signed image `edgekit flash` wrote, booted by the flash twin (a board with one);
     without it the run flashes the model (flashing.py). `kernel`: boot the model's build with
     -kernel instead (no flash twin, no image check)."""
     board = get_board(board_name, boards_dir)
@@ -40,7 +45,7 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         raise UserError(f"--image needs a board with a flash twin on a twin link ({board.name} on rig {rig.name})")
     if image is not None:
         image = check_image(image)
-    standin = model is None and rig.link.kind == "twin"
+    standin = model is None and (rig.link.kind == "twin" or twin_camera is not None)
     if standin:   # timing figures need a model on the board, not a trained one
         from edgekit.hil.standin import standin_pilot
         from edgekit.progress import status
@@ -54,6 +59,8 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
            "--hil-out", str(out.resolve())]
     if port:
         cmd += ["--port", port]
+    if twin_camera:
+        cmd += ["--twin-camera", twin_camera]
     if image is not None:
         cmd += ["--image", str(Path(image).resolve())]
     if model:
@@ -66,7 +73,29 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
     if boards_dir:
         env["EDGEKIT_BOARDS"] = str(boards_dir)
     with (out / "pytest.log").open("w") as log:
-        proc = subprocess.run(cmd, cwd=HIL_TESTS, env=env, stdout=log, stderr=None if show_progress else subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=HIL_TESTS, env=env, stdout=log, stderr=None if show_progress else subprocess.STDOUT)
+        _wait_suite(proc, watch)
     if not (out / "results.json").exists():
         raise ToolError(f"the HIL suite did not run (pytest exit {proc.returncode}); see {out / 'pytest.log'}")
     return json.loads((out / "results.json").read_text())
+
+
+def _wait_suite(proc: subprocess.Popen, watch) -> None:
+    try:
+        while watch is not None and proc.poll() is None:
+            if watch():
+                proc.send_signal(signal.SIGINT)
+                break
+            try:
+                proc.wait(1)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            proc.wait(None if watch is None else 120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
