@@ -88,10 +88,10 @@ class CameraThread(threading.Thread):
 
     def run(self):
         while not self.stop_evt.is_set():
-            got = self.camera.read(timeout=0.05)
+            got = self.camera.read(timeout=0.05, decode=False)   # decoded only if the pilot takes it
             if got is not None:
-                seq, t_cap, img = got
-                self.latest = (seq, t_cap, time.monotonic(), img)
+                seq, t_cap, raw = got
+                self.latest = (seq, t_cap, time.monotonic(), raw)
                 self.frames += 1
 
 
@@ -99,6 +99,7 @@ class CameraThread(threading.Thread):
 class CarStats:
     records: list = field(default_factory=list)
     failsafes: list = field(default_factory=list)
+    frames: int = 0            # frames the camera delivered (used or not)
 
 
 class CarRuntime:
@@ -145,7 +146,8 @@ class CarRuntime:
                     next_tick = max(next_tick + period, now)
                     lat = cam.latest
                     if lat is not None and lat[0] != last_seq and not self.pilot.busy:
-                        seq, t_cap, t_dq, img = lat
+                        seq, t_cap, t_dq, raw = lat
+                        img = self.camera.decode(raw)
                         if self.pilot.submit(seq, img):
                             last_seq, inflight = seq, (seq, t_cap, t_dq, time.monotonic(), img)
                 got = self.pilot.poll(min(0.01, max(0.0, next_tick - time.monotonic())))
@@ -155,6 +157,8 @@ class CarRuntime:
                     angle, throttle, t_inf = got[1]
                     if now - t_dq > fs:          # an answer about a stale frame is not fresh: drop it
                         inflight = None
+                        self._emit({"event": "stale", "seq": seq, "t_capture": t_cap, "t_dequeue": t_dq,
+                                    "t_sent": t_sent, "t_inferred": t_inf, "t_now": now})
                         continue
                     rc = self.gamepad.stick() if self.gamepad else None
                     mode, steer, thr = self.rules.step(self.limits, rc, to_milli(angle), to_milli(throttle), steer, thr)
@@ -186,6 +190,7 @@ class CarRuntime:
             if tub_t:
                 tub_q.put(None)
                 tub_t.join(10)
+        self.stats.frames = cam.frames
         return self.stats
 
     def _tub_writer(self, q):

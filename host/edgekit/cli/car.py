@@ -64,6 +64,7 @@ def run(args) -> int:
     stub = bus_name.exists() and "stub" in bus_name.read_text().lower()
     summary["provenance"] = "emulated" if cam.driver == "vivid" or stub else "measured-hw"
     summary["failsafes"] = stats.failsafes
+    summary["camera_frames"] = stats.frames
     if args.json:
         print(json.dumps(summary))
     else:

@@ -186,11 +186,15 @@ class LinuxVM:
                 time.sleep(0.1)
             self._write_known_hosts()
             while True:   # sshd is started just before the ready line: wait until it answers
-                r = self.ssh("true", check=False, timeout=30)
-                if r.returncode == 0:
-                    break
+                try:
+                    r = self.ssh("true", check=False, timeout=60)
+                    if r.returncode == 0:
+                        break
+                    why = r.stderr.strip()[-200:]
+                except ToolError as exc:     # a slow first login under TCG on a busy machine
+                    why = str(exc)
                 if time.monotonic() > deadline:
-                    raise ToolError(f"the VM twin's SSH does not answer: {r.stderr.strip()[-200:]}")
+                    raise ToolError(f"the VM twin's SSH does not answer: {why}")
                 time.sleep(0.2)
         except BaseException:
             self.stop()

@@ -32,6 +32,7 @@ $bb ip route add default via 10.0.2.2
 $bb mkdir -p -m 700 /root/.ssh
 $bb cp /run/ek/authorized_keys /root/.ssh/authorized_keys
 $bb chmod 600 /root/.ssh/authorized_keys
+: > /root/.bashrc   # the host's .bashrc (pyenv init...) costs ~20 s per SSH command under TCG
 $bb hostname @BOARD@
 echo "export PATH=$PATH EDGEKIT_STATE=/mnt/edgekit-state EK_CAR_BOARD=@BOARD@" > /root/.profile
 /usr/sbin/dropbear -F -E -s -r /run/ek/dropbear_hostkey -p 22 -P /run/dropbear.pid >/var/log/dropbear.log 2>&1 &

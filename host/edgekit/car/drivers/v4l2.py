@@ -113,7 +113,8 @@ def yuyv_to_rgb(buf: bytes, w: int, h: int, out_w: int, out_h: int) -> np.ndarra
 
 
 class V4L2Camera:
-    """`read()` → (seq, t_capture_monotonic_s, uint8[out_h, out_w, 3]) of the next frame, or None on timeout."""
+    """`read()` → (seq, t_capture_monotonic_s, uint8[out_h, out_w, 3]) of the next frame, or None on timeout;
+    `read(decode=False)` gives the raw buffer for `decode()` later."""
 
     def __init__(self, device: str = "/dev/video0", width: int = 640, height: int = 480, fps: int = 30,
                  out_size: tuple[int, int] = (160, 120), pixel_format: str = "YUYV", buffers: int = 4):
@@ -155,7 +156,7 @@ class V4L2Camera:
             self.close()
             raise ToolError(f"camera {device}: {os.strerror(exc.errno or 0)} while setting up capture") from None
 
-    def read(self, timeout: float = 1.0):
+    def read(self, timeout: float = 1.0, decode: bool = True):
         r, _, _ = select.select([self.fd], [], [], timeout)
         if not r:
             return None
@@ -166,18 +167,20 @@ class V4L2Camera:
             if exc.errno == errno.EAGAIN:
                 return None
             raise ToolError(f"camera {self.device}: {exc.strerror}") from None
+        seq, t = b.sequence, b.timestamp.sec + b.timestamp.usec / 1e6   # CLOCK_MONOTONIC, like time.monotonic()
         try:
             data = self.maps[b.index][: b.bytesused]
         finally:
-            fcntl.ioctl(self.fd, QBUF, b)
-        t = b.timestamp.sec + b.timestamp.usec / 1e6          # CLOCK_MONOTONIC, like time.monotonic()
+            fcntl.ioctl(self.fd, QBUF, b)                      # QBUF rewrites b: read it before
+        return seq, t, (self.decode(data) if decode else data)
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """Raw buffer → uint8[out_h, out_w, 3] RGB (separate so only the frames used are decoded)."""
         if self.format == "YUYV":
-            img = yuyv_to_rgb(data, self.width, self.height, self.out_w, self.out_h)
-        else:
-            import io
-            from PIL import Image
-            img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((self.out_w, self.out_h)))
-        return b.sequence, t, img
+            return yuyv_to_rgb(data, self.width, self.height, self.out_w, self.out_h)
+        import io
+        from PIL import Image
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((self.out_w, self.out_h)))
 
     def close(self) -> None:
         if getattr(self, "fd", None) is None:
