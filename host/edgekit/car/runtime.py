@@ -3,7 +3,7 @@ control rate, with per-stage timestamps, the failsafe and DonkeyCar tub recordin
 
 Processes and threads: the camera is read by a thread (latest frame wins); the pilot runs in its own
 process (edgekit.runtime via CompiledRunner), so a crashed or stuck pilot cannot take the control
-loop with it; the control loop (main thread) wakes at least every 10 ms to check the failsafe.
+loop with it; the control loop (main thread) wakes at least every 4 ms to check the failsafe.
 Failsafe (firmware/app/ek_rules.h, the same C as the firmware): nothing fresh for EK_FAILSAFE_US —
 no new frame, or no pilot answer — → throttle neutral and steering centre at once. SIGTERM/SIGINT →
 neutral, then exit. What it cannot cover: SIGKILL of this process or a power loss (the PCA9685
@@ -131,7 +131,8 @@ class CarRuntime:
         tub_t = threading.Thread(target=self._tub_writer, args=(tub_q,), daemon=True) if self.tub else None
         if tub_t:
             tub_t.start()
-        old = {s: signal.signal(s, lambda *_: self.stop_evt.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+        old = ({s: signal.signal(s, lambda *_: self.stop_evt.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+               if threading.current_thread() is threading.main_thread() else {})
         period, fs = 1.0 / self.rules.control_hz, self.rules.failsafe_s
         steer = thr = 0
         t0 = time.monotonic()
@@ -148,9 +149,10 @@ class CarRuntime:
                     if lat is not None and lat[0] != last_seq and not self.pilot.busy:
                         seq, t_cap, t_dq, raw = lat
                         img = self.camera.decode(raw)
+                        t_sent = time.monotonic()
                         if self.pilot.submit(seq, img):
-                            last_seq, inflight = seq, (seq, t_cap, t_dq, time.monotonic(), img)
-                got = self.pilot.poll(min(0.01, max(0.0, next_tick - time.monotonic())))
+                            last_seq, inflight = seq, (seq, t_cap, t_dq, t_sent, img)
+                got = self.pilot.poll(min(0.004, max(0.0, next_tick - time.monotonic())))  # failsafe checked every ≤ 4 ms
                 now = time.monotonic()
                 if got is not None and inflight is not None and got[0] == inflight[0]:
                     seq, t_cap, t_dq, t_sent, img = inflight
