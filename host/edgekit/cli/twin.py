@@ -24,6 +24,10 @@ def _terminate(signum, frame):
 
 
 def run(args) -> int:
+    from edgekit.vm.linux_vm import VM_BOARDS
+    if args.board in VM_BOARDS and args.image is None:   # the car computer as a Linux VM (ssh, not a UART)
+        from edgekit.vm.cli import run_vm
+        return run_vm(args)
     from edgekit.firmware.twin import Twin
 
     twin = Twin(args.board, args.image, pty=args.pty, icount=args.icount)
