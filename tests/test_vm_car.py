@@ -106,8 +106,9 @@ def test_car_run_in_vm(vm, guest_model):
         assert time.monotonic() < deadline, (vm.ssh("cat /tmp/car.err; tail -5 /tmp/car.log", check=False).stdout[-1500:])
         time.sleep(1)
     vm.ssh("v4l2-ctl -d /dev/video0 -c percentage_of_dropped_buffers=100")
-    t_freeze = max(x.get("t_pwm", 0) for x in log())
-    while not any(x.get("event") == "failsafe" and x["t_pwm"] > t_freeze for x in log()):
+    # wait until the runtime's last actuation is a failsafe (it may already be in failsafe: under TCG
+    # many pilot answers arrive later than the 90 ms the rules allow); a frozen camera keeps it there
+    while [x for x in log() if "t_pwm" in x][-1].get("event") != "failsafe":
         assert time.monotonic() < deadline
         time.sleep(0.5)
     # frozen camera: the registers hold neutral (read by i2cget while the runtime is still running)
