@@ -15,6 +15,8 @@ APT_PACKAGES=(
   qemu-user qemu-system-arm
   python3-venv
   clang libclang-rt-14-dev   # libFuzzer + ASan/UBSan runtimes for firmware/fuzz (scripts/fuzz.sh)
+  qemu-system-x86 linux-image-amd64 busybox-static dropbear-bin cpio   # the Linux VM twin of the car computer
+  openssh-client i2c-tools v4l-utils e2fsprogs                         # SSH deploy; register/camera read-back in the VM
   chromium            # headless render check of the HIL report.html
 )
 

@@ -11,16 +11,9 @@
 #include "ek_app.h"
 #include "ek_app_config.h"
 #include "ek_hal.h"
-
-#ifndef EK_CONTROL_HZ
-#define EK_CONTROL_HZ 20
-#endif
-#ifndef EK_FAILSAFE_US
-#define EK_FAILSAFE_US 90000 /* < 100 ms so actuation is at 0 within 100 ms despite poll jitter */
-#endif
+#include "ek_rules.h" /* the rules (rate, failsafe, limits, slew, override), shared with edgekit.car */
 
 enum { OFF, STEP, RUN };
-enum { AUTO, MANUAL, FAILSAFE };
 static const char *const mode_names[] = {"auto", "manual", "failsafe"};
 
 /* Persisted settings (storage offset 0): limits and slew per control step, milli-units. */
@@ -55,7 +48,6 @@ void drive_init(void)
     hal_actuate(0, 0);
 }
 
-static int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 static int32_t dequant_milli(int index, float scale, int zp)
 {
@@ -88,15 +80,8 @@ static void control_step(uint32_t seq, uint64_t t_capture)
     uint64_t t_infer = hal_clock_us();
     int32_t angle = dequant_milli(EK_OUT_ANGLE_INDEX, EK_OUT_ANGLE_SCALE, EK_OUT_ANGLE_ZP);
     int32_t throttle = dequant_milli(EK_OUT_THROTTLE_INDEX, EK_OUT_THROTTLE_SCALE, EK_OUT_THROTTLE_ZP);
-    int mode = rc_active ? MANUAL : AUTO;
-    int32_t want_s = rc_active ? rc_steer : clamp(angle, -cfg.steer_max, cfg.steer_max);
-    int32_t want_t = rc_active ? rc_throttle : clamp(throttle, -cfg.throttle_max, cfg.throttle_max);
-    if (!rc_active) { /* the driver's stick is never slew-limited */
-        want_s = clamp(want_s, out_steer - cfg.steer_slew, out_steer + cfg.steer_slew);
-        want_t = clamp(want_t, out_throttle - cfg.throttle_slew, out_throttle + cfg.throttle_slew);
-    }
-    out_steer = want_s;
-    out_throttle = want_t;
+    ek_limits lim = {cfg.steer_max, cfg.throttle_max, cfg.steer_slew, cfg.throttle_slew};
+    int mode = ek_rules_step(&lim, rc_active, rc_steer, rc_throttle, angle, throttle, &out_steer, &out_throttle);
     hal_actuate(out_steer, out_throttle);
     uint64_t t_act = hal_clock_us();
     last_fresh = t_act; /* the command is as fresh as its actuation */
@@ -165,8 +150,8 @@ int drive_command(char *cmd)
             if (rc_active) { int64_t v[1] = {(int64_t)now}; telemetry("t-release-", v, 1, 0); }
             rc_active = 0;
         } else {
-            rc_steer = clamp(parse_i32(&p), -1000, 1000);
-            rc_throttle = clamp(parse_i32(&p), -1000, 1000);
+            rc_steer = ek_clamp(parse_i32(&p), -1000, 1000);
+            rc_throttle = ek_clamp(parse_i32(&p), -1000, 1000);
             if (!rc_active) {
                 cfg.takeovers++;
                 save_settings();
@@ -181,10 +166,10 @@ int drive_command(char *cmd)
     } else if (strncmp(cmd, "limits", 6) == 0) {
         p = cmd + 6;
         if (*p) {
-            cfg.steer_max = clamp(parse_i32(&p), 0, 1000);
-            cfg.throttle_max = clamp(parse_i32(&p), 0, 1000);
-            cfg.steer_slew = clamp(parse_i32(&p), 1, 2000);
-            cfg.throttle_slew = clamp(parse_i32(&p), 1, 2000);
+            cfg.steer_max = ek_clamp(parse_i32(&p), 0, 1000);
+            cfg.throttle_max = ek_clamp(parse_i32(&p), 0, 1000);
+            cfg.steer_slew = ek_clamp(parse_i32(&p), 1, 2000);
+            cfg.throttle_slew = ek_clamp(parse_i32(&p), 1, 2000);
             save_settings();
         }
         int64_t v[6] = {cfg.steer_max, cfg.throttle_max, cfg.steer_slew, cfg.throttle_slew,
@@ -199,7 +184,7 @@ int drive_command(char *cmd)
 void drive_poll(uint64_t now)
 {
     if (loop_mode == OFF) return;
-    if (!failsafe && now - last_fresh >= EK_FAILSAFE_US) {
+    if (!failsafe && ek_rules_failsafe_due(now, last_fresh)) {
         failsafe = 1;
         out_steer = out_throttle = 0;
         hal_actuate(0, 0);

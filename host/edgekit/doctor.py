@@ -55,6 +55,9 @@ def check_board(board: Board) -> list[Check]:
     if board.accelerator is not None:   # backend, vendor library, compilers: edgekit.accel
         from edgekit.accel.backends import doctor_checks
         checks += doctor_checks(board)
+    if board.bsp == "linux":   # the car computer: camera, I2C, the VM twin's tools (edgekit.car.doctor)
+        from edgekit.car.doctor import car_checks
+        checks += car_checks(board)
     return checks
 
 

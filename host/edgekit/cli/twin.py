@@ -2,7 +2,9 @@
 
 Boards flashed with `edgekit flash` boot their bootloader from the flash state (what the last
 flash wrote, `.edgekit/twins/<board>/flash.bin`); `--image FILE` or `--kernel` boots a firmware
-image with -kernel instead (the last `edgekit build` by default). The first line of output is
+image with -kernel instead (the last `edgekit build` by default). rpi4-coral-usb and rpi5-hailo
+boot the Linux VM twin of the car computer (edgekit.vm) unless `--image`/`--kernel` asks for the
+firmware twin; its first line is `ssh: USER@127.0.0.1:PORT`. Otherwise the first line of output is
 `serial: socket://127.0.0.1:PORT` (or `serial: /dev/pts/N` with --pty); it runs until
 SIGINT/SIGTERM (or until the firmware exits) and always stops QEMU (within ~1 s)."""
 from __future__ import annotations
@@ -67,6 +69,10 @@ def make_twin(args):
 
 
 def run(args) -> int:
+    from edgekit.vm.linux_vm import VM_BOARDS
+    if args.board in VM_BOARDS and args.image is None and not getattr(args, "kernel", False):
+        from edgekit.vm.cli import run_vm   # the car computer as a Linux VM (ssh, not a UART)
+        return run_vm(args)
     twin = make_twin(args)
     stopping: list[int] = []
 

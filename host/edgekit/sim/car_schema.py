@@ -44,6 +44,20 @@ class Power(_Strict):
     regen: bool
 
 
+class Pwm(_Strict):
+    """DonkeyCar's PCA9685 calibration (myconfig.py names, 12-bit pulse counts at `frequency_hz`)."""
+    i2c_bus: int = Field(default=1, ge=0)
+    address: int = Field(default=0x40, ge=0x03, le=0x77)
+    frequency_hz: float = Field(default=60.0, ge=24, le=1526)
+    steering_channel: int = Field(default=1, ge=0, le=15)
+    throttle_channel: int = Field(default=0, ge=0, le=15)
+    steering_left_pwm: int = Field(default=460, ge=0, le=4095)
+    steering_right_pwm: int = Field(default=290, ge=0, le=4095)
+    throttle_forward_pwm: int = Field(default=500, ge=0, le=4095)
+    throttle_stopped_pwm: int = Field(default=370, ge=0, le=4095)
+    throttle_reverse_pwm: int = Field(default=220, ge=0, le=4095)
+
+
 class CarSpec(_Strict):
     name: str
     geometry: Geometry
@@ -51,4 +65,5 @@ class CarSpec(_Strict):
     latency: Latency
     camera: Camera
     power: Power
+    pwm: Pwm = Pwm()
     path: str | None = None

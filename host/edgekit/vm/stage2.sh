@@ -1,0 +1,41 @@
+# Stage 2 of the VM twin, run by busybox sh chrooted into the host's root (read-only 9p).
+# Mounts the car's own writable places, loads the kernel's virtual devices, starts SSH and the
+# car service supervisor. @STATE@ and the other @..@ fields are filled in by linux_vm.py.
+bb=/bin/busybox
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sys /sys
+$bb mount -t devtmpfs dev /dev
+$bb mkdir -p /dev/pts /dev/shm
+$bb mount -t devpts devpts /dev/pts
+$bb mount -t tmpfs tmpfs /dev/shm
+# The state folder may sit under /tmp on the host: copy what the guest needs before /tmp is covered.
+$bb mount -t tmpfs -o mode=0755 tmpfs /run
+$bb mkdir -p /run/ek
+$bb cp @STATE@/authorized_keys @STATE@/dropbear_hostkey /run/ek/
+for d in /tmp /var/tmp /var/log; do $bb mount -t tmpfs -o mode=0755 tmpfs $d; done
+# /root holds the host's Python (pyenv): keep it visible, writable through an overlay for ~/.ssh.
+$bb modprobe overlay
+$bb mkdir -p /run/ov/u /run/ov/w
+$bb mount -t overlay overlay -o lowerdir=/root,upperdir=/run/ov/u,workdir=/run/ov/w /root || echo "ek-stage2: /root overlay failed"
+$bb chmod 1777 /tmp /var/tmp
+for m in virtio_net virtio_blk ext4 i2c-dev uinput; do $bb modprobe $m || echo "ek-stage2: modprobe $m failed"; done
+# The car's devices: PCA9685 PWM at 0x40 and INA219 at 0x41 on an i2c-stub bus, vivid as a webcam.
+$bb modprobe i2c-stub chip_addr=0x40,0x41
+$bb modprobe vivid n_devs=1 node_types=0x1 input_types=0x0
+# The car's disk (slots, tubs, state); kept across VM runs, so power cuts are real.
+$bb mount -t ext4 -o rw,data=ordered /dev/vda /mnt || echo "ek-stage2: data disk mount failed"
+$bb ip link set lo up
+$bb ip link set eth0 up
+$bb ip addr add 10.0.2.15/24 dev eth0
+$bb ip route add default via 10.0.2.2
+$bb mkdir -p -m 700 /root/.ssh
+$bb cp /run/ek/authorized_keys /root/.ssh/authorized_keys
+$bb chmod 600 /root/.ssh/authorized_keys
+: > /root/.bashrc   # the host's .bashrc (pyenv init...) costs ~20 s per SSH command under TCG
+$bb hostname @BOARD@
+echo "export PATH=$PATH EDGEKIT_STATE=/mnt/edgekit-state EK_CAR_BOARD=@BOARD@" > /root/.profile
+/usr/sbin/dropbear -F -E -s -r /run/ek/dropbear_hostkey -p 22 -P /run/dropbear.pid >/var/log/dropbear.log 2>&1 &
+$bb mkdir -p /mnt/car /mnt/edgekit-state
+echo "EK-VM-READY $(cat /proc/uptime)" > /dev/console
+while true; do $bb sleep 3600; done
