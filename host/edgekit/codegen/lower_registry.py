@@ -5,12 +5,12 @@ first line states the op's constraints (shown by `edgekit compile --ops`)."""
 from __future__ import annotations
 
 from edgekit.codegen import (lower_act, lower_argmax, lower_binary, lower_conv, lower_extra, lower_misc,
-                             lower_reduce, lower_resize, lower_shape, lower_tconv)
+                             lower_pack, lower_reduce, lower_resize, lower_shape, lower_tconv)
 from edgekit.codegen.lower_options import TFLM_OPS
 
 # earlier modules win (the newer ones extend ops of the older ones where they delegate)
 MODULES = (lower_reduce, lower_shape, lower_conv, lower_misc, lower_extra, lower_act, lower_binary, lower_resize,
-           lower_tconv, lower_argmax)
+           lower_tconv, lower_argmax, lower_pack)
 
 
 def lowering(kind: str):
