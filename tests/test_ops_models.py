@@ -150,3 +150,5 @@ def test_ops_table_lists_every_lowering():
         assert op in rows
         assert lower_registry.lowering(op) is not None
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in rows
+    assert "unroll=True" in lower_registry.refusal("UNIDIRECTIONAL_SEQUENCE_LSTM")
+    assert {"ARG_MAX", "PACK", "UNPACK"} <= rows

@@ -25,6 +25,9 @@ def refusal(kind: str) -> str:
     """Why an op without a lowering is refused (one line)."""
     if kind.startswith("CUSTOM(") or kind not in TFLM_OPS:
         return f"TFLM has no kernel for {kind} either"
+    if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        return ("edgekit has no fused LSTM kernel (TFLM has one); build the LSTM with "
+                "keras.layers.LSTM(..., unroll=True), whose plain ops compile")
     return f"edgekit has no {kind} kernel yet (TFLM has one)"
 
 
