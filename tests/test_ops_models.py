@@ -51,6 +51,8 @@ def _models():
         "ARG_MAX": lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=3, output_type=tf.int32))(L.Conv2D(5, 3)(x)),
         "ARG_MAX-head": lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=-1, output_type=tf.int32))(
             L.Dense(10)(L.Flatten()(L.Conv2D(4, 3, strides=2)(x)))),
+        # UNPACK on axis 2, PACK on axis 1 (the unrolled LSTM uses axis 0 for both)
+        "UNPACK": lambda x: L.Lambda(lambda t: ops.stack(ops.unstack(t, axis=2)[::-1], axis=1))(L.Conv2D(4, 1)(x)),
         "ARG_MAX-int64": lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=1))(L.Conv2D(3, 1)(x)),
     }
 
@@ -80,7 +82,7 @@ def _edgekit(*args):
 OPS = ["LEAKY_RELU", "HARD_SWISH", "RELU", "RELU6", "PRELU", "MEAN", "MEAN-channels", "SUM",
        "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "RESIZE_BILINEAR-x2", "SUB", "MAXIMUM",
        "SQUARED_DIFFERENCE", "TRANSPOSE_CONV", "TRANSPOSE_CONV-valid", "STRIDED_SLICE", "SPLIT",
-       "SPLIT_V", "SLICE", "GATHER", "TRANSPOSE", "DEPTHWISE_CONV_2D-dilated", "ARG_MAX", "ARG_MAX-head"]
+       "SPLIT_V", "SLICE", "GATHER", "TRANSPOSE", "DEPTHWISE_CONV_2D-dilated", "ARG_MAX", "ARG_MAX-head", "UNPACK"]
 
 
 @pytest.mark.parametrize("name", OPS)

@@ -21,7 +21,7 @@ def lower_pack(ctx, op):
     y = g.t(op.outputs[0])
     xs = [g.t(i) for i in op.inputs]
     _same_quant(ctx, op, xs, y)
-    axis = int(options(ctx, op).get("axis", 0)) % len(y.shape)
+    axis = int(options(ctx, op)["axis"]) % len(y.shape)
     shape = list(xs[0].shape)
     if any(list(x.shape) != shape for x in xs) or list(y.shape) != shape[:axis] + [len(xs)] + shape[axis:]:
         ctx.unsupported(op, f"output shape {y.shape} does not match packing {len(xs)} x {shape} on axis {axis}")
@@ -40,7 +40,7 @@ def lower_unpack(ctx, op):
     x = g.t(op.inputs[0])
     ys = [g.t(t) for t in op.outputs]
     _same_quant(ctx, op, ys, x)
-    axis = int(options(ctx, op).get("axis", 0)) % len(x.shape)
+    axis = int(options(ctx, op)["axis"]) % len(x.shape)
     if len(ys) != x.shape[axis]:
         ctx.unsupported(op, f"{len(ys)} outputs for an axis of size {x.shape[axis]}")
     return _split(ctx, op, x, axis, [1] * len(ys))
