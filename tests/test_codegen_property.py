@@ -36,7 +36,7 @@ spec_strategy = st.fixed_dictionaries({
     "h": st.integers(4, 10), "w": st.integers(4, 10), "c": st.integers(1, 5),
     "lo": st.floats(-3.0, 0.5), "span": st.floats(0.5, 6.0),
     "layers": st.lists(layer, min_size=1, max_size=3),
-    "head": st.sampled_from(["none", "dense", "gap_softmax", "dense_tanh"]),
+    "head": st.sampled_from(["none", "dense", "gap_softmax", "dense_tanh", "argmax_c", "dense_argmax"]),
     "seed": st.integers(0, 1000),
 })
 
@@ -85,6 +85,11 @@ def build_model(spec):
         x = L.Softmax()(L.Dense(5)(L.GlobalAveragePooling2D()(x)))
     elif spec["head"] == "dense_tanh":
         x = L.Dense(3, activation="tanh")(L.Flatten()(x))
+    elif spec["head"] in ("argmax_c", "dense_argmax"):   # int32 index output (ARG_MAX)
+        import tensorflow as tf
+        if spec["head"] == "dense_argmax":
+            x = L.Dense(5)(L.Flatten()(x))
+        x = L.Lambda(lambda t: tf.math.argmax(t, axis=-1, output_type=tf.int32))(x)
     return keras.Model(inp, x)
 
 

@@ -92,6 +92,26 @@ def donkey_lstm():
     return keras.Model(seq, L.Dense(2)(x))
 
 
+def donkey_lstm_unrolled():
+    """The same pilot with LSTM(unroll=True): the converter emits FULLY_CONNECTED, LOGISTIC, TANH,
+    MUL, ADD, SPLIT, PACK, UNPACK instead of the fused UNIDIRECTIONAL_SEQUENCE_LSTM. TimeDistributed
+    is spelled as a reshape of the frames into the batch (Keras 3's TimeDistributed converts to
+    5-D STRIDED_SLICEs, which TFLM refuses: "input dim should not exceed 4")."""
+    import keras
+    from keras import layers as L
+    from keras import ops
+
+    seq = keras.Input((3, 32, 32, 3), batch_size=1)
+    x = L.Lambda(lambda t: ops.reshape(t, (3, 32, 32, 3)))(seq)
+    for f, k, s in ((24, 5, 2), (32, 5, 2), (32, 3, 1)):
+        x = L.Conv2D(f, k, strides=s, activation="relu")(x)
+    x = L.Lambda(lambda t: ops.reshape(t, (1, 3, -1)))(x)
+    x = L.LSTM(32, return_sequences=True, unroll=True)(x)
+    x = L.LSTM(32, unroll=True)(x)
+    x = L.Dense(10, activation="relu")(L.Dense(64, activation="relu")(x))
+    return keras.Model(seq, L.Dense(2)(x))
+
+
 def donkey_3d():
     import keras
     from keras import layers as L
@@ -145,14 +165,14 @@ def yolo_head():
 FAMILIES = {
     **{f"donkey_{k}": (lambda k=k: donkey(k)) for k in
        ("linear", "categorical", "localizer", "latent", "memory", "imu", "behavioral")},
-    "donkey_lstm": donkey_lstm, "donkey_3d": donkey_3d,
+    "donkey_lstm": donkey_lstm, "donkey_lstm_unrolled": donkey_lstm_unrolled, "donkey_3d": donkey_3d,
     **{n: (lambda n=n: application(n)) for n in
        ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0")},
     "yolo_head": yolo_head,
 }
 # refused in one line naming the op (None: compiles and must be bit-identical with TFLM)
 REFUSED = {"donkey_lstm": "UNIDIRECTIONAL_SEQUENCE_LSTM", "donkey_3d": "CONV_3D"}
-HEAVY = {"mobilenet_v3_large", "efficientnet_b0", "donkey_lstm"}
+HEAVY = {"mobilenet_v3_large", "efficientnet_b0", "donkey_lstm", "donkey_lstm_unrolled"}
 
 
 def build(name: str, out_dir: Path) -> Path:
@@ -193,6 +213,8 @@ def test_family_compiles_bit_exact_or_refuses(name, family_dir):
         if c.returncode == CONVERTER_CRASH:
             pytest.skip("TF converter (2.21) segfaults converting a Keras LSTM to full INT8: no .tflite to compile")
         assert c.returncode == 0, c.stderr[-1500:]
+    if name == "donkey_lstm_unrolled":
+        _build_without_float_island(name, family_dir)
     path = build(name, family_dir)
     r = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(path), "--inputs", "5", "--json"],
                        capture_output=True, text=True, timeout=1800)
@@ -205,6 +227,24 @@ def test_family_compiles_bit_exact_or_refuses(name, family_dir):
     import json
     rep = json.loads(r.stdout)
     assert rep["bit_identical_inputs"] == 5, rep
+
+
+def _build_without_float_island(name, family_dir, tries: int = 4):
+    """Measured here: about 1 conversion in 6 of the unrolled LSTM (same seed, fresh process) leaves
+    one step's gate SPLIT in float (DEQUANTIZE -> SPLIT -> QUANTIZE), which edgekit refuses (no
+    DEQUANTIZE kernel); convert again in a fresh process until the model is full INT8."""
+    from edgekit.codegen.reader import read_tflite
+
+    path = family_dir / f"{name}.tflite"
+    for _ in range(tries):
+        if not path.exists():
+            c = subprocess.run([sys.executable, __file__, "--build", name, str(family_dir)], capture_output=True,
+                               text=True, timeout=1800)
+            assert c.returncode == 0, c.stderr[-1500:]
+        if "DEQUANTIZE" not in {op.kind for op in read_tflite(path).ops}:
+            return
+        path.unlink()
+    pytest.fail(f"the TF converter left a float DEQUANTIZE in {name} in {tries} conversions")
 
 
 def xnnpack_ms(path, runs: int = 50) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from int8_models import convert_int8  # noqa: E402
 
 
 def _models():
+    import tensorflow as tf
     from keras import layers as L
     from keras import ops
 
@@ -46,6 +47,13 @@ def _models():
         "TRANSPOSE": lambda x: L.Flatten()(L.Permute((3, 1, 2))(L.Conv2D(4, 1)(x))),
         "DEPTHWISE_CONV_2D-dilated": lambda x: L.DepthwiseConv2D(3, dilation_rate=2, padding="same")(
             L.Conv2D(4, 3, dilation_rate=2)(x)),
+        # int32 indices (tf.math.argmax output_type=int32): over channels, and a classifier head
+        "ARG_MAX": lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=3, output_type=tf.int32))(L.Conv2D(5, 3)(x)),
+        "ARG_MAX-head": lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=-1, output_type=tf.int32))(
+            L.Dense(10)(L.Flatten()(L.Conv2D(4, 3, strides=2)(x)))),
+        # UNPACK on axis 2, PACK on axis 1 (the unrolled LSTM uses axis 0 for both)
+        "UNPACK": lambda x: L.Lambda(lambda t: ops.stack(ops.unstack(t, axis=2)[::-1], axis=1))(L.Conv2D(4, 1)(x)),
+        "ARG_MAX-int64": lambda x: L.Lambda(lambda t: tf.math.argmax(t, axis=1))(L.Conv2D(3, 1)(x)),
     }
 
 
@@ -74,7 +82,7 @@ def _edgekit(*args):
 OPS = ["LEAKY_RELU", "HARD_SWISH", "RELU", "RELU6", "PRELU", "MEAN", "MEAN-channels", "SUM",
        "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "RESIZE_BILINEAR-x2", "SUB", "MAXIMUM",
        "SQUARED_DIFFERENCE", "TRANSPOSE_CONV", "TRANSPOSE_CONV-valid", "STRIDED_SLICE", "SPLIT",
-       "SPLIT_V", "SLICE", "GATHER", "TRANSPOSE", "DEPTHWISE_CONV_2D-dilated"]
+       "SPLIT_V", "SLICE", "GATHER", "TRANSPOSE", "DEPTHWISE_CONV_2D-dilated", "ARG_MAX", "ARG_MAX-head", "UNPACK"]
 
 
 @pytest.mark.parametrize("name", OPS)
@@ -90,6 +98,32 @@ def test_op_bit_exact_every_layer(name, ops_dir):
     assert r.returncode == 0, r.stderr[-1500:]
     rep = json.loads(r.stdout)
     assert rep["bit_identical_inputs"] == 6 and rep["first_divergence"] is None, rep
+
+
+def test_arg_max_int64_matches_litert(ops_dir):
+    """tf.math.argmax's default int64 output: TFLM refuses it at invoke ("Only int32_t are
+    supported"), so the reference here is LiteRT's interpreter; edgekit verify says TFLM cannot run it."""
+    import edgekit.runtime as rt
+    from ai_edge_litert.interpreter import Interpreter
+    from edgekit.codegen import compile_model
+
+    path = _build("ARG_MAX-int64", ops_dir)
+    compile_model(path, ops_dir / "argmax64_c")
+    m = rt.load(ops_dir / "argmax64_c")
+    assert m.outputs[0].dtype == np.int64
+    interp = Interpreter(model_path=str(path), num_threads=1)
+    interp.allocate_tensors()
+    i, o = interp.get_input_details()[0], interp.get_output_details()[0]
+    assert o["dtype"] == np.int64
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        x = rng.integers(-128, 128, i["shape"], dtype=np.int8)
+        interp.set_tensor(i["index"], x)
+        interp.invoke()
+        got = m(x)
+        assert got.dtype == np.int64 and np.array_equal(got.ravel(), interp.get_tensor(o["index"]).ravel())
+    r = _edgekit("verify", str(path), "--inputs", "2")
+    assert r.returncode == 2 and "TFLM golden cannot run" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_tile_refused_naming_the_op(ops_dir):
@@ -118,3 +152,5 @@ def test_ops_table_lists_every_lowering():
         assert op in rows
         assert lower_registry.lowering(op) is not None
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" not in rows
+    assert "unroll=True" in lower_registry.refusal("UNIDIRECTIONAL_SEQUENCE_LSTM")
+    assert {"ARG_MAX", "PACK", "UNPACK"} <= rows

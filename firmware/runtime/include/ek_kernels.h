@@ -175,6 +175,13 @@ void ek_gather_s8(const ek_gather_params *p, const int8_t *in, int8_t *out);
 void ek_transpose_conv_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                           int32_t *acc, int8_t *out);
 
+/* ARG_MAX int8 over one axis: outer x axis_size x inner -> outer x inner indices, written as
+ * int32 (out_bytes 4) or int64 (out_bytes 8) in native byte order; ties give the first index. */
+typedef struct {
+    int32_t outer, axis_size, inner, out_bytes;
+} ek_arg_max_params;
+void ek_arg_max_s8(const ek_arg_max_params *p, const int8_t *in, int8_t *out);
+
 void ek_copy_s8(const int8_t *in, int8_t *out, size_t n);
 
 #endif

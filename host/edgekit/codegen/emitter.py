@@ -83,6 +83,11 @@ class EmitContext:
         return f"({base} + {off})"
 
 
+def _index_output(op, t: int, graph: Graph) -> bool:
+    """ARG_MAX writes int32/int64 indices: the one non-int8 tensor a lowering produces."""
+    return op.kind == "ARG_MAX" and t in op.outputs and graph.t(t).dtype in ("int32", "int64")
+
+
 def emit(graph: Graph, plan: Plan, out_dir: Path, name: str, variant: str = "portable") -> dict:
     prefix = f"ek_{name}"
     ctx = EmitContext(graph, plan, prefix, variant)
@@ -96,7 +101,7 @@ def emit(graph: Graph, plan: Plan, out_dir: Path, name: str, variant: str = "por
         ctx.op_index = k
         fn = lowering(op.kind)
         for t in op.inputs + op.outputs:
-            if t >= 0 and not graph.t(t).is_const and graph.t(t).dtype != "int8":
+            if t >= 0 and not graph.t(t).is_const and graph.t(t).dtype != "int8" and not _index_output(op, t, graph):
                 ctx.unsupported(op, f"tensor {t} has dtype {graph.t(t).dtype} (edgekit compiles full-INT8 models)")
             if t >= 0 and graph.t(t).dtype == "int8" and graph.t(t).scale is None:
                 ctx.unsupported(op, f"int8 tensor {t} has no quantization parameters")
@@ -186,12 +191,14 @@ typedef struct {{
     float scale;          /* real = scale * (q - zero_point) */
     int32_t zero_point;
     int32_t offset, bytes;  /* place in the concatenated in/out buffer */
+    const char *dtype;      /* "int8", or "int32"/"int64" (ARG_MAX indices, native byte order) */
 }} ek_io_info;
 
 extern const ek_io_info {prefix}_inputs[];
 extern const ek_io_info {prefix}_outputs[];
 
-/* in: all inputs concatenated (int8), out: all outputs concatenated. Returns 0 on success. */
+/* in: all inputs concatenated (int8), out: all outputs concatenated as bytes (an int32/int64
+ * output is stored at its offset in native byte order, not necessarily aligned). 0 on success. */
 int {prefix}_invoke(const int8_t *in, int8_t *out);
 #endif
 """
@@ -220,7 +227,7 @@ def _io_table(prefix, rows):
             shape = (r["shape"] + [0] * 6)[:6]
             cname = r["name"].replace("\\", "/").replace('"', "'")
             items.append(f'    {{"{cname}", {len(r["shape"])}, {{{", ".join(map(str, shape))}}}, '
-                         f'{float(r["scale"])!r}f, {r["zero_point"]}, {r["offset"]}, {r["bytes"]}}}')
+                         f'{float(r["scale"])!r}f, {r["zero_point"]}, {r["offset"]}, {r["bytes"]}, "{r["dtype"]}"}}')
         out.append(f"const ek_io_info {prefix}_{group}[] = {{\n" + ",\n".join(items) + "\n};")
     return "\n".join(out)
 

@@ -4,13 +4,13 @@ A lowering is a function `lower_<op>(ctx, op)` in one of the lower_*.py modules;
 first line states the op's constraints (shown by `edgekit compile --ops`)."""
 from __future__ import annotations
 
-from edgekit.codegen import (lower_act, lower_binary, lower_conv, lower_extra, lower_misc, lower_reduce,
-                             lower_resize, lower_shape, lower_tconv)
+from edgekit.codegen import (lower_act, lower_argmax, lower_binary, lower_conv, lower_extra, lower_misc,
+                             lower_pack, lower_reduce, lower_resize, lower_shape, lower_tconv)
 from edgekit.codegen.lower_options import TFLM_OPS
 
 # earlier modules win (the newer ones extend ops of the older ones where they delegate)
 MODULES = (lower_reduce, lower_shape, lower_conv, lower_misc, lower_extra, lower_act, lower_binary, lower_resize,
-           lower_tconv)
+           lower_tconv, lower_argmax, lower_pack)
 
 
 def lowering(kind: str):
@@ -25,6 +25,9 @@ def refusal(kind: str) -> str:
     """Why an op without a lowering is refused (one line)."""
     if kind.startswith("CUSTOM(") or kind not in TFLM_OPS:
         return f"TFLM has no kernel for {kind} either"
+    if kind == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        return ("edgekit has no fused LSTM kernel (TFLM has one); build the LSTM with "
+                "keras.layers.LSTM(..., unroll=True), whose plain ops compile")
     return f"edgekit has no {kind} kernel yet (TFLM has one)"
 
 

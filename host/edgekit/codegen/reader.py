@@ -34,6 +34,7 @@ _OPTIONS = {
     "STRIDED_SLICE": ("StridedSliceOptions", ["BeginMask", "EndMask", "EllipsisMask", "NewAxisMask",
                                               "ShrinkAxisMask", "Offset"]),
     "PACK": ("PackOptions", ["ValuesCount", "Axis"]),
+    "UNPACK": ("UnpackOptions", ["Num", "Axis"]),
     "SUM": ("ReducerOptions", ["KeepDims"]),
     "SUB": ("SubOptions", ["FusedActivationFunction"]),
     "LEAKY_RELU": ("LeakyReluOptions", ["Alpha"]),

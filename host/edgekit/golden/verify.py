@@ -43,7 +43,7 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             ref = golden([i.dequantize(x) if i.float_in_model else x for i, x in zip(model.inputs, xs)])
             same_parts, diffs = [], []
             for o, r in zip(model.outputs, ref):
-                q = ours[o.offset: o.offset + o.nbytes]
+                q = ours[o.offset: o.offset + o.nbytes].view(o.dtype)   # int8, or int32/int64 indices
                 r = np.asarray(r).ravel()
                 mine = o.dequantize(q) if r.dtype == np.float32 else q
                 same_parts.append(mine == r.astype(mine.dtype))
@@ -57,7 +57,7 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
                 max_abs = max(max_abs, int(np.concatenate(diffs).max()))
             if layers:
                 for e in model.trace:
-                    a, b = got_layers[e["tensor"]], golden.tensor(e["tensor"]).astype(np.int8).ravel()
+                    a, b = got_layers[e["tensor"]], _bytes(golden.tensor(e["tensor"]))
                     if not np.array_equal(a, b):
                         if first_div is None or e["op"] < first_div["op"]:
                             first_div = dict(op=e["op"], kind=e["kind"], tensor=e["tensor"], input=k,
@@ -98,6 +98,12 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
             golden.close()
         if tmp is not None:
             tmp.cleanup()
+
+
+def _bytes(t) -> np.ndarray:
+    """A golden tensor as the bytes the trace holds: int8 as is, int32/int64 indices by their bytes."""
+    t = np.ascontiguousarray(t)
+    return t.view(np.int8).ravel() if t.dtype.kind == "i" and t.dtype.itemsize > 1 else t.astype(np.int8).ravel()
 
 
 def _timed(run, model, seed: int, repeats: int) -> tuple[float, float]:

@@ -1,7 +1,7 @@
 """edgekit.runtime: run a generated model (edgekit compile --out DIR) on the host through cffi.
 
     m = edgekit.runtime.load("build/pilot")
-    y = m.invoke(x)            # int8 in, int8 out (a list when the model has several outputs)
+    y = m.invoke(x)            # int8 in, int8 out (int32/int64 for ARG_MAX indices; a list when several)
     m.inputs[0].scale, m.outputs[1].zero_point
 
 The folder is built once into DIR/.host/libek_model.so with the host C compiler (cached by
@@ -112,7 +112,8 @@ class CompiledModel:
         return self._out[: self.output_bytes].copy()
 
     def invoke(self, *xs):
-        """x (or one array per input, or a list) of int8 -> int8 output(s) with their shapes."""
+        """x (or one array per input, or a list) of int8 -> output(s) with their shapes and dtypes
+        (int8, or int32/int64 for an ARG_MAX output)."""
         if len(xs) == 1 and isinstance(xs[0], (list, tuple)):
             xs = tuple(xs[0])
         if len(xs) != len(self.inputs):
@@ -124,7 +125,7 @@ class CompiledModel:
                 raise UserError(f"input {info.name}: expected int8 of shape {info.shape}, got {x.dtype} {x.shape}")
             parts.append(x.ravel())
         flat = self.invoke_raw(np.concatenate(parts))
-        outs = [flat[o.offset: o.offset + o.nbytes].reshape(o.shape) for o in self.outputs]
+        outs = [flat[o.offset: o.offset + o.nbytes].view(o.dtype).reshape(o.shape) for o in self.outputs]
         return outs[0] if len(outs) == 1 else outs
 
     __call__ = invoke
