@@ -25,7 +25,7 @@ def twin():
 
 
 def _compile(tflite, out):
-    compile_model(tflite, out, board=HAILO)
+    compile_model(tflite, out, board=HAILO, variant="portable")  # run here on x86: the portable tier
     backends.attach_partition(out, tflite, HAILO)
     return out
 

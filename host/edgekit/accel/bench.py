@@ -22,7 +22,8 @@ def bench_board(tflite_path, board, out_dir: Path, runs: int, backend: str | Non
     from edgekit.golden.verify import random_inputs
     import edgekit.runtime as rt
 
-    compile_model(tflite_path, out_dir, board=board)
+    # The CPU side runs on this host, so the portable tier (the board's own tier may be another ISA's).
+    compile_model(tflite_path, out_dir, board=board, variant="portable")
     part = backends.attach_partition(out_dir, tflite_path, board)
     cpu = rt.load(out_dir)
     wanted = [backends.choose(board, backend)] if backend else backends.board_backends(board)

@@ -11,6 +11,19 @@ VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("aarch64-dotpro
             ("armv7e-m-dsp", {"dsp"}))
 
 
+def runnable_features(board) -> set[str]:
+    """The board's ISA features; for `host`, only those this machine's CPU really has (the YAML
+    describes the build machine the project measured on, a user's PC may lack AVX-512 VNNI)."""
+    feats = set(board.cpu.features)
+    if board.name == "host":
+        try:
+            flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+            feats &= set(flags.split(":", 1)[1].split())
+        except (OSError, StopIteration):
+            return set()   # unknown CPU: portable only
+    return feats
+
+
 def select_variant(board, want: str | None = None) -> str:
     """The optimised kernel tier the board's ISA features allow, else "portable". Decided at
     compile time, from the catalogue. board None (generic C, buildable anywhere) stays portable
@@ -24,7 +37,7 @@ def select_variant(board, want: str | None = None) -> str:
     if board is None:
         from edgekit.catalog import get_board
         board = get_board("host")
-    feats = set(board.cpu.features)
+    feats = runnable_features(board)
     for name, need in VARIANTS:
         if need <= feats and want in (None, name):
             return name

@@ -70,6 +70,19 @@ def build_shared(model_dir: Path, extra_flags: list[str] | None = None, cc: str 
     return lib
 
 
+def _check_host_can_run(model_dir: Path, rep: dict) -> None:
+    """A folder compiled with a kernel tier for another ISA (aarch64 dotprod, Cortex-M DSP) cannot
+    run here: its tier kernels compile to nothing on this host. Say so instead of failing in dlopen."""
+    from edgekit.catalog import get_board
+    from edgekit.codegen.build import VARIANTS, runnable_features
+
+    variant = (rep.get("variant") or {}).get("selected", "portable")
+    need = dict(VARIANTS).get(variant, set())
+    if need - runnable_features(get_board("host")):
+        raise UserError(f"{model_dir} was compiled with the {variant} kernels for board {rep.get('board')}; "
+                        "this host cannot run them: compile it again with --variant portable (or for --board host)")
+
+
 class CompiledModel:
     def __init__(self, model_dir: Path, extra_flags=None, trace: bool = False):
         import cffi
@@ -79,6 +92,7 @@ class CompiledModel:
         if not report_path.exists():
             raise UserError(f"{self.dir} is not an edgekit compile output (no report.json)")
         rep = json.loads(report_path.read_text())
+        _check_host_can_run(self.dir, rep)
         self.name = rep["name"]
         self.inputs = [self._info(r) for r in rep["inputs"]]
         self.outputs = [self._info(r) for r in rep["outputs"]]
