@@ -71,6 +71,10 @@ typedef struct {
     int32_t a_offset, b_offset, out_offset, act_min, act_max;
     int32_t left_shift, a_mult, a_shift, b_mult, b_shift, out_mult, out_shift;
 } ek_binary_params;
+/* Offset of element (i0,i1,i2,i3) of a 4-D operand walked in output order (stride 0 on broadcast axes). */
+static inline size_t ek_at4(const int32_t s[4], int32_t i0, int32_t i1, int32_t i2, int32_t i3) {
+    return (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] + (size_t)i3 * (size_t)s[3];
+}
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 

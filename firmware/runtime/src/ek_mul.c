@@ -9,8 +9,8 @@ void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8
         for (i1 = 0; i1 < p->out_shape[1]; ++i1)
             for (i2 = 0; i2 < p->out_shape[2]; ++i2)
                 for (i3 = 0; i3 < p->out_shape[3]; ++i3) {
-                    const size_t ia = (size_t)i0 * p->a_stride[0] + (size_t)i1 * p->a_stride[1] + (size_t)i2 * p->a_stride[2] + (size_t)i3 * p->a_stride[3];
-                    const size_t ib = (size_t)i0 * p->b_stride[0] + (size_t)i1 * p->b_stride[1] + (size_t)i2 * p->b_stride[2] + (size_t)i3 * p->b_stride[3];
+                    const size_t ia = ek_at4(p->a_stride, i0, i1, i2, i3);
+                    const size_t ib = ek_at4(p->b_stride, i0, i1, i2, i3);
                     const int32_t prod = ((int32_t)a[ia] + p->a_offset) * ((int32_t)b[ib] + p->b_offset);
                     const int32_t v = ek_mbqm(prod, p->out_mult, p->out_shift) + p->out_offset;
                     out[n++] = (int8_t)ek_clamp_i32(v, p->act_min, p->act_max);

@@ -10,8 +10,8 @@ void ek_squared_difference_s8(const ek_binary_params *p, const int8_t *a, const 
         for (i1 = 0; i1 < p->out_shape[1]; ++i1)
             for (i2 = 0; i2 < p->out_shape[2]; ++i2)
                 for (i3 = 0; i3 < p->out_shape[3]; ++i3) {
-                    const size_t ia = (size_t)i0 * p->a_stride[0] + (size_t)i1 * p->a_stride[1] + (size_t)i2 * p->a_stride[2] + (size_t)i3 * p->a_stride[3];
-                    const size_t ib = (size_t)i0 * p->b_stride[0] + (size_t)i1 * p->b_stride[1] + (size_t)i2 * p->b_stride[2] + (size_t)i3 * p->b_stride[3];
+                    const size_t ia = ek_at4(p->a_stride, i0, i1, i2, i3);
+                    const size_t ib = ek_at4(p->b_stride, i0, i1, i2, i3);
                     const int32_t xa = ek_mbqm(ek_shl((int32_t)a[ia] + p->a_offset, p->left_shift), p->a_mult, p->a_shift);
                     const int32_t xb = ek_mbqm(ek_shl((int32_t)b[ib] + p->b_offset, p->left_shift), p->b_mult, p->b_shift);
                     const int32_t d = xa - xb;     /* |d| < 2^15: the square fits int32 */
