@@ -13,11 +13,14 @@ $bb mount -t tmpfs tmpfs /dev/shm
 $bb mount -t tmpfs -o mode=0755 tmpfs /run
 $bb mkdir -p /run/ek
 $bb cp @STATE@/authorized_keys @STATE@/dropbear_hostkey /run/ek/
-for d in /tmp /var/tmp /var/log; do $bb mount -t tmpfs -o mode=0755 tmpfs $d; done
-# /root holds the host's Python (pyenv): keep it visible, writable through an overlay for ~/.ssh.
+for d in /var/tmp /var/log; do $bb mount -t tmpfs -o mode=0755 tmpfs $d; done
+# /root holds the host's Python (pyenv) and /tmp may hold the checkout and its venv (CI clones
+# anywhere): keep both visible, writable through overlays on tmpfs.
 $bb modprobe overlay
-$bb mkdir -p /run/ov/u /run/ov/w
-$bb mount -t overlay overlay -o lowerdir=/root,upperdir=/run/ov/u,workdir=/run/ov/w /root || echo "ek-stage2: /root overlay failed"
+for d in root tmp; do
+  $bb mkdir -p /run/ov-$d/u /run/ov-$d/w
+  $bb mount -t overlay overlay -o lowerdir=/$d,upperdir=/run/ov-$d/u,workdir=/run/ov-$d/w /$d || echo "ek-stage2: /$d overlay failed"
+done
 $bb chmod 1777 /tmp /var/tmp
 for m in virtio_net virtio_blk ext4 i2c-dev uinput; do $bb modprobe $m || echo "ek-stage2: modprobe $m failed"; done
 # The car's devices: PCA9685 PWM at 0x40 and INA219 at 0x41 on an i2c-stub bus, vivid as a webcam.
