@@ -55,18 +55,11 @@ class EdgeTpu:
     """One loaded libedgetpu (the real one or a twin)."""
 
     def __init__(self, library: str | Path | None = None):
-        import cffi
-        path = str(library) if library else find_library()
-        if not path:
-            raise ToolError("libedgetpu.so.1 is not installed: on the board, install Coral's libedgetpu1-std "
-                            "(packages.cloud.google.com/apt coral-edgetpu-stable); the CPU backend still runs")
-        self.ffi = cffi.FFI()
-        self.ffi.cdef(CDEF)
-        try:
-            self.lib = self.ffi.dlopen(path)
-        except OSError as exc:
-            raise ToolError(f"cannot load {path}: {exc}") from None
-        self.path = path
+        from edgekit.accel.vendor_lib import open_library
+        self.ffi, self.lib, self.path = open_library(
+            CDEF, library, None if library else find_library(),
+            "libedgetpu.so.1 is not installed: on the board, install Coral's libedgetpu1-std "
+            "(packages.cloud.google.com/apt coral-edgetpu-stable); the CPU backend still runs")
 
     def version(self) -> str:
         return self.ffi.string(self.lib.edgetpu_version()).decode()

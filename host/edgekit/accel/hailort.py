@@ -84,18 +84,11 @@ class HailoRT:
     """One loaded libhailort (the real one or a twin)."""
 
     def __init__(self, library: str | Path | None = None):
-        import cffi
-        path = str(library) if library else find_library()
-        if not path:
-            raise ToolError("libhailort.so is not installed: install HailoRT 4.x (hailo8 branch, Hailo's "
-                            "hailort .deb for Hailo-8/8L) on the board; the CPU backend still runs")
-        self.ffi = cffi.FFI()
-        self.ffi.cdef(CDEF)
-        try:
-            self.lib = self.ffi.dlopen(path)
-        except OSError as exc:
-            raise ToolError(f"cannot load {path}: {exc}") from None
-        self.path = path
+        from edgekit.accel.vendor_lib import open_library
+        self.ffi, self.lib, self.path = open_library(
+            CDEF, library, None if library else find_library(),
+            "libhailort.so is not installed: install HailoRT 4.x (hailo8 branch, Hailo's "
+            "hailort .deb for Hailo-8/8L) on the board; the CPU backend still runs")
 
     def check(self, call: str, status: int) -> None:
         if status != 0:
