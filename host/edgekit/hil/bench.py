@@ -66,17 +66,6 @@ class ClosedLoop:
     call_ms: np.ndarray     # per control step: camera frame handed to the pilot → command back
 
 
-@dataclass
-class ExpertLaps:
-    """The fields of a DriveResult the battery test uses, for laps driven by the expert."""
-    track: str
-    laps_completed: int
-    sim_s: float
-    distance_m: float
-    control_hz: float
-    trace: dict
-
-
 class Bench:
     def __init__(self, board, rig, model: Path | None, out_dir: Path, image: Path | None = None,
                  key: Path | None = None, twin_camera: str | None = None) -> None:
@@ -214,23 +203,13 @@ class Bench:
         """The simulator's expert (pure pursuit on the centreline) drives the laps: the car's
         drive-power trace when the pilot under test cannot drive (the untrained stand-in)."""
         try:
-            from edgekit.sim.car import load_car
-            from edgekit.sim.expert import PurePursuit
-            from edgekit.sim.tracks import make_track
-            from edgekit.sim.world import World
+            from edgekit.sim.loop import drive_policy, expert_policy
         except ImportError as exc:
             raise Unavailable(f"the simulator is not available ({exc})") from None
         hz = self.rig.inference.rate_hz
-        world = World(make_track(self.rig.car.track), load_car(), control_hz=hz)
-        expert = PurePursuit()
-        trace = {k: [] for k in ("t", "speed", "accel", "cte")}
-        while world.laps < laps and world.t < laps * 600:
-            world.apply(*expert(world))
-            s = world.car.state
-            for k, v in zip(trace, (world.t, s.v, s.accel, world.cte)):
-                trace[k].append(v)
-        result = ExpertLaps(self.rig.car.track, world.laps, world.t, max(world.progress, 0.0), hz,
-                            {k: np.asarray(v) for k, v in trace.items()})
+        # The one simulator loop (record, drive and the HIL share it); the expert is its policy.
+        result = drive_policy(expert_policy(), self.rig.car.track, laps, control_hz=hz, render=False,
+                              crash_margin_m=None, stall_s=None, max_sim_s=laps * 600)
         return ClosedLoop(result, PilotRunner(None, "modelled", "the simulator's expert driver (pure pursuit)", False),
                           np.zeros(0))
 
