@@ -179,7 +179,7 @@ def test_upload_cut_off_midway_then_resumed(kit, twin):
     new = kit["img"](1, "1.4.0", pad=40000)
 
     async def partial():
-        async for off in b.client.upload(new, subsequent_timeout_s=10):
+        async for off in b.client.upload(new, first_timeout_s=b.timeout * 4, subsequent_timeout_s=b.timeout * 4):
             if off > 10000:
                 return off
     got = b._loop.run_until_complete(partial())
@@ -191,7 +191,7 @@ def test_upload_cut_off_midway_then_resumed(kit, twin):
     offs = []
 
     async def resume():
-        async for off in b.client.upload(new, subsequent_timeout_s=10):
+        async for off in b.client.upload(new, first_timeout_s=b.timeout * 4, subsequent_timeout_s=b.timeout * 4):
             offs.append(off)
     b._loop.run_until_complete(resume())
     assert offs[0] >= got and offs[-1] == len(new)
@@ -270,7 +270,7 @@ def test_upload_resumes_after_a_power_cut(kit, twin):
     offs = []
 
     async def resume():
-        async for off in b.client.upload(new, subsequent_timeout_s=10):
+        async for off in b.client.upload(new, first_timeout_s=b.timeout * 4, subsequent_timeout_s=b.timeout * 4):
             offs.append(off)
     b._loop.run_until_complete(resume())
     assert offs[0] == saved and offs[-1] == len(new)
