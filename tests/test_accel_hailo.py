@@ -45,7 +45,7 @@ def test_pilot_through_the_hailo_binding_is_bit_exact_with_tflm_over_100_inputs(
     import edgekit.runtime as rt
     cpu = rt.load(pilot_dir)
     tflm = TflmRunner(pilot_int8_path, preserve_all=False)
-    with rt.load_backend(pilot_dir, "hailo", HAILO, library=str(lib)) as model:
+    with backends.load(pilot_dir, "hailo", HAILO, library=str(lib)) as model:
         assert model.how == "twin"
         assert probe.live() == live + 6          # vdevice, HEF, network group, 1 input and 2 output vstreams
         n = 0
@@ -193,7 +193,7 @@ def test_a_float_io_model_partitions_by_op_index_and_runs_bit_exact(twin, tmp_pa
     import edgekit.runtime as rt
     cpu = rt.load(out)
     tflm = TflmRunner(path, preserve_all=False)
-    with rt.load_backend(out, "hailo", HAILO, library=str(lib)) as m:
+    with backends.load(out, "hailo", HAILO, library=str(lib)) as m:
         for xs in random_inputs(cpu, 30, seed=1):
             want = cpu.outputs[0].quantize(tflm([cpu.inputs[0].dequantize(xs[0])])[0])
             assert np.array_equal(m.invoke(list(xs))[0].ravel(), want.ravel())

@@ -5,7 +5,8 @@ import numpy as np
 from edgekit.sim.car import load_car
 from edgekit.sim.drive import drive
 from edgekit.sim.expert import PurePursuit
-from edgekit.sim.loop import TRACE_FIELDS, drive_policy, expert_policy, run_loop, runner_policy
+from edgekit.sim.drive import drive_policy
+from edgekit.sim.loop import TRACE_FIELDS, expert_policy, run_loop, runner_policy
 from edgekit.sim.record import TubRecorder
 from edgekit.sim.tracks import make_track
 from edgekit.sim.tub import TubWriter, load_image, read_records

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from dataclasses import dataclass
 
 from edgekit.catalog import Board
+from edgekit.checks import Check, apt_fix
 
 # Python packages the pipeline needs, with the stage that needs them.
 PYTHON_PACKAGES = {
@@ -18,25 +18,12 @@ PYTHON_PACKAGES = {
 BOOTSTRAP = "make bootstrap  (or: scripts/bootstrap.sh)"
 
 
-@dataclass
-class Check:
-    what: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    needed: bool = True  # False: optional (e.g. a vendor library only real hardware needs)
-
-
 def check_python() -> list[Check]:
     out = []
     for mod, why in PYTHON_PACKAGES.items():
         found = importlib.util.find_spec(mod) is not None
         out.append(Check(f"python:{mod}", found, why, "" if found else BOOTSTRAP))
     return out
-
-
-def apt_fix(packages: list[str]) -> str:
-    return "sudo apt-get install -y --no-install-recommends " + " ".join(packages)
 
 
 def check_board(board: Board) -> list[Check]:

@@ -263,7 +263,7 @@ def _load_edgetpu(part: dict, board, library: str | None) -> LoadedModel:
 
 def doctor_checks(board) -> list:
     """`edgekit doctor` lines: the backend the board uses, what is missing, what still runs."""
-    from edgekit.doctor import Check
+    from edgekit.checks import Check
     b = default_backend(board)
     if b == "cpu":
         why = ("no accelerator on this board" if board.accelerator is None else

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def car_checks(board) -> list:
-    from edgekit.doctor import Check, apt_fix
+    from edgekit.checks import Check, apt_fix
     from edgekit.vm.linux_vm import VM_BOARDS
     n, out = board.name, []
 

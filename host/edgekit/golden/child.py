@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 from edgekit.errors import UserError
 
@@ -155,6 +157,19 @@ class ChildGolden:
         self.close()
 
 
+def time_calls(call, repeats: int) -> tuple[float, float]:
+    """(median wall-clock ms, mean process-CPU ms) of `call()` after one warm-up call."""
+    call()
+    walls = []
+    c0 = time.process_time()
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        call()
+        walls.append((time.perf_counter() - t0) * 1000)
+    cpu = (time.process_time() - c0) * 1000 / repeats
+    return float(statistics.median(walls)), cpu
+
+
 def _serve(path: str, preserve_all: bool) -> None:
     import numpy as np
 
@@ -181,7 +196,6 @@ def _serve(path: str, preserve_all: bool) -> None:
             elif msg[0] == "arena":
                 reply = tflm_arena_bytes(path, arena_size(path))
             elif msg[0] == "time":
-                from edgekit.golden.verify import time_calls
                 reply = time_calls(lambda: runner(msg[1]), msg[2])
             else:
                 return

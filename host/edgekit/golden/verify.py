@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from edgekit.golden.child import time_calls
 from edgekit.provenance import figure
 
 
@@ -110,16 +110,3 @@ def _timed(run, model, seed: int, repeats: int) -> tuple[float, float]:
     """(median wall-clock ms, mean process-CPU ms) of `run(inputs)` after one warm-up call."""
     xs = next(random_inputs(model, 1, seed + 1))
     return time_calls(lambda: run(xs), repeats)
-
-
-def time_calls(call, repeats: int) -> tuple[float, float]:
-    """(median wall-clock ms, mean process-CPU ms) of `call()` after one warm-up call."""
-    call()
-    walls = []
-    c0 = time.process_time()
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        call()
-        walls.append((time.perf_counter() - t0) * 1000)
-    cpu = (time.process_time() - c0) * 1000 / repeats
-    return float(np.median(walls)), cpu

@@ -203,7 +203,8 @@ class Bench:
         """The simulator's expert (pure pursuit on the centreline) drives the laps: the car's
         drive-power trace when the pilot under test cannot drive (the untrained stand-in)."""
         try:
-            from edgekit.sim.loop import drive_policy, expert_policy
+            from edgekit.sim.drive import drive_policy
+            from edgekit.sim.loop import expert_policy
         except ImportError as exc:
             raise Unavailable(f"the simulator is not available ({exc})") from None
         hz = self.rig.inference.rate_hz

@@ -77,10 +77,6 @@ class Recorder:
         assert ok, f"{kind} check {name}: {v:.4g} {fig.get('unit', '')} ({fig['provenance']}) not {op} {limit:g}"
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 # --- test outcomes ----------------------------------------------------------------------------------
 
 _RUN: dict = {}

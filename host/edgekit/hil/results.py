@@ -39,6 +39,10 @@ def verdict(tests: list[dict], checks: list[dict], stopped: str | None = None) -
     return {"verdict": v, "why": why, "failed": failed, "did_not_run": not_run}
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
 def _load_traces(out: Path) -> dict:
     return {f.stem: json.loads(f.read_text()) for f in sorted((out / "traces").glob("*.json"))}
 
@@ -46,7 +50,6 @@ def _load_traces(out: Path) -> dict:
 def write_results(out: Path, *, board: str, rig, model: str | None, standin: bool, quick: bool,
                   tests: list[dict], started, seconds: float, pytest_exit: int, stopped: str | None = None) -> dict:
     from edgekit.catalog import get_board
-    from edgekit.hil.plugin import read_jsonl
     from edgekit.hil.report import write_report
 
     b = get_board(board)

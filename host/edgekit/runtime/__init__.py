@@ -8,7 +8,7 @@ The folder is built once into DIR/.host/libek_model.so with the host C compiler 
 source mtimes). This is a public API: keep it stable.
 
 A folder compiled for an accelerator board also holds its partition and one C folder per
-segment; `load_backend(DIR, "hailo")` runs it segment by segment on a backend (edgekit.accel).
+segment; `edgekit.accel.backends.load(DIR, "hailo")` runs it segment by segment on a backend.
 """
 from __future__ import annotations
 
@@ -157,10 +157,3 @@ def load(model_dir, extra_flags=None, trace: bool = False) -> CompiledModel:
     debug variant that records every op output (see CompiledModel.invoke_layers)."""
     return CompiledModel(Path(model_dir), extra_flags, trace)
 
-
-def load_backend(model_dir, backend: str | None = None, board=None, library: str | None = None):
-    """Run a compile output made with `--board B` on `backend` ('cpu', 'edgetpu', 'hailo'; default:
-    the board's), segment by segment: `m.invoke([x, ...]) -> [y, ...]`, `m.close()`. `library`
-    names the vendor library (default: the installed one). See edgekit.accel.backends.load."""
-    from edgekit.accel.backends import load as _load
-    return _load(model_dir, backend, board, library)

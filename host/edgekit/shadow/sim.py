@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from edgekit.errors import UserError
 from edgekit.provenance import figure
-from edgekit.sim.drive import DriveResult
-from edgekit.sim.loop import drive_policy, expert_policy
+from edgekit.sim.drive import DriveResult, drive_policy
+from edgekit.sim.loop import expert_policy
 from edgekit.sim.tracks import make_track
 from edgekit.shadow.capture import MODES, Capture
 

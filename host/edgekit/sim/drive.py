@@ -4,7 +4,7 @@ Each control period (default 20 Hz): render the frame, run the pilot, send its c
 after the car's latency), advance the car. A run ends after `laps` laps, or when the car leaves
 the track by more than `crash_margin_m` beyond the lane line, or stops making progress.
 The loop itself is edgekit.sim.loop (shared with recording and the HIL); this module keeps the
-runner-facing `drive()` and the run's summary, `DriveResult`.
+runner-facing `drive()`, `drive_policy()` (one run of any policy) and the run's summary, `DriveResult`.
 """
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgekit.provenance import figure
-from edgekit.sim.car import DEFAULT_CAR
-from edgekit.sim.loop import TRACE_FIELDS, LoopResult, drive_policy, runner_policy
-from edgekit.sim.tracks import Track
+from edgekit.sim.car import DEFAULT_CAR, load_car
+from edgekit.sim.loop import TRACE_FIELDS, LoopResult, Policy, run_loop, runner_policy
+from edgekit.sim.tracks import Track, make_track
+from edgekit.sim.world import World
 
-__all__ = ["TRACE_FIELDS", "DriveResult", "drive"]
+__all__ = ["TRACE_FIELDS", "DriveResult", "drive", "drive_policy"]
 
 
 @dataclass
@@ -90,11 +91,27 @@ class DriveResult:
         return out
 
 
+
+def drive_policy(policy: Policy, track: Track | str, laps: int = 3, car: str = DEFAULT_CAR,
+                 control_hz: float = 20.0, seed: int = 0, lighting: bool = True,
+                 crash_margin_m: float | None = 0.5, stall_s: float | None = 5.0,
+                 max_sim_s: float | None = None, render: bool = True, on_step=None):
+    """`policy` drives `laps` laps of `track` in a fresh world; returns a DriveResult.
+    A run also ends on a crash, a stall (None disables either) or after `max_sim_s` (default: laps at
+    an average of 0.3 m/s, plus 10 s)."""
+    if isinstance(track, str):
+        track = make_track(track)
+    world = World(track, load_car(car), control_hz=control_hz, seed=seed, lighting=lighting)
+    res = run_loop(world, policy, laps=laps, max_sim_s=max_sim_s or laps * track.length / 0.3 + 10,
+                   crash_margin_m=crash_margin_m, stall_s=stall_s, render=render, on_step=on_step)
+    return DriveResult.from_loop(res, laps, control_hz)
+
+
 def drive(runner, track: Track | str, laps: int = 3, car: str = DEFAULT_CAR, control_hz: float = 20.0,
           seed: int = 0, lighting: bool = True, crash_margin_m: float = 0.5, stall_s: float = 5.0,
           max_sim_s: float | None = None, on_step=None) -> DriveResult:
     """Drive `runner` (frame -> (angle, throttle)) for `laps` laps of `track`, through the one loop
-    (edgekit.sim.loop.drive_policy). `on_step(world, angle, throttle)` is called after every step
+    (drive_policy). `on_step(world, angle, throttle)` is called after every step
     (for live displays / HIL hooks)."""
     hook = (lambda st: on_step(st.world, *st.executed)) if on_step else None
     return drive_policy(runner_policy(runner), track, laps=laps, car=car, control_hz=control_hz, seed=seed,

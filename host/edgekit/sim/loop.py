@@ -12,7 +12,7 @@ append to the trace, call the hooks (`on_step(Step)`: tub recording, progress, l
 Every sim figure is `modelled`; wall/CPU/pilot times are `measured-host`.
 
 `drive(runner, …)` (sim/drive.py), `record(…)` (sim/record.py), `edgekit sim bench` and the HIL
-closed loop all run through `drive_policy` / `run_loop`.
+closed loop all run through `run_loop` (`drive_policy` in sim/drive.py wraps it for one run).
 """
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from edgekit.sim.car import DEFAULT_CAR, load_car
-from edgekit.sim.tracks import Track, make_track
 from edgekit.sim.world import World
 
 TRACE_FIELDS = ("t", "speed", "accel", "cte", "angle", "throttle", "on_track", "x", "y", "progress")
@@ -132,20 +130,3 @@ def run_loop(world: World, policy: Policy, *, laps: int | None = None, max_steps
             reason = "timeout"  # ran out of steps before the laps
     return LoopResult(world, steps, reason, off_events, {k: np.asarray(v) for k, v in trace.items()},
                       time.perf_counter() - wall0, time.process_time() - cpu0, render_s, pilot_s, physics_s)
-
-
-def drive_policy(policy: Policy, track: Track | str, laps: int = 3, car: str = DEFAULT_CAR,
-                 control_hz: float = 20.0, seed: int = 0, lighting: bool = True,
-                 crash_margin_m: float | None = 0.5, stall_s: float | None = 5.0,
-                 max_sim_s: float | None = None, render: bool = True, on_step=None):
-    """`policy` drives `laps` laps of `track` in a fresh world; returns a DriveResult (sim/drive.py).
-    A run also ends on a crash, a stall (None disables either) or after `max_sim_s` (default: laps at
-    an average of 0.3 m/s, plus 10 s)."""
-    from edgekit.sim.drive import DriveResult
-
-    if isinstance(track, str):
-        track = make_track(track)
-    world = World(track, load_car(car), control_hz=control_hz, seed=seed, lighting=lighting)
-    res = run_loop(world, policy, laps=laps, max_sim_s=max_sim_s or laps * track.length / 0.3 + 10,
-                   crash_margin_m=crash_margin_m, stall_s=stall_s, render=render, on_step=on_step)
-    return DriveResult.from_loop(res, laps, control_hz)
