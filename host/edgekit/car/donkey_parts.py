@@ -57,6 +57,8 @@ class EdgekitCamera:
         self.frame = self.seq = self.t_capture = None
         self.frames = 0
         self._lock = threading.Lock()
+        self._idle = threading.Event()           # no update() thread inside the driver
+        self._idle.set()
         if self._grab(first_frame_timeout) is None:
             driver.close()
             raise ToolError(f"camera: no frame within {first_frame_timeout:g} s")
@@ -80,8 +82,12 @@ class EdgekitCamera:
         return frame if frame is not None else self.frame
 
     def update(self):
-        while self.on:
-            self._grab(0.05)
+        self._idle.clear()
+        try:
+            while self.on:
+                self._grab(0.05)
+        finally:
+            self._idle.set()
 
     def run_threaded(self):
         with self._lock:
@@ -89,6 +95,7 @@ class EdgekitCamera:
 
     def shutdown(self):
         self.on = False
+        self._idle.wait(5.0)                     # close only once the reader thread is out of read()
         self.driver.close()
 
 
