@@ -55,7 +55,9 @@ class Probe:
 
 def main(model_dir, bus_no, loops, out):
     V = Vehicle()
-    cam = EdgekitCamera(V4L2Camera("/dev/video0", width=320, height=180, out_size=(160, 120)))
+    # the car YAML's camera section selects the driver (v4l2, /dev/video0: vivid here)
+    cam = EdgekitCamera.from_car("donkey_1_10", capture_width_px=320, capture_height_px=180)
+    assert isinstance(cam.driver, V4L2Camera)
     act = EdgekitActuator.from_car("donkey_1_10", i2c_bus=bus_no)
     probe = Probe(bus_no, act.calibration)
     V.add(cam, outputs=["cam/image_array"], threaded=True)

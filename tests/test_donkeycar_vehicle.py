@@ -98,6 +98,7 @@ def test_donkeycar_vehicle_drives_edgekit_parts(donkey_python, tiny_pilot, vm):
                f"&& base64 -w0 /mnt/dk/run.npz", timeout=900, check=False)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "using donkey v5.3.0" in r.stdout + r.stderr          # DonkeyCar's own package ran the loop
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]         # nor did a part's thread (camera update) die
     got = np.load(io.BytesIO(base64.b64decode(r.stdout.strip().splitlines()[-1])))
 
     assert int(got["loops"]) == LOOPS and len(got["outputs"]) == LOOPS
