@@ -41,14 +41,17 @@ class Picamera2Camera:
             controls={"FrameRate": fps})
         self.cam.configure(config)
         self.cam.start()
-        self.seq = 0
+        self.seq, self._pending = 0, None
 
     def read(self, timeout: float = 1.0, decode: bool = True):
-        job = self.cam.capture_request(wait=False)
+        # a capture job that timed out stays queued: wait on it next time (its request must be released)
+        job = self._pending or self.cam.capture_request(wait=False)
         try:
             request = self.cam.wait(job, timeout=timeout)
-        except TimeoutError:
+        except TimeoutError:                      # concurrent.futures.TimeoutError is this one (3.11+)
+            self._pending = job
             return None
+        self._pending = None
         try:
             frame = np.array(request.make_array("main")[:, :, :3], np.uint8)   # copy: the buffer goes back
         finally:
@@ -63,6 +66,11 @@ class Picamera2Camera:
     def close(self) -> None:
         cam = getattr(self, "cam", None)
         if cam is not None:
+            if getattr(self, "_pending", None) is not None:
+                try:
+                    cam.wait(self._pending, timeout=1.0).release()
+                except TimeoutError:
+                    pass
             cam.stop()
             cam.close()
             self.cam = None
