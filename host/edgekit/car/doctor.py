@@ -22,6 +22,11 @@ def car_checks(board) -> list:
     add("i2c", bool(buses), ", ".join(buses) or "no /dev/i2c-* (PCA9685, INA219)",
         "Pi: raspi-config → Interfaces → I2C (loads i2c-dev); check wiring with `i2cdetect -y 1` (0x40 PCA9685)")
     add("smbus2", importlib.util.find_spec("smbus2") is not None, "PCA9685/INA219 over i2c-dev", "pip install smbus2")
+    # optional second camera driver (car YAML camera.driver: picamera2); V4L2 needs nothing extra
+    from edgekit.car.drivers.picamera2_camera import INSTALL
+    pc2 = importlib.util.find_spec("picamera2") is not None
+    add("picamera2", pc2, "Pi camera via libcamera (camera.driver: picamera2)" if pc2 else
+        "not installed (only for camera.driver: picamera2; V4L2 cameras do not need it)", INSTALL)
     if n in VM_BOARDS:
         for exe, pkg in (("qemu-system-x86_64", "qemu-system-x86"), ("busybox", "busybox-static"),
                          ("dropbearkey", "dropbear-bin"), ("ssh", "openssh-client"), ("cpio", "cpio")):

@@ -1,6 +1,8 @@
 """Schema of a car YAML (host/sim/cars/*.yaml): bad fields are one-line errors, not KeyErrors."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -30,8 +32,13 @@ class Camera(_Strict):
     height_m: float = Field(gt=0)
     pitch_deg: float
     hfov_deg: float = Field(gt=0, lt=180)
-    width_px: int = Field(gt=0)
+    width_px: int = Field(gt=0)      # the frame the pilot sees (the driver resizes to it)
     height_px: int = Field(gt=0)
+    # which driver captures on a real car (edgekit.car.drivers.open_camera); capture size before resizing
+    driver: Literal["v4l2", "picamera2"] = "v4l2"
+    device: str = "/dev/video0"      # v4l2 only
+    capture_width_px: int = Field(default=640, gt=0)
+    capture_height_px: int = Field(default=480, gt=0)
 
 
 class Power(_Strict):

@@ -16,8 +16,9 @@ OSC_HZ = 25_000_000
 
 
 def map_range(x: float, x_min: float, x_max: float, y_min: int, y_max: int) -> int:
-    """Linear map, floored to an integer pulse (DonkeyCar's utils.map_range does the same)."""
-    return int((x - x_min) * (y_max - y_min) / (x_max - x_min) + y_min) // 1
+    """Linear map, floored to an integer pulse, in DonkeyCar's utils.map_range's own float order
+    (divide by the range ratio), so pulses match PWMSteering/PWMThrottle to the last count."""
+    return int(((x - x_min) / ((x_max - x_min) / (y_max - y_min)) + y_min) // 1)
 
 
 class PCA9685:
