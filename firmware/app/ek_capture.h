@@ -23,6 +23,7 @@
 #define EK_CAPTURE_H
 #include <stddef.h>
 #include <stdint.h>
+/* EK_CAPTURE_PRE, _POST, _THRESHOLD_MILLI, _SLOTS: include the build's ek_app_config.h first */
 
 #ifndef EK_CAPTURE_FRAME_BYTES
 #include "ek_model.h"

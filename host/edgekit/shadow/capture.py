@@ -59,6 +59,7 @@ class Capture:
             self.open = {"items": list(self.ring) + [item], "trigger": len(self.ring), "reasons": [event]}
             self.ring.clear()
         if event:
+            rec["event"] = event  # the frame that raised it (firmware records flag it the same way)
             self.events[event] += 1
         if not in_window:  # a frame goes into one window at most
             self.ring.append(item)

@@ -48,6 +48,8 @@ def transfer(url: str, staging, on_chunk=None, timeout: float = 5.0) -> dict:
     """Copy the board's capture area into `staging/capture.img`, resuming a previous copy."""
     from edgekit.flash.smp import Board
 
+    if "://" not in url and not Path(url).exists():
+        raise UserError(f"{url}: no such port (a tty path or a pyserial URL such as socket://HOST:PORT)")
     staging = Path(staging)
     staging.mkdir(parents=True, exist_ok=True)
     img = staging / "capture.img"
