@@ -16,10 +16,11 @@ def register(sub) -> None:
     pl.add_argument("--board", default="sim", help="where the captures come from (default: sim)")
     src = pl.add_mutually_exclusive_group(required=True)
     src.add_argument("--from", dest="source", metavar="DIR", help="the capture storage folder (simulator, or a Linux car's, mounted)")
-    src.add_argument("--host", help="a Linux car over the network (not built yet)")
+    src.add_argument("--host", metavar="USER@HOST[:PORT]", help="a Linux car over SSH (its capture folder: --remote-dir)")
     src.add_argument("--port", metavar="URL", help="a firmware car's link (tty path or pyserial URL, socket://HOST:PORT for a "
                      "twin): the capture storage over SMP's file group")
     pl.add_argument("--out", required=True, metavar="TUB", help="tub folder to (re)build")
+    pl.add_argument("--remote-dir", metavar="DIR", help="--host: the car's capture folder (its seg-*.ekc files)")
     pl.add_argument("--frame-shape", metavar="H,W", help="--port: the captured frames' size (default: the pilot's "
                     "120,160 or square)")
     pl.add_argument("--timeout", type=float, default=5.0, help="--port: seconds per SMP request (default 5)")
@@ -37,9 +38,11 @@ def run_pull(args) -> int:
     from edgekit.shadow.pull import pull
 
     if args.host:
-        raise UserError("--host: pulling from a Linux car over the network is not built yet; mount or copy "
-                        "its capture folder and use --from DIR")
-    if args.port:
+        if not args.remote_dir:
+            raise UserError("--host needs --remote-dir DIR: the car's capture folder")
+        from edgekit.shadow import ssh_pull
+        s = ssh_pull.pull(args.host, args.remote_dir, args.out)
+    elif args.port:
         s = _pull_port(args)
     else:
         s = pull(args.source, args.out)
