@@ -20,7 +20,8 @@ from edgekit.firmware.runner import DriveLink
 from edgekit.firmware.twin import Twin
 from edgekit.shadow.capture import Capture, POST, PRE, THRESHOLD
 from edgekit.shadow.fwcapture import parse_area
-from edgekit.sim.loop import drive_policy, expert_policy
+from edgekit.sim.drive import drive_policy
+from edgekit.sim.loop import expert_policy
 from test_firmware_fixtures import TINY_SHAPE, _TMP
 
 pytestmark = [pytest.mark.slow,
