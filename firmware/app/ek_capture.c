@@ -27,6 +27,10 @@ static ek_capture_stats st;
 static void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+static uint32_t i16(int32_t v) /* a milli value as the record's int16 (a wild model output saturates) */
+{
+    return (uint32_t)(uint16_t)(int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v);
+}
 static uint32_t get16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 static uint32_t get32(const uint8_t *p) { return get16(p) | get16(p + 2) << 16; }
 
@@ -193,10 +197,10 @@ int ek_capture_step(const uint8_t *frame, uint32_t seq, uint64_t t_us, int32_t p
     memset(rec, 0, EK_CAPTURE_REC);
     put32(rec, seq);
     put64(rec + 4, t_us);
-    put16(rec + 12, (uint32_t)(int32_t)(int16_t)pilot_steer);
-    put16(rec + 14, (uint32_t)(int32_t)(int16_t)pilot_throttle);
-    put16(rec + 16, human ? (uint32_t)(int32_t)(int16_t)human_steer : 0u);
-    put16(rec + 18, human ? (uint32_t)(int32_t)(int16_t)human_throttle : 0u);
+    put16(rec + 12, i16(pilot_steer));
+    put16(rec + 14, i16(pilot_throttle));
+    put16(rec + 16, human ? i16(human_steer) : 0u);
+    put16(rec + 18, human ? i16(human_throttle) : 0u);
     rec[20] = (uint8_t)((human ? EK_CAPF_DRIVER_HUMAN | EK_CAPF_HUMAN : 0) |
                         (event == EK_CAP_DISAGREEMENT ? EK_CAPF_DISAGREEMENT : 0) |
                         (event == EK_CAP_TAKEOVER ? EK_CAPF_TAKEOVER : 0));
