@@ -95,4 +95,5 @@ def test_stats_and_the_cli(storage, tmp_path, capsys):
 def test_bad_input_is_a_one_line_error(tmp_path, capsys):
     assert main(["data", "pull", "--from", str(tmp_path), "--out", str(tmp_path / "t")]) == 2
     assert "no capture segments" in capsys.readouterr().err
-    assert main(["data", "pull", "--board", "coral", "--port", "/dev/null", "--out", str(tmp_path / "t")]) == 2
+    assert main(["data", "pull", "--board", "coral", "--port", str(tmp_path / "ttyNOPE"), "--out", str(tmp_path / "t")]) == 2
+    assert "no such port" in capsys.readouterr().err

@@ -6,10 +6,13 @@
  * `drive off%`. Failsafe: no fresh frame, heartbeat (`hb%`) or RC input for EK_FAILSAFE_US ->
  * throttle 0 and steering centre at once (no slew), logged as t-failsafe. RC override
  * (`rc STEER THROTTLE%` in milli-units, `rc off%`) always wins over the model; each takeover is
- * logged (t-takeover) and counted in storage. Telemetry lines start with `t-`. */
+ * logged (t-takeover) and counted in storage. Telemetry lines start with `t-`.
+ * Shadow-mode capture (ek_capture.c): `capture shadow|autopilot|off|flush%`, `capture%` for its
+ * counters; every control step hands the frame and both commands to it after actuation. */
 #include <string.h>
 #include "ek_app.h"
 #include "ek_app_config.h"
+#include "ek_capture.h"
 #include "ek_hal.h"
 #include "ek_rules.h" /* the rules (rate, failsafe, limits, slew, override), shared with edgekit.car */
 
@@ -26,7 +29,7 @@ typedef struct {
 
 static settings_t cfg;
 static uint8_t frame[EK_MODEL_INPUT_BYTES];
-static int loop_mode = OFF, rc_active, failsafe;
+static int loop_mode = OFF, rc_active, failsafe, took_over; /* took_over: since the last step */
 static int32_t rc_steer, rc_throttle, out_steer, out_throttle;
 static uint64_t last_fresh, next_tick;
 static uint32_t last_seq = 0xffffffffu;
@@ -46,6 +49,7 @@ void drive_init(void)
     cfg.boots++;
     save_settings();
     hal_actuate(0, 0);
+    ek_capture_init();
 }
 
 
@@ -93,6 +97,8 @@ static void control_step(uint32_t seq, uint64_t t_capture)
     int64_t v[9] = {seq, out_steer, out_throttle, (int64_t)t_capture, (int64_t)t_infer,
                     (int64_t)t_act, angle, throttle, rc};
     telemetry("t-cmd-", v, 9, mode_names[mode]);
+    ek_capture_step(frame, seq, t_capture, angle, throttle, rc_active, rc_steer, rc_throttle, took_over);
+    took_over = 0;
 }
 
 static void frame_from_camera(uint32_t want_seq, int must_match)
@@ -157,6 +163,7 @@ int drive_command(char *cmd)
                 save_settings();
                 int64_t v[3] = {(int64_t)now, last_seq, cfg.takeovers};
                 telemetry("t-takeover-", v, 3, 0);
+                took_over = 1;
             }
             rc_active = 1;
             out_steer = rc_steer; /* manual wins at once, not at the next frame */
@@ -175,6 +182,18 @@ int drive_command(char *cmd)
         int64_t v[6] = {cfg.steer_max, cfg.throttle_max, cfg.steer_slew, cfg.throttle_slew,
                         cfg.boots, cfg.takeovers};
         telemetry("t-limits-", v, 6, 0);
+    } else if (strncmp(cmd, "capture", 7) == 0) {
+        p = cmd + 7;
+        while (*p == ' ') p++;
+        if (strcmp(p, "shadow") == 0) ek_capture_set_mode(EK_CAP_SHADOW);
+        else if (strcmp(p, "autopilot") == 0) ek_capture_set_mode(EK_CAP_AUTOPILOT);
+        else if (strcmp(p, "off") == 0) ek_capture_set_mode(EK_CAP_OFF);
+        else if (strcmp(p, "flush") == 0) ek_capture_flush();
+        else if (*p) { reply("e-[capture: shadow|autopilot|off|flush]"); return 1; }
+        const ek_capture_stats *s = ek_capture_get_stats();
+        int64_t v[8] = {ek_capture_mode(), s->events, s->windows, s->dropped, s->errors, s->next_id,
+                        s->worst_us, ek_capture_busy()};
+        telemetry("t-capture-", v, 8, 0);
     } else {
         return 0;
     }
@@ -183,6 +202,7 @@ int drive_command(char *cmd)
 
 void drive_poll(uint64_t now)
 {
+    if (ek_capture_busy()) ek_capture_idle(); /* a window's remaining frames, a budget per poll */
     if (loop_mode == OFF) return;
     if (!failsafe && ek_rules_failsafe_due(now, last_fresh)) {
         failsafe = 1;

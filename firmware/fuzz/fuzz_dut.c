@@ -18,6 +18,7 @@
 #undef main
 #include "ek_dut.c"
 #include "ek_drive.c"
+#include "ek_capture.c"
 
 #define MODEL_BUDGET 4096
 

@@ -12,7 +12,7 @@
  * 0x00010200 (slot 0) or 0x00200200 (slot 1). The bootloader sets VTOR and the stack before jumping.
  *
  * Groups: OS (0) echo/reset/mcumgr_params, image (1) state read/set, upload, erase,
- * edgekit (100) self-test status. Flash writes go through ek_flash (write-through to the twin's
+ * file (8) download and sha256 of the app's files (ek_mgmt_file_*), edgekit (100) self-test status. Flash writes go through ek_flash (write-through to the twin's
  * flash file with semihosting), so a killed twin behaves like a power cut.
  */
 #ifndef EK_MGMT_H
@@ -39,6 +39,11 @@ void ek_mgmt_selftest_done(int ok, int32_t detail);
 /* Mark the running image as good (image_ok in its slot trailer). 0 on success. The host normally
  * does this over SMP after the self-test; an app may call it itself. */
 int ek_mgmt_confirm_running(void);
+
+/* Files the app serves through SMP's file group (8: download, sha256): the file's size or -1 if
+ * there is no such file; bytes read or -1. Weak defaults (ek_mgmt_groups.c) serve none. */
+int32_t ek_mgmt_file_size(const char *name);
+int ek_mgmt_file_read(const char *name, uint32_t off, void *buf, size_t len);
 
 /* Warm reset into the bootloader (what the SMP reset command does). Does not return. */
 void ek_mgmt_reset(void);

@@ -1,5 +1,5 @@
-/* SMP command groups: OS (0) echo/reset/params, image (1) state/upload/erase, edgekit (64)
- * self-test. Slot rules (ek_slots.h): uploads, tests and erases only touch the inactive slot,
+/* SMP command groups: OS (0) echo/reset/params, image (1) state/upload/erase, file (8) download
+ * and sha256 of the app's files (read-only: the capture storage), edgekit (100) self-test. Slot rules (ek_slots.h): uploads, tests and erases only touch the inactive slot,
  * and only while the running image is confirmed, so the last good image always survives. */
 #include <string.h>
 #include "ek_mgmt.h"
@@ -7,7 +7,8 @@
 #include "ek_slots.h"
 #include "ek_smp.h"
 
-enum { GROUP_OS = 0, GROUP_IMAGE = 1, GROUP_EDGEKIT = 100 };
+enum { GROUP_OS = 0, GROUP_IMAGE = 1, GROUP_FS = 8, GROUP_EDGEKIT = 100 };
+#define FS_CHUNK 768   /* download bytes per response: the reply map fits the 1 KiB response buffer */
 
 static struct {
     int active;
@@ -209,6 +210,56 @@ static int erase(ek_cbor_enc *e, const char **rsn) {
     return 0;
 }
 
+__attribute__((weak)) int32_t ek_mgmt_file_size(const char *name) { (void)name; return -1; }
+__attribute__((weak)) int ek_mgmt_file_read(const char *name, uint32_t off, void *buf, size_t len) {
+    (void)name; (void)off; (void)buf; (void)len;
+    return -1;
+}
+
+/* Offset-based reads (download, command 0) and sha256 of a range (command 2): a client resumes
+ * at any offset and checks what it has. */
+static int file_cmd(const ek_req *r, ek_cbor_enc *e, const char **rsn) {
+    static uint8_t buf[FS_CHUNK];
+    char name[64];
+    if (!r->name || r->name_len >= sizeof name) { *rsn = "name required"; return EK_ERR_EINVAL; }
+    memcpy(name, r->name, r->name_len);
+    name[r->name_len] = 0;
+    int32_t size = ek_mgmt_file_size(name);
+    if (size < 0) { *rsn = "no such file"; return EK_ERR_ENOENT; }
+    uint64_t off = r->has_off ? r->off : 0;
+    if (off > (uint64_t)size) { *rsn = "off beyond the file"; return EK_ERR_EINVAL; }
+    if (r->cmd == 0) {
+        if (!r->has_off) { *rsn = "off required"; return EK_ERR_EINVAL; }
+        size_t n = (uint64_t)size - off < FS_CHUNK ? (size_t)((uint64_t)size - off) : FS_CHUNK;
+        if (ek_mgmt_file_read(name, (uint32_t)off, buf, n) != (int)n) { *rsn = "read failed"; return EK_ERR_EUNKNOWN; }
+        ek_cbor_map(e, off == 0 ? 3 : 2);
+        ek_cbor_text(e, "off"); ek_cbor_uint(e, off);
+        ek_cbor_text(e, "data"); ek_cbor_bytes(e, buf, n);
+        if (off == 0) { ek_cbor_text(e, "len"); ek_cbor_uint(e, (uint64_t)size); }
+        return 0;
+    }
+    if (r->type && !(r->type_len == 6 && memcmp(r->type, "sha256", 6) == 0)) {
+        *rsn = "only sha256"; return EK_ERR_ENOTSUP;
+    }
+    uint64_t len = r->has_len && r->len < (uint64_t)size - off ? r->len : (uint64_t)size - off;
+    ek_sha256_ctx c;
+    uint8_t d[32];
+    ek_sha256_init(&c);
+    for (uint64_t at = 0; at < len;) {
+        size_t n = len - at < FS_CHUNK ? (size_t)(len - at) : FS_CHUNK;
+        if (ek_mgmt_file_read(name, (uint32_t)(off + at), buf, n) != (int)n) { *rsn = "read failed"; return EK_ERR_EUNKNOWN; }
+        ek_sha256_update(&c, buf, n);
+        at += n;
+    }
+    ek_sha256_final(&c, d);
+    ek_cbor_map(e, 4);
+    ek_cbor_text(e, "type"); ek_cbor_text(e, "sha256");
+    ek_cbor_text(e, "off"); ek_cbor_uint(e, off);
+    ek_cbor_text(e, "len"); ek_cbor_uint(e, len);
+    ek_cbor_text(e, "output"); ek_cbor_bytes(e, d, 32);
+    return 0;
+}
+
 int ek_mgmt_dispatch(const ek_req *r, ek_cbor_enc *e, const char **rsn) {
     int w = r->op == EK_OP_WRITE;
     if (r->group == GROUP_OS && r->cmd == 0 && w) {           /* echo */
@@ -229,6 +280,7 @@ int ek_mgmt_dispatch(const ek_req *r, ek_cbor_enc *e, const char **rsn) {
     if (r->group == GROUP_IMAGE && r->cmd == 0) return w ? state_write(r, e, rsn) : image_state(e);
     if (r->group == GROUP_IMAGE && r->cmd == 1 && w) return upload(r, e, rsn);
     if (r->group == GROUP_IMAGE && r->cmd == 5 && w) return erase(e, rsn);
+    if (r->group == GROUP_FS && (r->cmd == 0 || r->cmd == 2) && !w) return file_cmd(r, e, rsn);
     if (r->group == GROUP_EDGEKIT && r->cmd == 0 && !w) {
         ek_cbor_map(e, 4);
         ek_cbor_text(e, "done"); ek_cbor_bool(e, selftest.done);

@@ -94,6 +94,8 @@ static int parse_request(const uint8_t *p, size_t n, ek_req *r) {
         else if (KEY("sha") && v.major == EK_CBOR_BYTES) { r->sha = v.data; r->sha_len = (size_t)v.val; }
         else if (KEY("hash") && v.major == EK_CBOR_BYTES) { r->hash = v.data; r->hash_len = (size_t)v.val; }
         else if (KEY("d") && v.major == EK_CBOR_TEXT) { r->has_d = 1; r->d = (const char *)v.data; r->d_len = (size_t)v.val; }
+        else if (KEY("name") && v.major == EK_CBOR_TEXT) { r->name = (const char *)v.data; r->name_len = (size_t)v.val; }
+        else if (KEY("type") && v.major == EK_CBOR_TEXT) { r->type = (const char *)v.data; r->type_len = (size_t)v.val; }
         else if (KEY("confirm") && v.major == EK_CBOR_SIMPLE) r->confirm = v.val == 21;
         else if (KEY("upgrade") && v.major == EK_CBOR_SIMPLE) r->upgrade = v.val == 21;
         else { d = save; if (ek_cbor_skip(&d)) return -1; }

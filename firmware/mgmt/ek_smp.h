@@ -17,8 +17,8 @@ typedef struct {
     uint64_t off, len, image;
     const uint8_t *data, *sha, *hash;
     size_t data_len, sha_len, hash_len;
-    const char *d;
-    size_t d_len;
+    const char *d, *name, *type;
+    size_t d_len, name_len, type_len;
 } ek_req;
 
 /* Handle one request: write the response map into *out and return 0, or return an MGMT_ERR

@@ -104,8 +104,9 @@ class CarStats:
 
 class CarRuntime:
     def __init__(self, camera, pilot, actuator, limits: Limits | None = None, tub=None, log=None,
-                 gamepad=None):
+                 gamepad=None, capture=None, capture_mode: str = "shadow"):
         self.camera, self.pilot, self.act = camera, pilot, actuator
+        self.capture, self.capture_mode = capture, capture_mode  # edgekit.shadow.capture.Capture
         self.rules, self.limits = Rules(), limits or Limits()
         self.tub, self.log, self.gamepad = tub, log, gamepad
         self.stop_evt = threading.Event()
@@ -138,7 +139,7 @@ class CarRuntime:
         t0 = time.monotonic()
         last_fresh = t0
         failsafe = False
-        next_tick, last_seq, inflight = t0, None, None
+        next_tick, last_seq, inflight, had_rc = t0, None, None, False
         self.act.neutral()
         try:
             while not self.stop_evt.is_set() and (seconds is None or time.monotonic() - t0 < seconds):
@@ -172,6 +173,12 @@ class CarRuntime:
                            "throttle_milli": thr, "pulses": list(pulses), "mode": mode}
                     self.stats.records.append(rec)
                     self._emit(rec)
+                    if self.capture is not None:  # shadow mode: both commands; a writer thread stores windows
+                        human = None if rc is None else (rc[0] / 1000, rc[1] / 1000)
+                        self.capture.step(img, (angle, throttle), human, self.capture_mode, t=round(t_pwm - t0, 4),
+                                          takeover=self.capture_mode == "autopilot" and human is not None and not had_rc,
+                                          driver="pilot" if human is None else "human")
+                        had_rc = human is not None
                     if tub_t:
                         try:
                             tub_q.put_nowait((img, steer / 1000, thr / 1000, "user" if mode == "manual" else "pilot"))
@@ -184,6 +191,8 @@ class CarRuntime:
                     self._neutral(why, last_fresh)
         finally:
             self.act.neutral()
+            if self.capture is not None:
+                self.capture.flush(mode=self.capture_mode)
             self._emit({"event": "stopped", "t_pwm": time.monotonic()})
             cam.stop_evt.set()
             cam.join(1)

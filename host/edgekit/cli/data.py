@@ -16,9 +16,14 @@ def register(sub) -> None:
     pl.add_argument("--board", default="sim", help="where the captures come from (default: sim)")
     src = pl.add_mutually_exclusive_group(required=True)
     src.add_argument("--from", dest="source", metavar="DIR", help="the capture storage folder (simulator, or a Linux car's, mounted)")
-    src.add_argument("--host", help="a Linux car over the network (not built yet)")
-    src.add_argument("--port", help="a board's serial port (firmware capture not built yet)")
+    src.add_argument("--host", metavar="USER@HOST[:PORT]", help="a Linux car over SSH (its capture folder: --remote-dir)")
+    src.add_argument("--port", metavar="URL", help="a firmware car's link (tty path or pyserial URL, socket://HOST:PORT for a "
+                     "twin): the capture storage over SMP's file group")
     pl.add_argument("--out", required=True, metavar="TUB", help="tub folder to (re)build")
+    pl.add_argument("--remote-dir", metavar="DIR", help="--host: the car's capture folder (its seg-*.ekc files)")
+    pl.add_argument("--frame-shape", metavar="H,W", help="--port: the captured frames' size (default: the pilot's "
+                    "120,160 or square)")
+    pl.add_argument("--timeout", type=float, default=5.0, help="--port: seconds per SMP request (default 5)")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=run_pull)
 
@@ -33,18 +38,42 @@ def run_pull(args) -> int:
     from edgekit.shadow.pull import pull
 
     if args.host:
-        raise UserError("--host: pulling from a Linux car over the network is not built yet; mount or copy "
-                        "its capture folder and use --from DIR")
-    if args.port:
-        raise UserError(f"--port: {args.board} firmware has no shadow-mode capture yet (issue 16, step 6); "
-                        "only simulator/Linux capture folders can be pulled (--from DIR)")
-    s = pull(args.source, args.out)
+        if not args.remote_dir:
+            raise UserError("--host needs --remote-dir DIR: the car's capture folder")
+        from edgekit.shadow import ssh_pull
+        s = ssh_pull.pull(args.host, args.remote_dir, args.out)
+    elif args.port:
+        s = _pull_port(args)
+    else:
+        s = pull(args.source, args.out)
     if args.json:
         print(json.dumps(s, indent=2))
     else:
         print(f"pulled {s['windows']} windows ({s['records']} records, {s['sessions']} sessions) into {s['tub']}: "
               f"{s['bytes_transferred']} bytes moved, {s['bytes_resumed']} already here")
     return 0
+
+
+def _pull_port(args) -> dict:
+    from edgekit.progress import progress
+    from edgekit.shadow import smp_pull
+
+    shape = None
+    if args.frame_shape:
+        try:
+            shape = tuple(int(v) for v in args.frame_shape.split(","))
+            assert len(shape) == 2 and min(shape) > 0
+        except (ValueError, AssertionError):
+            raise UserError(f"--frame-shape {args.frame_shape!r}: expected H,W (two positive integers)") from None
+    if args.timeout <= 0:
+        raise UserError("--timeout must be positive")
+    with progress(f"pulling captures from {args.port}", None, enabled=not args.json) as advance:
+        seen = [0]
+
+        def on_chunk(moved, total):
+            advance(moved - seen[0])
+            seen[0] = moved
+        return smp_pull.pull(args.port, args.out, on_chunk, shape, args.timeout)
 
 
 def run_stats(args) -> int:

@@ -57,6 +57,8 @@ def quant_config_from_tflite(path: Path) -> QuantConfig:
 def write_app_config(cfg: QuantConfig, out_dir: Path) -> Path:
     import numpy as np
 
+    from edgekit.shadow import capture
+
     out_dir.mkdir(parents=True, exist_ok=True)
     pix = np.arange(256, dtype=np.float64) / 255.0  # the pilot's input: pixel / 255
     lut = np.clip(np.round(pix / cfg.input_scale) + cfg.input_zero_point, -128, 127).astype(int)
@@ -71,6 +73,11 @@ def write_app_config(cfg: QuantConfig, out_dir: Path) -> Path:
         f"#define EK_OUT_THROTTLE_INDEX {cfg.throttle_index}",
         f"#define EK_OUT_THROTTLE_SCALE {t[0]!r}f",
         f"#define EK_OUT_THROTTLE_ZP {t[1]}",
+        "/* shadow-mode capture (firmware/app/ek_capture.c), from edgekit.shadow.capture */",
+        f"#define EK_CAPTURE_PRE {capture.PRE}",
+        f"#define EK_CAPTURE_POST {capture.POST}",
+        f"#define EK_CAPTURE_THRESHOLD_MILLI {round(capture.THRESHOLD * 1000)}",
+        f"#define EK_CAPTURE_SLOTS {capture.FIRMWARE_SLOTS}",
         "",
     ])
     path = out_dir / "ek_app_config.h"

@@ -58,6 +58,11 @@ def vectors() -> list[dict]:
            {"rc": 5, "rsn": "no image with that hash"}, seq=12),
         _v("malformed CBOR", WRITE, 0, 0, None, {"rc": 3, "rsn": "malformed CBOR"}, seq=13, raw_body=b"\xa1\x61"),
         _v("bad CRC is dropped", WRITE, 0, 0, {"d": "lost"}, None, seq=14, mangle="crc"),
+        _v("file download, no such file", READ, 8, 0, {"off": 0, "name": "/capture"},
+           {"rc": 5, "rsn": "no such file"}, seq=16),
+        _v("file download without name", READ, 8, 0, {"off": 0}, {"rc": 3, "rsn": "name required"}, seq=17),
+        _v("file hash, no such file", READ, 8, 2, {"name": "/nope", "type": "sha256"},
+           {"rc": 5, "rsn": "no such file"}, seq=18),
         _v("reset", WRITE, 0, 5, {}, {}, seq=15, after="RESET"),
     ]
 

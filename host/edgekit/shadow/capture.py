@@ -17,10 +17,14 @@ from collections import deque
 import numpy as np
 
 MODES = ("shadow", "autopilot")
+# The capture rules' one home: the Python Capture's defaults and the firmware's build config
+# (edgekit.firmware.build writes them into ek_app_config.h for firmware/app/ek_capture.c).
+PRE, POST, THRESHOLD = 20, 20, 0.3
+FIRMWARE_SLOTS = 8  # window slots in a board's storage (the oldest is overwritten)
 
 
 class Capture:
-    def __init__(self, writer, pre: int = 20, post: int = 20, threshold: float = 0.3, meta: dict | None = None):
+    def __init__(self, writer, pre: int = PRE, post: int = POST, threshold: float = THRESHOLD, meta: dict | None = None):
         self.writer, self.pre, self.post, self.threshold = writer, pre, post, threshold
         self.meta = dict(meta or {})
         self.ring: deque = deque(maxlen=pre)
@@ -55,6 +59,7 @@ class Capture:
             self.open = {"items": list(self.ring) + [item], "trigger": len(self.ring), "reasons": [event]}
             self.ring.clear()
         if event:
+            rec["event"] = event  # the frame that raised it (firmware records flag it the same way)
             self.events[event] += 1
         if not in_window:  # a frame goes into one window at most
             self.ring.append(item)

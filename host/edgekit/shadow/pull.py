@@ -94,6 +94,12 @@ def convert(staging, tub) -> dict:
             (sessions if w.header.get("kind") == "session" else windows).append(w)
     if not windows and not sessions:
         raise UserError(f"{staging}: no intact windows")
+    return write_tub(windows, sessions, tub)
+
+
+def write_tub(windows: list, sessions: list, tub) -> dict:
+    """The tub of these windows (the one converter for every capture source)."""
+    tub = Path(tub)
     partial = tub.with_name(tub.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     first = min(w.header["wall_time"] for w in windows + sessions)
