@@ -50,8 +50,8 @@ static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, 
     for (; k < p->k_len; ++k) patch[k] = 0;
 }
 
-static int8_t requant1(const ek_conv_params *p, int32_t acc, const int32_t *bias, int32_t o) {
-    const int32_t v = ek_mbqm_nn(acc + (bias ? bias[o] : 0), p->mult[o], p->shift[o]) + p->out_offset;
+EK_INLINE int8_t requant1(const ek_conv_params *p, int32_t acc, const int32_t *bias, int32_t o) {
+    const int32_t v = ek_mbqm_nn32(acc + (bias ? bias[o] : 0), p->mult[o], p->shift[o]) + p->out_offset;
     return (int8_t)ek_clamp_i32(v, p->act_min, p->act_max);
 }
 

@@ -20,9 +20,9 @@ static uint32_t ld32(const void *p) {
 
 static uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }
 
-static int8_t requant(const ek_fc_params *p, int32_t acc, int32_t o) {
+EK_INLINE int8_t requant(const ek_fc_params *p, int32_t acc, int32_t o) {
     const int32_t ch = p->per_channel ? o : 0;
-    return (int8_t)ek_clamp_i32(ek_mbqm(acc, p->mult[ch], p->shift[ch]) + p->out_offset, p->act_min, p->act_max);
+    return (int8_t)ek_clamp_i32(ek_mbqm_nn32(acc, p->mult[ch], p->shift[ch]) + p->out_offset, p->act_min, p->act_max);
 }
 
 void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed,
