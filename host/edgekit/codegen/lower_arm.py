@@ -19,6 +19,18 @@ def dw_fits(fields) -> bool:
         fields["k_h"] * fields["k_w"] <= DW_MAX_TAPS
 
 
+def conv_dsp(ctx, fields, rows, bias, x, y):
+    """cortex_m/ek_conv2d_dsp.c: filter rows zero-padded only to a multiple of 4 (k_len), each group
+    of 4 bytes stored w0 w2 w1 w3 for the kernel's SXTB16 pairs."""
+    oc, k_len = rows.shape
+    fields["k_len"] = k_len
+    dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+    p = ctx.params("ek_conv_params", fields)
+    b = ctx.ptr(bias.index) if bias is not None else "NULL"
+    wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
+    return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+
+
 def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     """cortex_m/ek_depthwise_conv2d_dsp.c: weights int16 [ceil(c/4)][taps][w0 w2 w1 w3],
     bias + in_offset * sum(w) folded."""

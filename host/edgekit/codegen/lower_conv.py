@@ -55,12 +55,7 @@ def _conv_common(ctx, op, depthwise):
     if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
         return _conv_packed(ctx, fields, rows, bias, x, y)
     if not depthwise and ctx.variant == "armv7e-m-dsp" and w.shape[3] == ic:
-        # groups of 4 bytes stored w0 w2 w1 w3 for cortex_m/ek_conv2d_dsp.c's SXTB16 pairs
-        dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
-        p = ctx.params("ek_conv_params", fields)
-        b = ctx.ptr(bias.index) if bias is not None else "NULL"
-        wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
-        return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+        return lower_arm.conv_dsp(ctx, fields, rows[:, :-(-k // 4) * 4], bias, x, y)
     if not depthwise and ctx.variant == "aarch64-neon" and w.shape[3] == ic and lower_arm.conv_neon_fits(rows):
         return lower_arm.conv_neon(ctx, fields, rows, bias, x, y)
     if depthwise and ctx.variant in lower_arm.AARCH64 and lower_arm.dw_fits(fields):

@@ -5,7 +5,8 @@
  * p->scratch). The code generator stores each filter row's groups of 4 bytes as w0 w2 w1 w3, so
  * that SXTB16 of the word gives (w0, w1) and SXTB16 of it rotated by 8 gives (w2, w3), matching
  * the patch's natural halfword pairs: 4 MACs per weight load and 2 SMLADs. Block: 2 pixels x 2
- * channels. Sums stay below 2^31 (see ../ek_conv2d.c), so SMLAD never saturates or wraps. */
+ * channels; the bias starts the accumulators. Filter rows are padded only to k_len, a multiple of 4
+ * here. Sums stay below 2^31 (see ../ek_conv2d.c), so SMLAD never saturates or wraps. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -19,7 +20,12 @@ static uint32_t ld32(const void *p) {
     return v;
 }
 
-static uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }   /* one ROR */
+/* SXTB16 with its free ROR #8 (GCC's __sxtb16 has no rotate operand): bytes 1 and 3 */
+EK_INLINE uint32_t sxtb16_ror8(uint32_t x) {
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
 
 static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *patch) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
@@ -50,32 +56,33 @@ static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, 
     for (; k < p->k_len; ++k) patch[k] = 0;
 }
 
-EK_INLINE int8_t requant1(const ek_conv_params *p, int32_t acc, const int32_t *bias, int32_t o) {
-    const int32_t v = ek_mbqm_nn32(acc + (bias ? bias[o] : 0), p->mult[o], p->shift[o]) + p->out_offset;
-    return (int8_t)ek_clamp_i32(v, p->act_min, p->act_max);
-}
-
 void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out) {
+    /* locals, not p->...: the int8 output stores could alias *p and force reloads */
     const int32_t len = p->k_len, pixels = p->out_h * p->out_w, oc = p->out_c;
+    const int32_t out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t *const mult = p->mult, *const shift = p->shift;
     int16_t *const x0 = p->scratch;
-    int32_t b, px, o, k;
+    int32_t b, px, o, k, j;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + (size_t)b * pixels * oc;
         for (px = 0; px < pixels; px += 2) {
             const int pair = px + 1 < pixels;
             int16_t *const x1 = pair ? p->scratch + len : x0;
-            int8_t *d0 = out_b + (size_t)px * oc, *d1 = d0 + oc;
+            int8_t *const d[2] = {out_b + (size_t)px * oc, out_b + (size_t)px * oc + oc};
             im2col_i16(p, in_b, px / p->out_w, px % p->out_w, x0);
             if (pair) im2col_i16(p, in_b, (px + 1) / p->out_w, (px + 1) % p->out_w, x1);
             for (o = 0; o < oc; o += 2) {
                 const int two = o + 1 < oc;
                 const int8_t *wa = w_packed + (size_t)o * len, *wb = two ? wa + len : wa;
-                int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+                const int32_t ba = bias ? bias[o] : 0, bb = bias && two ? bias[o + 1] : 0;
+                int32_t acc[2][2];
+                int32_t a0 = ba, a1 = bb, b0 = ba, b1 = bb;
+
                 for (k = 0; k < len; k += 4) {
                     const uint32_t ua = ld32(wa + k), ub = ld32(wb + k);
-                    const int16x2_t wa_lo = __sxtb16(ua), wa_hi = __sxtb16(ror8(ua));
-                    const int16x2_t wb_lo = __sxtb16(ub), wb_hi = __sxtb16(ror8(ub));
+                    const int16x2_t wa_lo = __sxtb16(ua), wa_hi = (int16x2_t)sxtb16_ror8(ua);
+                    const int16x2_t wb_lo = __sxtb16(ub), wb_hi = (int16x2_t)sxtb16_ror8(ub);
                     const int16x2_t p0 = (int16x2_t)ld32(x0 + k), p1 = (int16x2_t)ld32(x0 + k + 2);
                     const int16x2_t q0 = (int16x2_t)ld32(x1 + k), q1 = (int16x2_t)ld32(x1 + k + 2);
                     a0 = __smlad(wa_lo, p0, a0); a0 = __smlad(wa_hi, p1, a0);
@@ -83,11 +90,10 @@ void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w
                     b0 = __smlad(wa_lo, q0, b0); b0 = __smlad(wa_hi, q1, b0);
                     b1 = __smlad(wb_lo, q0, b1); b1 = __smlad(wb_hi, q1, b1);
                 }
-                d0[o] = requant1(p, a0, bias, o);
-                if (two) d0[o + 1] = requant1(p, a1, bias, o + 1);
-                if (pair) {
-                    d1[o] = requant1(p, b0, bias, o);
-                    if (two) d1[o + 1] = requant1(p, b1, bias, o + 1);
+                acc[0][0] = a0, acc[0][1] = a1, acc[1][0] = b0, acc[1][1] = b1;
+                for (j = 0; j < 1 + pair; ++j) {
+                    d[j][o] = (int8_t)ek_clamp_i32(ek_mbqm_nn32(acc[j][0], mult[o], shift[o]) + out_offset, lo, hi);
+                    if (two) d[j][o + 1] = (int8_t)ek_clamp_i32(ek_mbqm_nn32(acc[j][1], mult[o + 1], shift[o + 1]) + out_offset, lo, hi);
                 }
             }
         }
