@@ -34,8 +34,8 @@ void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
  * = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
-/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8, each group of 4 bytes
- * stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
+/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8 but zero-padded to k_len
+ * = a multiple of 4, each group of 4 bytes stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
 void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out);
 /* AArch64 NEON without dotprod conv (groups == 1, every weight >= -127): filter rows as for
  * ek_conv2d_s8; bias_fold = bias + in_offset * sum(w row), wrapped to int32. */

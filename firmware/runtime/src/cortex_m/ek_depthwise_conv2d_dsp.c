@@ -71,19 +71,28 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
     int8_t *const zrow = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
     const int8_t *tap[EK_DW_DSP_MAX_TAPS];
     int32_t b, oy, ox, fy, fx, c, t, j;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t off[EK_DW_DSP_MAX_TAPS];   /* tap offsets from the window's top-left input pixel */
     memset(zrow, (int8_t)(-p->in_offset), (size_t)ch);
+    for (fy = 0, t = 0; fy < p->k_h; ++fy)
+        for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = (fy * p->dil_h * p->in_w + fx * p->dil_w) * ch;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         int8_t *o = out + (size_t)b * p->out_h * p->out_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox, o += ch) {
                 const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-                for (fy = 0, t = 0; fy < p->k_h; ++fy) {
-                    const int32_t iy = iy0 + fy * p->dil_h;
-                    for (fx = 0; fx < p->k_w; ++fx, ++t) {
-                        const int32_t ix = ix0 + fx * p->dil_w;
-                        tap[t] = (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
-                                     ? zrow : in_b + ((size_t)iy * p->in_w + ix) * ch;
+                if (iy0 >= 0 && iy0 + span_h < p->in_h && ix0 >= 0 && ix0 + span_w < p->in_w) {
+                    const int8_t *base = in_b + ((size_t)iy0 * p->in_w + ix0) * ch;   /* no padding tap */
+                    for (t = 0; t < taps; ++t) tap[t] = base + off[t];
+                } else {
+                    for (fy = 0, t = 0; fy < p->k_h; ++fy) {
+                        const int32_t iy = iy0 + fy * p->dil_h;
+                        for (fx = 0; fx < p->k_w; ++fx, ++t) {
+                            const int32_t ix = ix0 + fx * p->dil_w;
+                            tap[t] = (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w)
+                                         ? zrow : in_b + ((size_t)iy * p->in_w + ix) * ch;
+                        }
                     }
                 }
                 for (c = 0; c < ch4; c += 4) {
