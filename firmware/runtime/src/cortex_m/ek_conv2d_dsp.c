@@ -27,6 +27,37 @@ EK_INLINE uint32_t sxtb16_ror8(uint32_t x) {
     return r;
 }
 
+/* PKHBT (a.lo, b.lo) and PKHTB (b.hi, a.hi) as single instructions (no ACLE intrinsic) */
+EK_INLINE uint32_t pack_lo(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+EK_INLINE uint32_t pack_hi(uint32_t a, uint32_t b) {
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+
+static void st32(void *p, uint32_t v) { memcpy(p, &v, 4); }   /* one STR (unaligned allowed) */
+
+/* dst[i] = x[i] + off for n values, 4 at a time: SXTB16 / SXTB16 ROR 8 give (x0, x2), (x1, x3),
+ * SADD16 adds the offset to both halves (|x + off| <= 255: no wrap), PKHBT / PKHTB restore the
+ * order (x0, x1), (x2, x3). */
+static void widen(int16_t *dst, const int8_t *x, int32_t n, int32_t off) {
+    const uint32_t off2 = (uint32_t)(uint16_t)off * 0x10001u;
+    int32_t c = 0;
+    for (; c + 4 <= n; c += 4) {
+        const uint32_t v = ld32(x + c);
+        const uint32_t e = (uint32_t)__sadd16((int16x2_t)__sxtb16(v), (int16x2_t)off2);
+        const uint32_t o = (uint32_t)__sadd16((int16x2_t)sxtb16_ror8(v), (int16x2_t)off2);
+        st32(dst + c, pack_lo(e, o));
+        st32(dst + c + 2, pack_hi(e, o));
+    }
+    for (; c < n; ++c) dst[c] = (int16_t)(x[c] + off);
+}
+
 static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *patch) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
     const int32_t c_in = p->in_c, run = p->k_w * c_in, off = p->in_offset;
@@ -39,8 +70,7 @@ static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, 
             continue;
         }
         if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {   /* one contiguous run */
-            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix0) * c_in;
-            for (c = 0; c < run; ++c) dst[c] = (int16_t)(x[c] + off);
+            widen(dst, in_b + ((size_t)iy * p->in_w + ix0) * c_in, run, off);
             continue;
         }
         for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
@@ -48,8 +78,7 @@ static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, 
             if (ix < 0 || ix >= p->in_w) {
                 for (c = 0; c < c_in; ++c) dst[c] = 0;
             } else {
-                const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * c_in;
-                for (c = 0; c < c_in; ++c) dst[c] = (int16_t)(x[c] + off);
+                widen(dst, in_b + ((size_t)iy * p->in_w + ix) * c_in, c_in, off);
             }
         }
     }
