@@ -19,6 +19,7 @@ def test_dsp_variant_is_chosen_for_the_cortex_m7_board(tmp_path):
     assert rep["variant"]["selected"] == "armv7e-m-dsp"
     assert rep["variant"]["kernel_calls"]["ek_conv2d_s8_dsp"] > 0 and "cortex_m/ek_conv2d_dsp.c" in rep["kernels"]
     assert rep["variant"]["kernel_calls"]["ek_fully_connected_s8_dsp"] > 0
+    assert rep["variant"]["kernel_calls"]["ek_depthwise_conv2d_s8_dsp"] > 0   # the DS-CNN's 3x3 depthwise
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ typedef struct {
     int32_t in_offset, out_offset, act_min, act_max;
     const int32_t *mult, *shift;   /* per output channel */
     int32_t k_len;                 /* conv only: filter row length k_h*k_w*filter_in_c rounded up to 16 */
-    int16_t *scratch;              /* conv only: 2 * k_len + 8 int16 (im2col patches of two pixels) */
+    int16_t *scratch;              /* conv: 2 * k_len + 8 int16 (im2col patches of two pixels); ARM depthwise: a row of zp */
 } ek_conv_params;
 
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
@@ -34,9 +34,20 @@ void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
  * = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
-/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8, each group of 4 bytes
- * stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
+/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8 but zero-padded to k_len
+ * = a multiple of 4, each group of 4 bytes stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
 void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out);
+/* AArch64 NEON without dotprod conv (groups == 1, every weight >= -127): filter rows as for
+ * ek_conv2d_s8; bias_fold = bias + in_offset * sum(w row), wrapped to int32. */
+void ek_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *w_rows, const int32_t *bias_fold, int8_t *out);
+/* AArch64 NEON depthwise (both ARM tiers), depth_mult 1, k_h*k_w <= EK_DW_NEON_MAX_TAPS: weights
+ * in TFLite's 1HWO layout; bias_fold = bias + in_offset * sum(w); scratch >= c bytes. */
+#define EK_DW_NEON_MAX_TAPS 64
+void ek_depthwise_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fold, int8_t *out);
+/* Cortex-M DSP depthwise, depth_mult 1, k_h*k_w <= EK_DW_DSP_MAX_TAPS: weights widened to int16,
+ * packed [ceil(c/4)][taps][w0 w2 w1 w3]; bias_fold = bias + in_offset * sum(w); scratch >= c bytes. */
+#define EK_DW_DSP_MAX_TAPS 64
+void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed, const int32_t *bias_fold, int8_t *out);
 /* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
  * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the conv. */
 #define EK_DW_VNNI_MAX_TAPS 64
@@ -47,13 +58,17 @@ typedef struct {
     int32_t in_offset, w_offset, out_offset, act_min, act_max;
     int32_t per_channel;           /* 0: mult[0]/shift[0] for all outputs */
     const int32_t *mult, *shift;
-    int32_t in_pad;                /* Cortex-M DSP tier only: in_depth rounded up to 4 */
-    int16_t *scratch;              /* Cortex-M DSP tier only: in_pad int16 (the widened input row) */
+    int32_t in_pad;                /* ARM tiers only: in_depth rounded up to 4 (Cortex-M), 16 (AArch64) */
+    int16_t *scratch;              /* ARM tiers only: the input row, widened to in_pad int16 (Cortex-M) or padded (AArch64) */
 } ek_fc_params;
 /* bias_fused = bias + in_offset * sum(w row) (precomputed; exact in int32) */
 void ek_fully_connected_s8(const ek_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fused, int8_t *out);
 /* Cortex-M DSP (SMLAD), w_offset 0: rows padded to in_pad, groups of 4 stored w0 w2 w1 w3. */
 void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_fused, int8_t *out);
+/* AArch64 NEON, w_offset 0: rows padded to in_pad (a multiple of 16), bias_fused as above, scratch
+ * >= in_pad bytes; _neon needs every weight >= -127, _dotprod (SDOT) does not. */
+void ek_fully_connected_s8_neon(const ek_fc_params *p, const int8_t *in, const int8_t *w_rows, const int32_t *bias_fused, int8_t *out);
+void ek_fully_connected_s8_dotprod(const ek_fc_params *p, const int8_t *in, const int8_t *w_rows, const int32_t *bias_fused, int8_t *out);
 /* x86-64 AVX-512 VNNI, w_offset 0: w_packed [ceil(out/32)][ceil(in/4)][32][4], bias_packed =
  * bias_fused - 128 * sum(w row) (padded to 32), mult/shift one per output (per_channel ignored) */
 void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);

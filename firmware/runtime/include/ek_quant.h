@@ -77,6 +77,19 @@ EK_INLINE int32_t ek_sat_shl(int32_t x, int exponent) {
     return ek_shl(x, exponent);
 }
 
+/* ek_mbqm_nn in fewer instructions for 32-bit cores (Cortex-M): for mult >= 0 gemmlowp's
+ * truncating (ab + nudge) / 2^31 equals floor((ab + 2^30) / 2^31) for either sign of ab (for
+ * ab < 0, trunc(v / 2^31) = floor((v + 2^31 - 1) / 2^31) and v + 2^31 - 1 = ab + 2^30), i.e. the
+ * low word of the 64-bit sum shifted right by 31; |result| < 2^31, so the cast is exact.
+ * Then RoundingDivideByPOT as in ek_rdbpot. Same result as ek_mbqm_nn for every input. */
+EK_INLINE int32_t ek_mbqm_nn32(int32_t x, int32_t mult, int shift) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const uint64_t v = (uint64_t)((int64_t)ek_shl(x, left) * (int64_t)mult) + ((uint64_t)1 << 30);
+    const int32_t h = (int32_t)(uint32_t)(v >> 31);
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    return ek_asr32(h, right) + ((h & mask) > (mask >> 1) + (h < 0) ? 1 : 0);
+}
+
 EK_INLINE int8_t ek_sat_s8(int32_t x) { return (int8_t)ek_clamp_i32(x, -128, 127); }
 
 /* Fixed-point helpers used by SOFTMAX/LOGISTIC/TANH (gemmlowp fixedpoint.h). */

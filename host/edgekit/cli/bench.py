@@ -16,6 +16,23 @@ EDGEKIT = "edgekit C"
 _FLAGS_OF_INTEREST = ("sse4_2", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
                       "asimd", "asimddp", "dsp")
 
+# MLPerf Tiny v1.0 latencies on the STM32L4R5 (Cortex-M4 @ 120 MHz), ms: docs/SOURCES.md §9.
+# Shown beside the M7 twin's instruction counts as cycles (ms x 120 000); the twin counts
+# instructions, not cycles, so the comparison is indicative only.
+M4_PUBLISHED_MS = {"kws_ref_model": (181.9, 99.8, 62.9, 47.8), "vww_96_int8": (600.6, 301.2, 118.7, 98.8),
+                   "pretrainedResnet_quant": (704.2, 389.6, 214.0, 167.8), "ad01_int8": (10.05, 8.6, 6.86, 4.05)}
+M4_PUBLISHERS = ("TFLM reference", "microTVM+CMSIS-NN", "ST", "Plumerai")
+M4_MHZ = 120
+
+
+def m4_published_cycles(model) -> dict:
+    """{publisher: cycles (modelled: a published ms figure x the clock)} for an MLPerf Tiny model."""
+    from edgekit.provenance import figure
+    ms = M4_PUBLISHED_MS.get(Path(model).stem)
+    return {who: figure(round(t * M4_MHZ * 1000), "cycles", "modelled",
+                        note=f"published {t} ms on STM32L4R5 Cortex-M4 @ {M4_MHZ} MHz (docs/SOURCES.md §9)")
+            for who, t in zip(M4_PUBLISHERS, ms)} if ms else {}
+
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="host latency: generated C vs TFLM vs LiteRT (+XNNPACK) (measured-host)")
@@ -144,7 +161,8 @@ def run(args) -> int:
            "edgekit_build": {"cflags": [*rt.HOST_CFLAGS, "-march=native"],
                              "variant": comp.report.get("variant", {"selected": "portable"})},
            "runtimes": results, "ratios": ratios(results),
-           **({"cortex_m7_twin_instructions": m7} if m7 else {}),
+           **({"cortex_m7_twin_instructions": m7, "cortex_m4_published_cycles": m4_published_cycles(args.model)}
+              if m7 else {}),
            **({"board": board_res} if board_res else {})}
     if args.json:
         print(json.dumps(out, indent=2))
@@ -158,6 +176,10 @@ def run(args) -> int:
         print(f"  {name:40s} {f['value']:.3g}x")
     for v, f in (m7 or {}).items():
         print(f"  Cortex-M7 twin, {v:14s} {fmt(f)} per inference")
+    if out.get("cortex_m4_published_cycles"):
+        print("  published Cortex-M4 cycles beside them (an instruction count is not a cycle count):")
+    for who, f in (out.get("cortex_m4_published_cycles") or {}).items():
+        print(f"    {who:20s} {fmt(f)} per inference")
     if board_res:
         from edgekit.accel.bench import format_board
         print("\n".join(format_board(board_res)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgekit.codegen import lower_arm
 from edgekit.codegen.quant import activation_range, conv_padding, quantize_multiplier
 
 
@@ -54,12 +55,13 @@ def _conv_common(ctx, op, depthwise):
     if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
         return _conv_packed(ctx, fields, rows, bias, x, y)
     if not depthwise and ctx.variant == "armv7e-m-dsp" and w.shape[3] == ic:
-        # groups of 4 bytes stored w0 w2 w1 w3 for cortex_m/ek_conv2d_dsp.c's SXTB16 pairs
-        dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
-        p = ctx.params("ek_conv_params", fields)
-        b = ctx.ptr(bias.index) if bias is not None else "NULL"
-        wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
-        return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+        return lower_arm.conv_dsp(ctx, fields, rows[:, :-(-k // 4) * 4], bias, x, y)
+    if not depthwise and ctx.variant == "aarch64-neon" and w.shape[3] == ic and lower_arm.conv_neon_fits(rows):
+        return lower_arm.conv_neon(ctx, fields, rows, bias, x, y)
+    if depthwise and ctx.variant in lower_arm.AARCH64 and lower_arm.dw_fits(fields):
+        return lower_arm.depthwise_neon(ctx, fields, w.data.reshape(kh * kw, oc), w, bias, x, y)
+    if depthwise and ctx.variant == "armv7e-m-dsp" and lower_arm.dw_fits(fields):
+        return lower_arm.depthwise_dsp(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
@@ -173,6 +175,12 @@ def lower_fully_connected(ctx, op):
         return _fc_vnni(ctx, w.data, fused, mult, shift, dict(
             batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
             out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=1), x, y)
+    if ctx.variant in lower_arm.AARCH64 and (w.zero_point is None or not np.any(w.zero_point)) and \
+            (ctx.variant == "aarch64-dotprod" or lower_arm.conv_neon_fits(w.data)):
+        return lower_arm.fc_aarch64(ctx, w.data, fused, dict(
+            batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
+            out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),
+            mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift")), x, y)
     if ctx.variant == "armv7e-m-dsp" and (w.zero_point is None or not np.any(w.zero_point)):
         in_pad = -(-in_depth // 4) * 4
         wp = np.zeros((out_depth, in_pad), np.int8)

@@ -1,0 +1,93 @@
+"""Compile-time weight packing for the ARM kernel tiers (aarch64/*.c, cortex_m/*.c): called from
+lower_conv.py once the generic fields (ek_conv_params / ek_fc_params) are known."""
+from __future__ import annotations
+
+import numpy as np
+
+DW_MAX_TAPS = 64   # EK_DW_DSP_MAX_TAPS, EK_DW_NEON_MAX_TAPS in ek_kernels.h
+AARCH64 = ("aarch64-neon", "aarch64-dotprod")
+
+
+def wrap_i32(a) -> np.ndarray:
+    """int64 -> int32 with two's-complement wrap (TFLM accumulates in int32)."""
+    return ((np.asarray(a, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def dw_fits(fields) -> bool:
+    """the ARM depthwise kernels: channel multiplier 1, a tap-pointer table of at most 64"""
+    return fields["depth_mult"] == 1 and fields["in_c"] == fields["out_c"] and \
+        fields["k_h"] * fields["k_w"] <= DW_MAX_TAPS
+
+
+def conv_dsp(ctx, fields, rows, bias, x, y):
+    """cortex_m/ek_conv2d_dsp.c: filter rows zero-padded only to a multiple of 4 (k_len), each group
+    of 4 bytes stored w0 w2 w1 w3 for the kernel's SXTB16 pairs."""
+    oc, k_len = rows.shape
+    fields["k_len"] = k_len
+    dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+    p = ctx.params("ek_conv_params", fields)
+    b = ctx.ptr(bias.index) if bias is not None else "NULL"
+    wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
+    return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+
+
+def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
+    """cortex_m/ek_depthwise_conv2d_dsp.c: weights int16 [ceil(c/4)][taps][w0 w2 w1 w3],
+    bias + in_offset * sum(w) folded."""
+    taps, ch = taps_w.shape
+    cp = -(-ch // 4) * 4
+    wp = np.zeros((taps, cp), np.int16)
+    wp[:, :ch] = taps_w
+    packed = wp.reshape(taps, cp // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
+    b = np.zeros(ch, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * taps_w.astype(np.int64).sum(axis=0))
+    fields["scratch"] = ctx.scratch(-(-ch // 2))   # one row of zero points
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_dsp")
+    bname = ctx.const(b, "int32_t", "bias_dsp")
+    return (["cortex_m/ek_depthwise_conv2d_dsp.c"],
+            f"ek_depthwise_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def depthwise_neon(ctx, fields, taps_w, w, bias, x, y):
+    """aarch64/ek_depthwise_conv2d_neon.c (both AArch64 tiers): weights as in the model (1HWO),
+    bias + in_offset * sum(w) folded."""
+    ch = taps_w.shape[1]
+    b = np.zeros(ch, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * taps_w.astype(np.int64).sum(axis=0))
+    fields["scratch"] = ctx.scratch(-(-ch // 2))   # one row of zero points
+    p = ctx.params("ek_conv_params", fields)
+    bname = ctx.const(b, "int32_t", "bias_neon")
+    return (["aarch64/ek_depthwise_conv2d_neon.c"],
+            f"ek_depthwise_conv2d_s8_neon(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(w.index)}, {bname}, {ctx.ptr(y.index)});")
+
+
+def conv_neon_fits(rows) -> bool:
+    """SMULL + SMLAL2 sum two products in int16: exact unless a weight is -128."""
+    return int(rows.min(initial=0)) >= -127
+
+
+def conv_neon(ctx, fields, rows, bias, x, y):
+    """aarch64/ek_conv2d_neon.c: the portable filter rows, bias + in_offset * sum(w row) folded."""
+    b = np.zeros(rows.shape[0], np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * rows.astype(np.int64).sum(axis=1))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(rows, "int8_t", "filter_rows")
+    bname = ctx.const(b, "int32_t", "bias_neon")
+    return (["aarch64/ek_conv2d_neon.c"],
+            f"ek_conv2d_s8_neon(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def fc_aarch64(ctx, wdata, fused, fields, x, y):
+    """aarch64/ek_fully_connected_{neon,dotprod}.c: rows zero-padded to a multiple of 16 (the NEON
+    tier only when conv_neon_fits(wdata))."""
+    tier = "dotprod" if ctx.variant == "aarch64-dotprod" else "neon"
+    n_out, n_in = wdata.shape
+    in_pad = -(-n_in // 16) * 16
+    wp = np.zeros((n_out, in_pad), np.int8)
+    wp[:, :n_in] = wdata
+    fields.update(in_pad=in_pad, scratch=ctx.scratch(-(-in_pad // 2)))
+    p = ctx.params("ek_fc_params", fields)
+    wname, bname = ctx.const(wp, "int8_t", f"filter_{tier}"), ctx.const(fused, "int32_t", "bias")
+    return ([f"aarch64/ek_fully_connected_{tier}.c"],
+            f"ek_fully_connected_s8_{tier}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
