@@ -4,14 +4,14 @@
 #   scripts/fuzz.sh [SECONDS_PER_PARSER] [PARSER...]   run each parser that long (default 60 s)
 #   FUZZ_RUNS=N scripts/fuzz.sh [PARSER...]            run each parser for N executions instead
 #   scripts/fuzz.sh build                              build only
-# Parsers: smp_frame cbor mgmt dut image. Output in $FUZZ_OUT (default build/fuzz): binaries,
+# Parsers: smp_frame cbor mgmt dut image capture. Output in $FUZZ_OUT (default build/fuzz): binaries,
 # logs/<parser>.log, corpus/<parser>/ (new inputs found), artifacts/ (crashing inputs). Prints one
 # line per parser: executions, coverage (cov/ft), exec/s, result. Exit 1 when any parser fails.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_OUT:-$ROOT/build/fuzz}
 CC=${CC:-clang}
-ALL=(smp_frame cbor mgmt dut image)
+ALL=(smp_frame cbor mgmt dut image capture)
 FW=$ROOT/firmware
 FZ=$FW/fuzz
 
@@ -58,6 +58,8 @@ build() {
   "$CC" "${CFLAGS[@]}" "${fz[@]}" -fsanitize=unsigned-integer-overflow -I"$FZ/dut" -I"$FW/app" \
     "$FZ/fuzz_dut.c" "$FW/app/ek_line.c" \
     "$FW/app/ek_mgmt_weak.c" -o "$OUT/fuzz_dut"
+  # The shadow-mode capture window parser (firmware/app/ek_capture.c), as the board reads its slots.
+  "$CC" "${CFLAGS[@]}" "${fz[@]}" -I"$FZ/dut" -I"$FW/app" "$FZ/fuzz_capture.c" -o "$OUT/fuzz_capture"
 }
 
 max_len() { case $1 in cbor) echo 1024;; dut) echo 2048;; image) echo 4096;; *) echo 8192;; esac; }

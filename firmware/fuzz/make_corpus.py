@@ -4,7 +4,8 @@ Writes firmware/fuzz/corpus/<parser>/ and firmware/fuzz/gen/ek_fuzz_provision.h 
 name and a slot-0 image signed with edgekit.flash.image, the flash every mgmt/image run starts
 from). Sources: the shared SMP vectors (firmware/mgmt/vectors/smp_vectors.json), a real upload /
 test / confirm session of that image encoded with edgekit.flash.smp_frame, and the DUT command
-lines the host sends (edgekit's MLPerf Tiny runner and drive session). The signing key is made
+lines the host sends (edgekit's MLPerf Tiny runner and drive session), and the committed capture
+window slots of the shared capture vectors (firmware/app/vectors/capture_vectors.json). The signing key is made
 fresh and thrown away: the harnesses only need its public half.
 """
 from __future__ import annotations
@@ -72,9 +73,21 @@ def dut_sessions() -> dict[str, bytes]:
     }
 
 
+def capture_slots() -> dict[str, bytes]:
+    """Whole window slots as the board stores them: the used bytes, zero fill, the commit last."""
+    from edgekit.shadow.capture_vectors import PATH, SLOT
+    out = {}
+    for i, v in enumerate(json.loads(PATH.read_text())):
+        for k, hexed in v["slots"].items():
+            if hexed:
+                used, commit = (bytes.fromhex(h) for h in hexed.split("|"))
+                out[f"vec{i}_slot{k}"] = used + bytes(SLOT - len(used) - len(commit)) + commit
+    return out
+
+
 def main() -> int:
     corpus = HERE / "corpus"
-    dirs = {n: corpus / n for n in ("smp_frame", "cbor", "mgmt", "dut", "image")}
+    dirs = {n: corpus / n for n in ("smp_frame", "cbor", "mgmt", "dut", "image", "capture")}
     for d in dirs.values():   # regenerate the seeds; keep the regress_* inputs (fixed findings)
         d.mkdir(parents=True, exist_ok=True)
         for f in d.iterdir():
@@ -103,6 +116,8 @@ def main() -> int:
         (dirs["image"] / name).write_bytes(img)
     for name, data in dut_sessions().items():
         (dirs["dut"] / name).write_bytes(data)
+    for name, data in capture_slots().items():
+        (dirs["capture"] / name).write_bytes(data)
 
     gen = HERE / "gen"
     gen.mkdir(exist_ok=True)
