@@ -21,7 +21,8 @@ typedef struct {
     int32_t in_offset, out_offset, act_min, act_max;
     const int32_t *mult, *shift;   /* per output channel */
     int32_t k_len;                 /* conv only: filter row length k_h*k_w*filter_in_c rounded up to 16 */
-    int16_t *scratch;              /* conv: 2 * k_len + 8 int16 (im2col patches of two pixels); ARM depthwise: a row of zp */
+    int16_t *scratch;              /* conv: 2 * k_len + 8 int16 (im2col patches of two pixels; x86 tiers: 4 * k_len + 8);
+                                    * ARM and x86 VNNI depthwise: a row of zp */
 } ek_conv_params;
 
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);

@@ -92,7 +92,8 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
         b[:oc] = bias.data.astype(np.int64)
     b += (fields["in_offset"] + fold) * wp.astype(np.int64).sum(axis=1)
     b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
-    fields["scratch"] = ctx.scratch(2 * k_len + 8)   # 4 u8 patches of k_len
+    # u8 patches of k_len: 8 for the x86 kernels (4 * k_len + 8 int16), 4 for the others
+    fields["scratch"] = ctx.scratch((4 if ctx.variant.startswith("x86-64") else 2) * k_len + 8)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_packed")
     bname = ctx.const(b, "int32_t", "bias_packed")
