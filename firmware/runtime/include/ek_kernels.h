@@ -32,6 +32,8 @@ void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int
  * x86-64 AVX-512 VNNI conv (groups == 1): w_packed [ceil(out_c/16)][k_len/4][16][4] int8,
  * bias_packed[ceil(out_c/16)*16] = bias + (in_offset - 128) * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
+void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
  * = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
@@ -53,6 +55,8 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
  * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the conv. */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX2 depthwise: as for the VNNI depthwise */
+void ek_depthwise_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {
     int32_t batches, in_depth, out_depth;
@@ -73,6 +77,8 @@ void ek_fully_connected_s8_dotprod(const ek_fc_params *p, const int8_t *in, cons
 /* x86-64 AVX-512 VNNI, w_offset 0: w_packed [ceil(out/32)][ceil(in/4)][32][4], bias_packed =
  * bias_fused - 128 * sum(w row) (padded to 32), mult/shift one per output (per_channel ignored) */
 void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX2, w_offset 0: as for the VNNI fully connected */
+void ek_fully_connected_s8_avx2(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {
     int32_t batches, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w;

@@ -1,17 +1,21 @@
-/* Vectorised requantization for the x86-64 AVX-512 VNNI tier (src/x86_64/): eight lanes of
+/* Vectorised requantization for the x86-64 tiers (src/x86_64/): eight lanes of
  * ek_mbqm_nn(acc + bias, mult, shift) + out_offset, clamped, exactly as ek_quant.h computes it
- * (mult >= 0, so the doubling high multiply cannot saturate). */
+ * (mult >= 0, so the doubling high multiply cannot saturate). The arithmetic is AVX2 only; the
+ * AVX-512 VNNI tier loads and stores with masks, the AVX2 tier with maskload and a byte copy. */
 #ifndef EK_REQUANT_X86_H
 #define EK_REQUANT_X86_H
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #define EK_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define EK_TARGET_AVX2 __attribute__((target("avx2")))
 
-/* truncating (v + nudge) / 2^31 of int64 products, the gemmlowp high half */
-EK_TARGET_VNNI static __inline__ __m256i ek_x86_high(__m256i ab) {
+/* truncating (v + nudge) / 2^31 of int64 products, the gemmlowp high half. Only the low 32 bits
+ * of each 64-bit lane are used, and those are the same for a logical as for an arithmetic shift. */
+EK_TARGET_AVX2 static __inline__ __m256i ek_x86_high(__m256i ab) {
     const __m256i zero = _mm256_setzero_si256();
     const __m256i neg = _mm256_cmpgt_epi64(zero, ab);
     const __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x((int64_t)1 << 30),
@@ -19,7 +23,24 @@ EK_TARGET_VNNI static __inline__ __m256i ek_x86_high(__m256i ab) {
     const __m256i v = _mm256_add_epi64(ab, nudge);
     const __m256i vneg = _mm256_cmpgt_epi64(zero, v);
     /* truncation toward zero: add 2^31 - 1 before the floor shift when v < 0 */
-    return _mm256_srai_epi64(_mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x(((int64_t)1 << 31) - 1))), 31);
+    return _mm256_srli_epi64(_mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x(((int64_t)1 << 31) - 1))), 31);
+}
+
+/* x = acc + bias (int32 lanes) requantized with mu/sh, + out_offset, clamped to [lo, hi] */
+EK_TARGET_AVX2 static __inline__ __m256i ek_x86_requant_core(__m256i x, __m256i mu, __m256i sh, int32_t out_offset,
+                                                             int32_t lo, int32_t hi) {
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i left = _mm256_max_epi32(sh, zero), right = _mm256_sub_epi32(left, sh);
+    const __m256i xs = _mm256_sllv_epi32(x, left);
+    const __m256i he = ek_x86_high(_mm256_mul_epi32(xs, mu));
+    const __m256i ho = ek_x86_high(_mm256_mul_epi32(_mm256_srli_epi64(xs, 32), _mm256_srli_epi64(mu, 32)));
+    const __m256i h = _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xAA);
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    const __m256i rem = _mm256_and_si256(h, mask);
+    const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(zero, h));
+    __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(h, right), _mm256_cmpgt_epi32(rem, thr));
+    q = _mm256_add_epi32(q, _mm256_set1_epi32(out_offset));
+    return _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
 }
 
 /* n (1..8) outputs of channels [c, c + n): acc lanes + bias[c..], requantized with mult/shift[c..],
@@ -28,20 +49,35 @@ EK_TARGET_VNNI static __inline__ void ek_x86_requant8(__m256i acc, const int32_t
                                                       const int32_t *shift, int32_t out_offset, int32_t lo, int32_t hi,
                                                       int n, int8_t *dst) {
     const __mmask8 m = (__mmask8)((1u << n) - 1u);
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i sh = _mm256_maskz_loadu_epi32(m, shift), mu = _mm256_maskz_loadu_epi32(m, mult);
-    const __m256i left = _mm256_max_epi32(sh, zero), right = _mm256_sub_epi32(left, sh);
-    const __m256i x = _mm256_sllv_epi32(_mm256_add_epi32(acc, _mm256_maskz_loadu_epi32(m, bias)), left);
-    const __m256i he = ek_x86_high(_mm256_mul_epi32(x, mu));
-    const __m256i ho = ek_x86_high(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mu, 32)));
-    const __m256i h = _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xAA);
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    const __m256i rem = _mm256_and_si256(h, mask);
-    const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(zero, h));
-    __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(h, right), _mm256_cmpgt_epi32(rem, thr));
-    q = _mm256_add_epi32(q, _mm256_set1_epi32(out_offset));
-    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+    const __m256i x = _mm256_add_epi32(acc, _mm256_maskz_loadu_epi32(m, bias));
+    const __m256i q = ek_x86_requant_core(x, _mm256_maskz_loadu_epi32(m, mult), _mm256_maskz_loadu_epi32(m, shift),
+                                          out_offset, lo, hi);
     _mm_mask_storeu_epi8(dst, m, _mm256_cvtepi32_epi8(q));
+}
+
+/* the same for the AVX2 tier */
+EK_TARGET_AVX2 static __inline__ void ek_x86_requant8_avx2(__m256i acc, const int32_t *bias, const int32_t *mult,
+                                                           const int32_t *shift, int32_t out_offset, int32_t lo,
+                                                           int32_t hi, int n, int8_t *dst) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i x = _mm256_add_epi32(acc, _mm256_maskload_epi32((const int *)bias, m));
+    const __m256i q = ek_x86_requant_core(x, _mm256_maskload_epi32((const int *)mult, m),
+                                          _mm256_maskload_epi32((const int *)shift, m), out_offset, lo, hi);
+    /* q is within [-128, 127]: the saturating packs are exact */
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128i bytes = _mm_packs_epi16(w, w);
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)(void *)dst, bytes);
+    } else {
+        int8_t tmp[16];
+        _mm_storeu_si128((__m128i *)(void *)tmp, bytes);
+        memcpy(dst, tmp, (size_t)n);
+    }
+}
+
+/* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */
+EK_TARGET_AVX2 static __inline__ __m256i ek_x86_pairsum8(__m256i lo, __m256i hi) {
+    return _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo, hi), 0xD8);   /* c0 c1 c4 c5 c2 c3 c6 c7 -> c0..c7 */
 }
 #endif
 #endif

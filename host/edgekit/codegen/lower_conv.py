@@ -62,7 +62,7 @@ def _conv_common(ctx, op, depthwise):
         return lower_arm.depthwise_neon(ctx, fields, w.data.reshape(kh * kw, oc), w, bias, x, y)
     if depthwise and ctx.variant == "armv7e-m-dsp" and lower_arm.dw_fits(fields):
         return lower_arm.depthwise_dsp(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
-    if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
+    if depthwise and ctx.variant in _X86 and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
@@ -74,6 +74,7 @@ def _conv_common(ctx, op, depthwise):
 
 # variant -> (source, function, bias fold bias: in_offset + this times sum(w row))
 _PACKED_CONV = {"x86-64-avx512vnni": ("x86_64/ek_conv2d_vnni.c", "ek_conv2d_s8_vnni", -128),
+                "x86-64-avx2": ("x86_64/ek_conv2d_avx2.c", "ek_conv2d_s8_avx2", -128),
                 "aarch64-dotprod": ("aarch64/ek_conv2d_dotprod.c", "ek_conv2d_s8_dotprod", 0)}
 
 
@@ -100,6 +101,10 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});"
 
 
+# x86 tiers sharing the packed layouts and bias folds -> function/file suffix
+_X86 = {"x86-64-avx512vnni": "vnni", "x86-64-avx2": "avx2"}
+
+
 def _fold_bias(bias, n_pad, in_offset, wsum):
     """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32."""
     b = np.zeros(n_pad, np.int64)
@@ -110,7 +115,7 @@ def _fold_bias(bias, n_pad, in_offset, wsum):
 
 
 def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
-    """x86_64/ek_depthwise_conv2d_vnni.c: weights packed [ch/8][taps/4][8][4]."""
+    """x86_64/ek_depthwise_conv2d_{vnni,avx2}.c: weights packed [ch/8][taps/4][8][4]."""
     taps, ch = taps_w.shape
     cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
     wp = np.zeros((tq, cp), np.int8)
@@ -120,12 +125,13 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
     bname = ctx.const(b, "int32_t", "bias_vnni")
-    return (["x86_64/ek_depthwise_conv2d_vnni.c"],
-            f"ek_depthwise_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    sfx = _X86[ctx.variant]
+    return ([f"x86_64/ek_depthwise_conv2d_{sfx}.c"],
+            f"ek_depthwise_conv2d_s8_{sfx}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def _fc_vnni(ctx, wdata, fused, mult, shift, fields, x, y):
-    """x86_64/ek_fully_connected_vnni.c: weights packed [out/32][in/4][32][4]."""
+    """x86_64/ek_fully_connected_{vnni,avx2}.c: weights packed [out/32][in/4][32][4]."""
     n_out, n_in = wdata.shape
     op_, ip = -(-n_out // 32) * 32, -(-n_in // 4) * 4
     wp = np.zeros((op_, ip), np.int8)
@@ -139,8 +145,9 @@ def _fc_vnni(ctx, wdata, fused, mult, shift, fields, x, y):
     p = ctx.params("ek_fc_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
     bname = ctx.const(b, "int32_t", "bias_vnni")
-    return (["x86_64/ek_fully_connected_vnni.c"],
-            f"ek_fully_connected_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    sfx = _X86[ctx.variant]
+    return ([f"x86_64/ek_fully_connected_{sfx}.c"],
+            f"ek_fully_connected_s8_{sfx}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def lower_conv_2d(ctx, op):
@@ -172,7 +179,7 @@ def lower_fully_connected(ctx, op):
     fused = b + in_offset * w.data.astype(np.int64).sum(axis=1)
     fused = ((fused + 2**31) % 2**32 - 2**31).astype(np.int32)   # int32 wrap, as TFLM accumulates
     act_min, act_max = activation_range(op.options["fused_activation_function"], y.s(), y.zp())
-    if ctx.variant == "x86-64-avx512vnni" and (w.zero_point is None or not np.any(w.zero_point)):
+    if ctx.variant in _X86 and (w.zero_point is None or not np.any(w.zero_point)):
         return _fc_vnni(ctx, w.data, fused, mult, shift, dict(
             batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
             out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=1), x, y)
