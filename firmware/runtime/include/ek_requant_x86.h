@@ -13,17 +13,11 @@
 #define EK_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define EK_TARGET_AVX2 __attribute__((target("avx2")))
 
-/* truncating (v + nudge) / 2^31 of int64 products, the gemmlowp high half. Only the low 32 bits
- * of each 64-bit lane are used, and those are the same for a logical as for an arithmetic shift. */
+/* The gemmlowp high half trunc((ab + nudge) / 2^31), nudge = ab >= 0 ? 2^30 : 1 - 2^30, equals
+ * floor((ab + 2^30) / 2^31) for either sign (for ab < 0: trunc(v / 2^31) = floor((v + 2^31 - 1) / 2^31)).
+ * Only the low 32 bits of each 64-bit lane are used: the same for a logical as an arithmetic shift. */
 EK_TARGET_AVX2 static __inline__ __m256i ek_x86_high(__m256i ab) {
-    const __m256i zero = _mm256_setzero_si256();
-    const __m256i neg = _mm256_cmpgt_epi64(zero, ab);
-    const __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x((int64_t)1 << 30),
-                                             _mm256_set1_epi64x(1 - ((int64_t)1 << 30)), neg);
-    const __m256i v = _mm256_add_epi64(ab, nudge);
-    const __m256i vneg = _mm256_cmpgt_epi64(zero, v);
-    /* truncation toward zero: add 2^31 - 1 before the floor shift when v < 0 */
-    return _mm256_srli_epi64(_mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x(((int64_t)1 << 31) - 1))), 31);
+    return _mm256_srli_epi64(_mm256_add_epi64(ab, _mm256_set1_epi64x((int64_t)1 << 30)), 31);
 }
 
 /* x = acc + bias (int32 lanes) requantized with mu/sh, + out_offset, clamped to [lo, hi] */
@@ -73,6 +67,44 @@ EK_TARGET_AVX2 static __inline__ void ek_x86_requant8_avx2(__m256i acc, const in
         _mm_storeu_si128((__m128i *)(void *)tmp, bytes);
         memcpy(dst, tmp, (size_t)n);
     }
+}
+
+/* 16 channels' requantization constants, loaded once per channel block (AVX-512 VNNI tier) */
+typedef struct {
+    __m512i bias, mu, mu_odd, left, right, mask, half;
+    __mmask16 m;
+} ek_x86_rq16;
+
+EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bias, const int32_t *mult,
+                                                              const int32_t *shift, int n) {
+    ek_x86_rq16 r;
+    const __m512i sh = _mm512_maskz_loadu_epi32((__mmask16)((1u << n) - 1u), shift);
+    r.m = (__mmask16)((1u << n) - 1u);
+    r.bias = _mm512_maskz_loadu_epi32(r.m, bias);
+    r.mu = _mm512_maskz_loadu_epi32(r.m, mult);
+    r.mu_odd = _mm512_srli_epi64(r.mu, 32);
+    r.left = _mm512_max_epi32(sh, _mm512_setzero_si512());
+    r.right = _mm512_sub_epi32(r.left, sh);
+    r.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r.right), _mm512_set1_epi32(1));
+    r.half = _mm512_srli_epi32(r.mask, 1);
+    return r;
+}
+
+/* ek_x86_requant_core on 16 lanes (the same steps), stored as int8 to dst[0 .. n) */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
+                                                        int32_t lo, int32_t hi, int8_t *dst) {
+    const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i x = _mm512_sllv_epi32(_mm512_add_epi32(acc, r->bias), r->left);
+    const __m512i he = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, r->mu), nudge), 31);
+    const __m512i ho = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->mu_odd), nudge), 1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, he, ho);   /* odd lanes: bits 31..62 of ho */
+    const __m512i rem = _mm512_and_si512(h, r->mask);
+    const __m512i thr = _mm512_sub_epi32(r->half, _mm512_srai_epi32(h, 31));
+    __m512i q = _mm512_srav_epi32(h, r->right);
+    q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
+    q = _mm512_add_epi32(q, _mm512_set1_epi32(out_offset));
+    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+    _mm512_mask_cvtepi32_storeu_epi8(dst, r->m, q);
 }
 
 /* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */

@@ -10,7 +10,7 @@
  * Weights are packed at compile time as [oc / 16][k_len / 4][16 channels][4 bytes], out_c padded
  * to 16 with zero rows, so that one 64-byte load feeds 16 channels x 4 taps. Micro-kernel: 8 output
  * pixels x 32 channels = 16 zmm accumulators, each weight load used 8 times and each broadcast
- * input quad twice; requantization runs in the output loop.
+ * input quad twice; requantization (16 lanes, constants loaded once per channel block) runs in the output loop.
  * Raster order (ek_kernels.h): the eight windows are read before any of the eight pixels is written. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
@@ -69,7 +69,7 @@ EK_TARGET static __m512i bcast4(const uint8_t *p) {
 #define DOT2(i) do { const __m512i x = bcast4(u[i] + 4 * g); \
         a##i##0 = _mm512_dpbusd_epi32(a##i##0, x, w0); a##i##1 = _mm512_dpbusd_epi32(a##i##1, x, w1); } while (0)
 
-/* acc[8][2] for patches u[0..7] against the 16-channel blocks w0p, w1p (w1p may repeat w0p) */
+/* acc[8][2] for patches u[0..7] against the 16-channel blocks w0p, w1p */
 EK_TARGET static void block_8x32(const uint8_t *const *u, const int8_t *w0p, const int8_t *w1p, int32_t k4,
                                  __m512i acc[PX][2]) {
     __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -83,6 +83,20 @@ EK_TARGET static void block_8x32(const uint8_t *const *u, const int8_t *w0p, con
     acc[0][0] = a00; acc[0][1] = a01; acc[1][0] = a10; acc[1][1] = a11; acc[2][0] = a20; acc[2][1] = a21;
     acc[3][0] = a30; acc[3][1] = a31; acc[4][0] = a40; acc[4][1] = a41; acc[5][0] = a50; acc[5][1] = a51;
     acc[6][0] = a60; acc[6][1] = a61; acc[7][0] = a70; acc[7][1] = a71;
+}
+
+#define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + 4 * g), w0); } while (0)
+
+/* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
+EK_TARGET static void block_8x16(const uint8_t *const *u, const int8_t *w0p, int32_t k4, __m512i acc[PX][2]) {
+    __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
+    int32_t g;
+    for (g = 0; g < k4; ++g) {
+        const __m512i w0 = _mm512_loadu_si512((const void *)(w0p + 64 * (size_t)g));
+        DOT1(0); DOT1(1); DOT1(2); DOT1(3); DOT1(4); DOT1(5); DOT1(6); DOT1(7);
+    }
+    acc[0][0] = a00; acc[1][0] = a10; acc[2][0] = a20; acc[3][0] = a30;
+    acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
 }
 
 EK_TARGET void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
@@ -102,15 +116,16 @@ EK_TARGET void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, cons
             for (ob = 0; ob < oc; ob += 32) {
                 const int32_t n = ek_min_i32(32, oc - ob);
                 const int8_t *w0p = w_packed + (size_t)ob * len;
-                block_8x32(u, w0p, n > 16 ? w0p + (size_t)16 * len : w0p, k4, acc);
-                for (i = 0; i < np; ++i)
-                    for (q = 0; q < 4 && 8 * q < n; ++q) {
-                        const int32_t c = ob + 8 * q;
-                        const __m512i a = acc[i][q >> 1];
-                        ek_x86_requant8(q & 1 ? _mm512_extracti64x4_epi64(a, 1) : _mm512_castsi512_si256(a),
-                                        bias_packed + c, p->mult + c, p->shift + c, p->out_offset, p->act_min,
-                                        p->act_max, ek_min_i32(8, n - 8 * q), out_b + (size_t)(px + i) * oc + c);
-                    }
+                if (n > 16)
+                    block_8x32(u, w0p, w0p + (size_t)16 * len, k4, acc);
+                else
+                    block_8x16(u, w0p, k4, acc);
+                for (q = 0; q < 2 && 16 * q < n; ++q) {
+                    const int32_t c = ob + 16 * q;
+                    const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * q));
+                    for (i = 0; i < np; ++i)
+                        ek_x86_rq16_store(acc[i][q], &rq, p->out_offset, p->act_min, p->act_max, out_b + (size_t)(px + i) * oc + c);
+                }
             }
         }
     }
