@@ -51,11 +51,13 @@ void ek_depthwise_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, cons
  * packed [ceil(c/4)][taps][w0 w2 w1 w3]; bias_fold = bias + in_offset * sum(w); scratch >= c bytes. */
 #define EK_DW_DSP_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed, const int32_t *bias_fold, int8_t *out);
-/* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
- * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the conv. */
+/* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed int16
+ * [ceil(c/32)][ceil(taps/2)][2][32] (order: x86_64/ek_depthwise_conv2d_vnni.c), bias_packed =
+ * bias + in_offset * sum(w); scratch: c bytes. */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
-/* x86-64 AVX2 depthwise: as for the VNNI depthwise */
+/* x86-64 AVX2 depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
+ * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the VNNI conv. */
 void ek_depthwise_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {

@@ -115,16 +115,29 @@ def _fold_bias(bias, n_pad, in_offset, wsum):
 
 
 def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
-    """x86_64/ek_depthwise_conv2d_{vnni,avx2}.c: weights packed [ch/8][taps/4][8][4]."""
+    """x86_64/ek_depthwise_conv2d_vnni.c: int16 weights packed [ch/32][taps/2][lo, hi][32] in the
+    channel order vpunpck{l,h}wd leaves, in_offset * sum(w) folded into the bias;
+    x86_64/ek_depthwise_conv2d_avx2.c: int8 weights packed [ch/8][taps/4][8][4], the VNNI conv's fold."""
     taps, ch = taps_w.shape
-    cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
-    wp = np.zeros((tq, cp), np.int8)
-    wp[:taps, :ch] = taps_w
-    packed = wp.reshape(tq // 4, 4, cp // 8, 8).transpose(2, 0, 3, 1)
-    b = _fold_bias(bias, cp, fields["in_offset"], taps_w.astype(np.int64).sum(axis=0))
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
-    bname = ctx.const(b, "int32_t", "bias_vnni")
+    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(ch // 2 + 8)})   # zp row (VNNI)
+    wsum = taps_w.astype(np.int64).sum(axis=0)
+    if ctx.variant == "x86-64-avx512vnni":
+        tp, cb = -(-taps // 2), -(-ch // 32)
+        wp = np.zeros((2 * tp, 32 * cb), np.int16)
+        wp[:taps, :ch] = taps_w
+        # wp[2q + t, 32b + 8L + 4h + j] -> [b][q][h][L][j][t]
+        packed = wp.reshape(tp, 2, cb, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1)
+        b = _fold_bias(bias, 32 * cb, fields["in_offset"] + 128, wsum)
+        wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_vnni")
+        wname = f"(const int8_t *){wname}"
+    else:
+        cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
+        wp = np.zeros((tq, cp), np.int8)
+        wp[:taps, :ch] = taps_w
+        packed = wp.reshape(tq // 4, 4, cp // 8, 8).transpose(2, 0, 3, 1)
+        b = _fold_bias(bias, cp, fields["in_offset"], wsum)
+        wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_x86")
+    bname = ctx.const(b, "int32_t", "bias_x86")
     sfx = _X86[ctx.variant]
     return ([f"x86_64/ek_depthwise_conv2d_{sfx}.c"],
             f"ek_depthwise_conv2d_s8_{sfx}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")

@@ -1,11 +1,14 @@
 /* DEPTHWISE_CONV_2D int8, channel multiplier 1, x86-64 AVX-512 VNNI tier: bit-identical to
  * ../ek_depthwise_conv2d.c (TFLM DepthwiseConvPerChannel).
  *
- * One vpdpbusd lane is one channel and takes 4 taps: the 4 taps' 8-channel rows are interleaved
- * byte-wise into [channel][tap] and shifted to u8 (x ^ 0x80). Padding taps read zp, which
- * contributes w * (zp - zp) = 0 once the code generator has folded (in_offset - 128) * sum(w)
- * into bias_packed (see x86_64/ek_conv2d_vnni.c for the argument). Weights are packed at compile
- * time as [ceil(ch/8)][ceil(taps/4)][8 channels][4 taps], zero past the last tap and channel. */
+ * vpdpwssd sums int16 pairs into int32 lanes: a pair is one channel's two taps. Two taps' rows of
+ * 32 channels are sign-extended (vpmovsxbw) and interleaved by vpunpck{l,h}wd, which leaves the
+ * channels of "lo" as {0-3, 8-11, 16-19, 24-27} and of "hi" as {4-7, ...}; the code generator
+ * packs the int16 weights in that order, [ceil(ch/32)][ceil(taps/2)][lo, hi][32 int16], and one
+ * vpermt2d per 16 channels restores channel order before requantization. The input enters raw;
+ * in_offset * sum(w) is folded into bias_packed, and padding taps read a row of zp from the
+ * scratch (w * zp + in_offset * w = 0, as TFLM skipping them); a missing odd tap has zero weights.
+ * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -16,24 +19,22 @@
 
 #define EK_TARGET EK_TARGET_VNNI
 
-/* 8 channels of one tap row (NULL: a padding tap); the last partial block is copied, so that
- * nothing past the input is read */
-EK_TARGET static __m128i row8(const int8_t *row, int32_t c0, int32_t ch, __m128i pad) {
-    int8_t tmp[8] = {0};
-    if (!row) return pad;
-    if (c0 + 8 <= ch) return _mm_loadl_epi64((const __m128i *)(const void *)(row + c0));
-    memcpy(tmp, row + c0, (size_t)(ch - c0));
-    return _mm_loadl_epi64((const __m128i *)(const void *)tmp);
+/* 32 channels c0.. of a tap row as int16; n < 32 loads only n bytes */
+EK_TARGET static __m512i row32(const int8_t *row, int32_t n) {
+    if (n >= 32) return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)row));
+    return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8((__mmask32)((1u << n) - 1u), row));
 }
 
 EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                            const int32_t *bias_packed, int8_t *out) {
-    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, quads = (taps + 3) / 4;
-    const int32_t out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
-    const __m128i pad = _mm_set1_epi8((char)(-p->in_offset));
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 3];
-    int32_t b, oy, ox, fy, fx, t, c0, q;
+    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+    const int16_t *wp = (const int16_t *)(const void *)w_packed;
+    const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    int8_t *zp_row = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
+    const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 1];
+    int32_t b, oy, ox, fy, fx, t, c0, q, h;
+    memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -44,23 +45,25 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
                     for (fx = 0; fx < p->k_w; ++fx, ++t) {
                         const int32_t ix = ox * p->stride_w - p->pad_w + fx * p->dil_w;
                         tap[t] = iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w
-                                     ? NULL : in_b + ((size_t)iy * p->in_w + ix) * ch;
+                                     ? zp_row : in_b + ((size_t)iy * p->in_w + ix) * ch;
                     }
                 }
-                for (; t < quads * 4; ++t) tap[t] = NULL;   /* zero weights there */
-                for (c0 = 0; c0 < ch; c0 += 8) {
-                    const int8_t *wq = w_packed + (size_t)(c0 / 8) * quads * 32;
-                    __m256i a = _mm256_setzero_si256();
-                    for (q = 0; q < quads; ++q, wq += 32) {
-                        const __m128i r0 = row8(tap[4 * q], c0, ch, pad), r1 = row8(tap[4 * q + 1], c0, ch, pad);
-                        const __m128i r2 = row8(tap[4 * q + 2], c0, ch, pad), r3 = row8(tap[4 * q + 3], c0, ch, pad);
-                        const __m128i t01 = _mm_unpacklo_epi8(r0, r1), t23 = _mm_unpacklo_epi8(r2, r3);
-                        const __m256i v = _mm256_xor_si256(
-                            _mm256_set_m128i(_mm_unpackhi_epi16(t01, t23), _mm_unpacklo_epi16(t01, t23)), flip);
-                        a = _mm256_dpbusd_epi32(a, v, _mm256_loadu_si256((const __m256i *)(const void *)wq));
+                if (t < 2 * pairs) tap[t] = zp_row;   /* zero weights there */
+                for (c0 = 0; c0 < ch; c0 += 32) {
+                    const int32_t n = ek_min_i32(32, ch - c0);
+                    const int16_t *wq = wp + (size_t)(c0 / 32) * pairs * 64;
+                    __m512i lo = _mm512_setzero_si512(), hi = lo;
+                    for (q = 0; q < pairs; ++q, wq += 64) {
+                        const __m512i x0 = row32(tap[2 * q] + c0, n), x1 = row32(tap[2 * q + 1] + c0, n);
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)wq));
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(wq + 32)));
                     }
-                    ek_x86_requant8(a, bias_packed + c0, p->mult + c0, p->shift + c0, out_offset, lo, hi,
-                                    ek_min_i32(8, ch - c0), o + c0);
+                    for (h = 0; h < 2 && 16 * h < n; ++h) {
+                        const int32_t c = c0 + 16 * h;
+                        const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * h));
+                        ek_x86_rq16_store(_mm512_permutex2var_epi32(lo, h ? order1 : order0, hi), &rq, p->out_offset,
+                                          p->act_min, p->act_max, o + c);
+                    }
                 }
             }
         }
