@@ -104,7 +104,11 @@ EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x8
     q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
     q = _mm512_add_epi32(q, _mm512_set1_epi32(out_offset));
     q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-    _mm512_mask_cvtepi32_storeu_epi8(dst, r->m, q);
+    /* narrowing in a register, not vpmovdb to memory (microcoded on AMD Zen 4) */
+    if (r->m == (__mmask16)0xFFFF)
+        _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
+    else
+        _mm_mask_storeu_epi8(dst, r->m, _mm512_cvtepi32_epi8(q));
 }
 
 /* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */

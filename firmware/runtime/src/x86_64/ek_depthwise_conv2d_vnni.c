@@ -19,9 +19,12 @@
 
 #define EK_TARGET EK_TARGET_VNNI
 
-/* 32 channels c0.. of a tap row as int16; n < 32 loads only n bytes */
+/* 32 channels c0.. of a tap row as int16; n < 32 reads only n bytes: plain loads of 8 or 16 where
+ * they fit (a masked load past the row can wait on the stores of pixels just written) */
 EK_TARGET static __m512i row32(const int8_t *row, int32_t n) {
     if (n >= 32) return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)row));
+    if (n == 16) return _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)row)));
+    if (n == 8) return _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)row)));
     return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8((__mmask32)((1u << n) - 1u), row));
 }
 
