@@ -100,6 +100,8 @@ static inline size_t ek_at4(const int32_t s[4], int32_t i0, int32_t i1, int32_t 
     return (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] + (size_t)i3 * (size_t)s[3];
 }
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* x86-64 AVX-512 (VNNI tier): ek_add_s8, vectorised without broadcast (runs ek_add_s8 otherwise) */
+void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 typedef struct {

@@ -90,25 +90,49 @@ EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bia
     return r;
 }
 
-/* ek_x86_requant_core on 16 lanes (the same steps), stored as int8 to dst[0 .. n) */
-EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
-                                                        int32_t lo, int32_t hi, int8_t *dst) {
+/* one multiplier and shift for all 16 lanes, bias 0 */
+EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_set1(int32_t mult, int32_t shift) {
+    ek_x86_rq16 r;
+    r.m = (__mmask16)0xFFFF;
+    r.bias = _mm512_setzero_si512();
+    r.mu = _mm512_set1_epi32(mult);
+    r.mu_odd = _mm512_srli_epi64(r.mu, 32);
+    r.left = _mm512_set1_epi32(shift > 0 ? shift : 0);
+    r.right = _mm512_set1_epi32(shift > 0 ? 0 : -shift);
+    r.mask = _mm512_set1_epi32((int32_t)(((uint32_t)1 << (shift > 0 ? 0 : -shift)) - 1u));
+    r.half = _mm512_srli_epi32(r.mask, 1);
+    return r;
+}
+
+/* ek_mbqm_nn(x, mult, shift) on 16 lanes: the steps of ek_x86_requant_core */
+EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16(__m512i x, const ek_x86_rq16 *r) {
     const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
-    const __m512i x = _mm512_sllv_epi32(_mm512_add_epi32(acc, r->bias), r->left);
-    const __m512i he = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, r->mu), nudge), 31);
-    const __m512i ho = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->mu_odd), nudge), 1);
+    const __m512i xs = _mm512_sllv_epi32(x, r->left);
+    const __m512i he = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(xs, r->mu), nudge), 31);
+    const __m512i ho = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(xs, 32), r->mu_odd), nudge), 1);
     const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, he, ho);   /* odd lanes: bits 31..62 of ho */
     const __m512i rem = _mm512_and_si512(h, r->mask);
     const __m512i thr = _mm512_sub_epi32(r->half, _mm512_srai_epi32(h, 31));
-    __m512i q = _mm512_srav_epi32(h, r->right);
-    q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
-    q = _mm512_add_epi32(q, _mm512_set1_epi32(out_offset));
+    const __m512i q = _mm512_srav_epi32(h, r->right);
+    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
+}
+
+/* x + out_offset clamped to [lo, hi], stored as int8 to dst[0 .. popcount(m)) */
+EK_TARGET_VNNI static __inline__ void ek_x86_store16(__m512i x, __mmask16 m, int32_t out_offset, int32_t lo,
+                                                     int32_t hi, int8_t *dst) {
+    __m512i q = _mm512_add_epi32(x, _mm512_set1_epi32(out_offset));
     q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
     /* narrowing in a register, not vpmovdb to memory (microcoded on AMD Zen 4) */
-    if (r->m == (__mmask16)0xFFFF)
+    if (m == (__mmask16)0xFFFF)
         _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
     else
-        _mm_mask_storeu_epi8(dst, r->m, _mm512_cvtepi32_epi8(q));
+        _mm_mask_storeu_epi8(dst, m, _mm512_cvtepi32_epi8(q));
+}
+
+/* acc + bias requantized (16 lanes) and stored to dst[0 .. n) */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
+                                                        int32_t lo, int32_t hi, int8_t *dst) {
+    ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, r->bias), r), r->m, out_offset, lo, hi, dst);
 }
 
 /* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */
