@@ -126,7 +126,10 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
         wp = np.zeros((2 * tp, 32 * cb), np.int16)
         wp[:taps, :ch] = taps_w
         # wp[2q + t, 32b + 8L + 4h + j] -> [b][q][h][L][j][t]
-        packed = wp.reshape(tp, 2, cb, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1)
+        packed = wp.reshape(tp, 2, cb, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()
+        if ch in (8, 16):   # the 32 lanes once more as 32 / ch pixels: lane k is channel k % ch
+            rep = wp[:, np.arange(32) % ch]
+            packed = np.concatenate([packed, rep.reshape(tp, 2, 1, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()])
         b = _fold_bias(bias, 32 * cb, fields["in_offset"] + 128, wsum)
         wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_vnni")
         wname = f"(const int8_t *){wname}"

@@ -8,7 +8,10 @@
  * vpermt2d per 16 channels restores channel order before requantization. The input enters raw;
  * in_offset * sum(w) is folded into bias_packed, and padding taps read a row of zp from the
  * scratch (w * zp + in_offset * w = 0, as TFLM skipping them); a missing odd tap has zero weights.
- * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate. */
+ * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate.
+ * With 8 or 16 channels, one register takes 32 / ch adjacent output pixels of a row (their rows
+ * of a tap gathered, padding taps from the zp row); the weights, packed once more after the block
+ * with channel k of the 32 lanes = k % ch, and the bias, mult and shift repeat per pixel. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -28,6 +31,68 @@ EK_TARGET static __m512i row32(const int8_t *row, int32_t n) {
     return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8((__mmask32)((1u << n) - 1u), row));
 }
 
+/* tap row (or the zp row) of input pixel (iy, ix) */
+#define TAP_ROW(iy, ix) ((iy) < 0 || (iy) >= p->in_h || (ix) < 0 || (ix) >= p->in_w \
+                         ? zp_row : in_b + ((size_t)(iy) * p->in_w + (ix)) * ch)
+
+/* one tap of 32 / ch pixels as int16 lanes: ch 8 -> 4 pixels, 16 -> 2 */
+EK_TARGET static __m512i rows_of_pixels(const int8_t *const *r, int32_t ch) {
+    __m256i v;
+    if (ch == 16) {
+        v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)r[0])),
+                                    _mm_loadu_si128((const __m128i *)(const void *)r[1]), 1);
+    } else {
+        const __m128i a = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)r[0]),
+                                             _mm_loadl_epi64((const __m128i *)(const void *)r[1]));
+        const __m128i b = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)r[2]),
+                                             _mm_loadl_epi64((const __m128i *)(const void *)r[3]));
+        v = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+    }
+    return _mm512_cvtepi8_epi16(v);
+}
+
+/* ch 8 or 16: 32 / ch pixels per register (see the top of the file) */
+EK_TARGET static void dw_pixels(const ek_conv_params *p, const int8_t *in, const int16_t *w_rep,
+                                const int32_t *bias_packed, const int8_t *zp_row, int8_t *out) {
+    const int32_t ch = p->in_c, px = 32 / ch, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+    const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    int32_t bias16[16], mult16[16], shift16[16];
+    const int8_t *r[EK_DW_VNNI_MAX_TAPS + 1][4];
+    ek_x86_rq16 rq;
+    int32_t b, oy, ox, fy, fx, t, j, q, k;
+    for (k = 0; k < 16; ++k) bias16[k] = bias_packed[k % ch], mult16[k] = p->mult[k % ch], shift16[k] = p->shift[k % ch];
+    rq = ek_x86_rq16_load(bias16, mult16, shift16, 16);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ox += px) {
+                const int32_t nb = ek_min_i32(px, p->out_w - ox) * ch;   /* output bytes */
+                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
+                __m512i lo = _mm512_setzero_si512(), hi = lo;
+                for (j = 0; j < px; ++j) {   /* pixels past the row end repeat the last one */
+                    const int32_t x0 = ek_min_i32(ox + j, p->out_w - 1) * p->stride_w - p->pad_w;
+                    for (fy = 0, t = 0; fy < p->k_h; ++fy) {
+                        const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
+                        for (fx = 0; fx < p->k_w; ++fx, ++t) r[t][j] = TAP_ROW(iy, x0 + fx * p->dil_w);
+                    }
+                    if (t < 2 * pairs) r[t][j] = zp_row;   /* zero weights there */
+                }
+                for (q = 0; q < pairs; ++q) {
+                    const __m512i x0 = rows_of_pixels(r[2 * q], ch), x1 = rows_of_pixels(r[2 * q + 1], ch);
+                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)(w_rep + 64 * q)));
+                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(w_rep + 64 * q + 32)));
+                }
+                ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order0, hi), rq.bias), &rq),
+                               (__mmask16)((1u << ek_min_i32(16, nb)) - 1u), p->out_offset, p->act_min, p->act_max, o);
+                if (nb > 16)
+                    ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order1, hi), rq.bias), &rq),
+                                   (__mmask16)((1u << (nb - 16)) - 1u), p->out_offset, p->act_min, p->act_max, o + 16);
+            }
+        }
+    }
+}
+
 EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                            const int32_t *bias_packed, int8_t *out) {
     const int32_t ch = p->in_c, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
@@ -38,6 +103,10 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 1];
     int32_t b, oy, ox, fy, fx, t, c0, q, h;
     memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
+    if (ch == 8 || ch == 16) {
+        dw_pixels(p, in, wp + (size_t)pairs * 64, bias_packed, zp_row, out);
+        return;
+    }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
