@@ -21,6 +21,7 @@
 #include "ek_requant_x86.h"
 
 #define EK_TARGET EK_TARGET_VNNI
+#define RQ_KEEP 4
 
 /* 32 channels c0.. of a tap row as int16; n < 32 reads only n bytes: plain loads of 8 or 16 where
  * they fit (a masked load past the row can wait on the stores of pixels just written) */
@@ -101,26 +102,34 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
     int8_t *zp_row = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
     const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 1];
+    size_t off[EK_DW_VNNI_MAX_TAPS];   /* tap offsets from the window's corner (interior windows) */
+    ek_x86_rq16 rq[RQ_KEEP];           /* the first RQ_KEEP 16-channel blocks' constants */
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     int32_t b, oy, ox, fy, fx, t, c0, q, h;
     memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
     if (ch == 8 || ch == 16) {
         dw_pixels(p, in, wp + (size_t)pairs * 64, bias_packed, zp_row, out);
         return;
     }
+    for (fy = 0, t = 0; fy < p->k_h; ++fy)
+        for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = ((size_t)fy * p->dil_h * p->in_w + (size_t)fx * p->dil_w) * ch;
+    for (h = 0; h < RQ_KEEP && 16 * h < ch; ++h)
+        rq[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, ek_min_i32(16, ch - 16 * h));
+    tap[2 * pairs - 1] = zp_row;   /* an odd tap count: zero weights there */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
                 int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
-                for (fy = 0, t = 0; fy < p->k_h; ++fy) {
-                    const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
-                    for (fx = 0; fx < p->k_w; ++fx, ++t) {
-                        const int32_t ix = ox * p->stride_w - p->pad_w + fx * p->dil_w;
-                        tap[t] = iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w
-                                     ? zp_row : in_b + ((size_t)iy * p->in_w + ix) * ch;
-                    }
+                if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h && ix0 + span_w < p->in_w) {
+                    const int8_t *corner = in_b + ((size_t)iy0 * p->in_w + ix0) * ch;
+                    for (t = 0; t < taps; ++t) tap[t] = corner + off[t];
+                } else {
+                    for (fy = 0, t = 0; fy < p->k_h; ++fy)
+                        for (fx = 0; fx < p->k_w; ++fx, ++t) tap[t] = TAP_ROW(iy0 + fy * p->dil_h, ix0 + fx * p->dil_w);
                 }
-                if (t < 2 * pairs) tap[t] = zp_row;   /* zero weights there */
                 for (c0 = 0; c0 < ch; c0 += 32) {
                     const int32_t n = ek_min_i32(32, ch - c0);
                     const int16_t *wq = wp + (size_t)(c0 / 32) * pairs * 64;
@@ -132,9 +141,13 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
                     }
                     for (h = 0; h < 2 && 16 * h < n; ++h) {
                         const int32_t c = c0 + 16 * h;
-                        const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * h));
-                        ek_x86_rq16_store(_mm512_permutex2var_epi32(lo, h ? order1 : order0, hi), &rq, p->out_offset,
-                                          p->act_min, p->act_max, o + c);
+                        const __m512i acc = _mm512_permutex2var_epi32(lo, h ? order1 : order0, hi);
+                        if (c < 16 * RQ_KEEP) {
+                            ek_x86_rq16_store(acc, &rq[c / 16], p->out_offset, p->act_min, p->act_max, o + c);
+                        } else {
+                            const ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * h));
+                            ek_x86_rq16_store(acc, &r, p->out_offset, p->act_min, p->act_max, o + c);
+                        }
                     }
                 }
             }
