@@ -162,18 +162,22 @@ def test_vectorised_requant_equals_scalar_over_int32(tmp_path):
 
 
 @needs_vnni
-@pytest.mark.parametrize("ch,w,stride,pad,dil", [(8, 7, 1, "same", 1), (16, 9, 2, "same", 1), (8, 10, 2, "valid", 1),
-                                                 (16, 11, 1, "valid", 2), (24, 5, 1, "same", 1)])
-def test_vnni_depthwise_pixel_packing_bit_exact(ch, w, stride, pad, dil, tmp_path):
+@pytest.mark.parametrize("ch,w,stride,pad,dil,mult", [(8, 7, 1, "same", 1, 1), (16, 9, 2, "same", 1, 1),
+                                                      (8, 10, 2, "valid", 1, 1), (16, 11, 1, "valid", 2, 1),
+                                                      (24, 5, 1, "same", 1, 1), (5, 6, 1, "same", 1, 2),
+                                                      (12, 5, 2, "same", 1, 4)])
+def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
     """8 or 16 channels put 32 / ch pixels in one register (rows whose width is no multiple of
-    that, padding, stride, dilation); 24 channels take the one-pixel path: both vs TFLM"""
+    that, padding, stride, dilation); 24 channels take the one-pixel path; channel multipliers
+    2 and 4 repeat input lanes (10 and 48 output channels): all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
     from edgekit.golden.verify import verify
     keras.utils.set_random_seed(ch + w)
     inp = keras.Input((6, w, ch), batch_size=1)
-    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding=pad, dilation_rate=dil, activation="relu")(inp)
+    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding=pad, dilation_rate=dil, depth_multiplier=mult,
+                                     activation="relu")(inp)
     model = keras.Model(inp, keras.layers.DepthwiseConv2D(3, padding="same")(x))
     rng = np.random.default_rng(w)
     path = convert_int8(model, [rng.normal(0, 2, (1, 6, w, ch)) for _ in range(8)], tmp_path / "dw.tflite")

@@ -62,7 +62,9 @@ def _conv_common(ctx, op, depthwise):
         return lower_arm.depthwise_neon(ctx, fields, w.data.reshape(kh * kw, oc), w, bias, x, y)
     if depthwise and ctx.variant == "armv7e-m-dsp" and lower_arm.dw_fits(fields):
         return lower_arm.depthwise_dsp(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
-    if depthwise and ctx.variant in _X86 and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
+    m = fields["depth_mult"]
+    if (depthwise and ctx.variant in _X86 and oc == ic * m and kh * kw <= 64
+            and (m == 1 or (ctx.variant == "x86-64-avx512vnni" and 32 % m == 0))):
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
@@ -127,7 +129,7 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
         wp[:taps, :ch] = taps_w
         # wp[2q + t, 32b + 8L + 4h + j] -> [b][q][h][L][j][t]
         packed = wp.reshape(tp, 2, cb, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()
-        if ch in (8, 16):   # the 32 lanes once more as 32 / ch pixels: lane k is channel k % ch
+        if ch in (8, 16) and fields["depth_mult"] == 1:   # the 32 lanes once more as 32 / ch pixels: lane k is channel k % ch
             rep = wp[:, np.arange(32) % ch]
             packed = np.concatenate([packed, rep.reshape(tp, 2, 1, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()])
         b = _fold_bias(bias, 32 * cb, fields["in_offset"] + 128, wsum)

@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D int8, channel multiplier 1, x86-64 AVX-512 VNNI tier: bit-identical to
+/* DEPTHWISE_CONV_2D int8, channel multiplier m dividing 32, x86-64 AVX-512 VNNI tier: bit-identical to
  * ../ek_depthwise_conv2d.c (TFLM DepthwiseConvPerChannel).
  *
  * vpdpwssd sums int16 pairs into int32 lanes: a pair is one channel's two taps. Two taps' rows of
@@ -8,7 +8,8 @@
  * vpermt2d per 16 channels restores channel order before requantization. The input enters raw;
  * in_offset * sum(w) is folded into bias_packed, and padding taps read a row of zp from the
  * scratch (w * zp + in_offset * w = 0, as TFLM skipping them); a missing odd tap has zero weights.
- * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate.
+ * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate. With m > 1, output
+ * channel k of a 32-channel block reads input channel k / m of the block's 32 / m (vpermw).
  * With 8 or 16 channels, one register takes 32 / ch adjacent output pixels of a row (their rows
  * of a tap gathered, padding taps from the zp row); the weights, packed once more after the block
  * with channel k of the 32 lanes = k % ch, and the bias, mult and shift repeat per pixel. */
@@ -30,6 +31,11 @@ EK_TARGET static __m512i row32(const int8_t *row, int32_t n) {
     if (n == 16) return _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)row)));
     if (n == 8) return _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)row)));
     return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8((__mmask32)((1u << n) - 1u), row));
+}
+
+/* row32 of the input channels of 32 output channels, each repeated m times (m > 1) */
+EK_TARGET static __m512i row32m(const int8_t *row, int32_t n_in, __m512i rep) {
+    return _mm512_permutexvar_epi16(rep, row32(row, n_in));
 }
 
 /* tap row (or the zp row) of input pixel (iy, ix) */
@@ -96,8 +102,10 @@ EK_TARGET static void dw_pixels(const ek_conv_params *p, const int8_t *in, const
 
 EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                            const int32_t *bias_packed, int8_t *out) {
-    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+    const int32_t ch = p->in_c, out_c = p->out_c, m = p->depth_mult, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
     const int16_t *wp = (const int16_t *)(const void *)w_packed;
+    int16_t rep_idx[32];   /* m > 1: lane k takes input lane k / m */
+    __m512i rep;
     const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
     int8_t *zp_row = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
@@ -107,14 +115,16 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     int32_t b, oy, ox, fy, fx, t, c0, q, h;
     memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
-    if (ch == 8 || ch == 16) {
+    for (t = 0; t < 32; ++t) rep_idx[t] = (int16_t)(t / m);
+    rep = _mm512_loadu_si512((const void *)rep_idx);
+    if (m == 1 && (ch == 8 || ch == 16)) {
         dw_pixels(p, in, wp + (size_t)pairs * 64, bias_packed, zp_row, out);
         return;
     }
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
         for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = ((size_t)fy * p->dil_h * p->in_w + (size_t)fx * p->dil_w) * ch;
-    for (h = 0; h < RQ_KEEP && 16 * h < ch; ++h)
-        rq[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, ek_min_i32(16, ch - 16 * h));
+    for (h = 0; h < RQ_KEEP && 16 * h < out_c; ++h)
+        rq[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, ek_min_i32(16, out_c - 16 * h));
     tap[2 * pairs - 1] = zp_row;   /* an odd tap count: zero weights there */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
@@ -122,7 +132,7 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
+                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * out_c;
                 if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h && ix0 + span_w < p->in_w) {
                     const int8_t *corner = in_b + ((size_t)iy0 * p->in_w + ix0) * ch;
                     for (t = 0; t < taps; ++t) tap[t] = corner + off[t];
@@ -130,12 +140,13 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
                     for (fy = 0, t = 0; fy < p->k_h; ++fy)
                         for (fx = 0; fx < p->k_w; ++fx, ++t) tap[t] = TAP_ROW(iy0 + fy * p->dil_h, ix0 + fx * p->dil_w);
                 }
-                for (c0 = 0; c0 < ch; c0 += 32) {
-                    const int32_t n = ek_min_i32(32, ch - c0);
+                for (c0 = 0; c0 < out_c; c0 += 32) {
+                    const int32_t n = ek_min_i32(32, out_c - c0), ci = c0 / m, n_in = (n + m - 1) / m;
                     const int16_t *wq = wp + (size_t)(c0 / 32) * pairs * 64;
                     __m512i lo = _mm512_setzero_si512(), hi = lo;
                     for (q = 0; q < pairs; ++q, wq += 64) {
-                        const __m512i x0 = row32(tap[2 * q] + c0, n), x1 = row32(tap[2 * q + 1] + c0, n);
+                        const __m512i x0 = m == 1 ? row32(tap[2 * q] + c0, n) : row32m(tap[2 * q] + ci, n_in, rep);
+                        const __m512i x1 = m == 1 ? row32(tap[2 * q + 1] + c0, n) : row32m(tap[2 * q + 1] + ci, n_in, rep);
                         lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)wq));
                         hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(wq + 32)));
                     }
