@@ -147,7 +147,8 @@ VARIANTS = [
     pytest.param("x86-64-avx2", id="x86-64-avx2",
                  marks=pytest.mark.skipif("avx2" not in _cpu_flags, reason="CPU lacks AVX2")),
     pytest.param("x86-64-avx512vnni", id="x86-64-avx512vnni",
-                 marks=pytest.mark.skipif(not {"avx512_vnni", "avx512vl"} <= _cpu_flags, reason="CPU lacks AVX-512 VNNI")),
+                 marks=pytest.mark.skipif(not {"avx512_vnni", "avx512vl"} <= _cpu_flags,
+                                          reason="CPU lacks AVX-512 VNNI")),
 ]
 
 

@@ -67,7 +67,8 @@ def portable_outputs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("variant", [pytest.param(VNNI, marks=needs_vnni), pytest.param(AVX2, marks=needs_avx2)])
-def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pilot_int8_path, portable_outputs, tmp_path):
+def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pilot_int8_path, portable_outputs,
+                                                     tmp_path):
     from edgekit.golden import TflmRunner
     from edgekit.golden.verify import random_inputs
     sfx = variant.rsplit("-", 1)[1].replace("avx512", "")   # vnni / avx2

@@ -129,7 +129,7 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
         wp[:taps, :ch] = taps_w
         # wp[2q + t, 32b + 8L + 4h + j] -> [b][q][h][L][j][t]
         packed = wp.reshape(tp, 2, cb, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()
-        if ch in (8, 16) and fields["depth_mult"] == 1:   # the 32 lanes once more as 32 / ch pixels: lane k is channel k % ch
+        if ch in (8, 16) and fields["depth_mult"] == 1:   # again for 32 / ch pixels: lane k = channel k % ch
             rep = wp[:, np.arange(32) % ch]
             packed = np.concatenate([packed, rep.reshape(tp, 2, 1, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()])
         b = _fold_bias(bias, 32 * cb, fields["in_offset"] + 128, wsum)
