@@ -122,8 +122,7 @@ EK_TARGET_VNNI static __inline__ void ek_x86_store16(__m512i x, __mmask16 m, int
                                                      int32_t hi, int8_t *dst) {
     __m512i q = _mm512_add_epi32(x, _mm512_set1_epi32(out_offset));
     q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-    /* narrow in a register, then a plain 16-byte store when every lane is written (a vpmovdb
-     * straight to memory, tried first, is a slower multi-uop store on AMD Zen 4) */
+    /* narrow in a register, then a plain 16-byte store when every lane is written */
     if (m == (__mmask16)0xFFFF)
         _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
     else
