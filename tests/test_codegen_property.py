@@ -4,6 +4,7 @@ compared with TFLM bit for bit."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -138,10 +139,24 @@ def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("prop")
 
 
+_cpu_flags = set(open("/proc/cpuinfo").read().split()) if os.path.exists("/proc/cpuinfo") else set()
+# kernel tiers, each compiled by verify() and compared with TFLM; a tier this CPU cannot run is
+# skipped (CI and this machine run them all)
+VARIANTS = [
+    pytest.param("portable", id="portable"),
+    pytest.param("x86-64-avx2", id="x86-64-avx2",
+                 marks=pytest.mark.skipif("avx2" not in _cpu_flags, reason="CPU lacks AVX2")),
+    pytest.param("x86-64-avx512vnni", id="x86-64-avx512vnni",
+                 marks=pytest.mark.skipif(not {"avx512_vnni", "avx512vl"} <= _cpu_flags,
+                                          reason="CPU lacks AVX-512 VNNI")),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @settings(max_examples=16, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(spec=spec_strategy)
-def test_random_models_bit_exact_vs_tflm(spec, workdir):
+def test_random_models_bit_exact_vs_tflm(spec, workdir, variant):
     from edgekit.golden.child import GoldenError
     from edgekit.golden.verify import verify
 
@@ -152,7 +167,9 @@ def test_random_models_bit_exact_vs_tflm(spec, workdir):
     if not path.exists():
         convert(model, spec, path)
     try:   # TFLM aborts on some converter outputs (seen once in ~50): verify's child golden says so
-        rep = verify(path, n_inputs=4, seed=spec["seed"], layers=True, out_dir=workdir / f"c{key}")
+        rep = verify(path, n_inputs=4, seed=spec["seed"], layers=True, out_dir=workdir / f"c{key}_{variant}",
+                     variant=variant)
     except GoldenError:
         assume(False)
-    assert rep["bit_identical_inputs"] == 4, (spec, rep.get("first_divergence"))
+    assert rep["variant"]["selected"] == variant
+    assert rep["bit_identical_inputs"] == 4, (spec, variant, rep.get("first_divergence"))

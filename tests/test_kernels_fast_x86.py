@@ -1,16 +1,21 @@
-"""x86-64 AVX-512 VNNI kernel tier: chosen from the board's ISA features, bit-identical to the
-portable tier and to TFLM on the pilot, the six MLPerf Tiny models and random hidden models."""
+"""x86-64 kernel tiers (AVX-512 VNNI, AVX2): chosen from the board's ISA features, bit-identical
+to the portable tier and to TFLM on the pilot and the six MLPerf Tiny models (random hidden models:
+tests/test_codegen_property.py, one run per tier), and a vectorised requantization equal to the
+scalar one over the whole int32 range."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
 
-VNNI = "x86-64-avx512vnni"
+VNNI, AVX2 = "x86-64-avx512vnni", "x86-64-avx2"
 _flags = set(Path("/proc/cpuinfo").read_text().split()) if Path("/proc/cpuinfo").exists() else set()
 needs_vnni = pytest.mark.skipif(not {"avx512_vnni", "avx512vl"} <= _flags, reason="this CPU lacks AVX-512 VNNI")
+needs_avx2 = pytest.mark.skipif("avx2" not in _flags, reason="this CPU lacks AVX2")
+RUNTIME = Path(__file__).resolve().parents[1] / "firmware" / "runtime"
 
 
 def _outputs(path, out_dir, variant, n=3, seed=0):
@@ -32,56 +37,151 @@ def test_variant_follows_the_board_isa_features():
     from edgekit.codegen.build import select_variant
     from edgekit.errors import UserError
     host = get_board("host")
-    assert select_variant(host) == (VNNI if "avx512_vnni" in host.cpu.features else "portable")
+    best = VNNI if {"avx512_vnni", "avx512vl"} <= _flags else AVX2 if "avx2" in _flags else "portable"
+    assert select_variant(host) == best                         # host.yaml lists both; this CPU decides
     assert select_variant(get_board("coral")) == "armv7e-m-dsp"  # Cortex-M7: its own tier, not x86
     assert select_variant(host, "portable") == "portable"
     assert select_variant(None) == "portable"                   # generic C stays portable
+    pc = SimpleNamespace(name="pc", cpu=SimpleNamespace(features=["sse4.2", "avx2", "fma"]))
+    assert select_variant(pc) == AVX2                           # a PC without AVX-512 VNNI
+    if "avx2" in _flags:
+        assert select_variant(host, AVX2) == AVX2               # forced, as the tests of this tier do
+    with pytest.raises(UserError, match="lacks the ISA features"):
+        select_variant(pc, VNNI)
     with pytest.raises(UserError, match="lacks the ISA features"):
         select_variant(get_board("coral"), VNNI)
     with pytest.raises(UserError, match="unknown kernel variant"):
         select_variant(host, "sse9")
 
 
-@needs_vnni
-def test_vnni_tier_bit_exact_on_pilot_and_mlperf_tiny(mlperf_models, pilot_int8_path, tmp_path):
+@pytest.fixture(scope="module")
+def portable_outputs(tmp_path_factory):
+    """the portable tier's outputs per model, computed once for both x86 tiers"""
+    cache = {}
+
+    def get(name, path):
+        if name not in cache:
+            cache[name] = _outputs(path, tmp_path_factory.mktemp(f"{name}_p"), "portable")[1]
+        return cache[name]
+    return get
+
+
+@pytest.mark.parametrize("variant", [pytest.param(VNNI, marks=needs_vnni), pytest.param(AVX2, marks=needs_avx2)])
+def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pilot_int8_path, portable_outputs,
+                                                     tmp_path):
     from edgekit.golden import TflmRunner
+    from edgekit.golden.verify import random_inputs
+    sfx = variant.rsplit("-", 1)[1].replace("avx512", "")   # vnni / avx2
     for name, path in {"pilot": pilot_int8_path, **mlperf_models}.items():
-        _, ref, _ = _outputs(path, tmp_path / f"{name}_p", "portable")
-        rep, fast, model = _outputs(path, tmp_path / f"{name}_v", VNNI)
-        assert rep["variant"]["selected"] == VNNI
+        ref = portable_outputs(name, path)
+        rep, fast, model = _outputs(path, tmp_path / f"{name}_v", variant)
+        assert rep["variant"]["selected"] == variant
+        calls = rep["variant"]["kernel_calls"]
         if name != "ad01_int8":   # ad01 is FULLY_CONNECTED only; every other model has a CONV_2D
-            assert rep["variant"]["kernel_calls"].get("ek_conv2d_s8_vnni", 0) > 0, name
+            assert calls.get(f"ek_conv2d_s8_{sfx}", 0) > 0, name
         else:
-            assert rep["variant"]["kernel_calls"].get("ek_fully_connected_s8_vnni", 0) > 0, name
+            assert calls.get(f"ek_fully_connected_s8_{sfx}", 0) > 0, name
+        if name in ("vww_96_int8", "kws_ref_model", "str_ww_ref_model"):   # depthwise models
+            assert calls.get(f"ek_depthwise_conv2d_s8_{sfx}", 0) > 0, name
         assert all(_same(a, b) for a, b in zip(ref, fast)), name
         tflm = TflmRunner(path, preserve_all=False)
-        from edgekit.golden.verify import random_inputs
         for xs, got in zip(random_inputs(model, 3, 0), fast):
             ref_xs = [i.dequantize(x) if i.float_in_model else x for i, x in zip(model.inputs, xs)]
             want = [o.quantize(y) if o.float_in_model else y for o, y in zip(model.outputs, tflm(ref_xs))]
             assert _same([np.asarray(w).reshape(np.shape(g)) for w, g in zip(want, got)], got), name
 
 
-@needs_vnni
-@settings(max_examples=8, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(spec=__import__("test_codegen_property").spec_strategy)
-def test_vnni_tier_bit_exact_on_hidden_models(spec, tmp_path_factory):
-    from test_codegen_property import build_model, convert
+_REQUANT_HARNESS = r"""
+#include <stdio.h>
+#include "ek_quant.h"
+#include "ek_requant_x86.h"
+/* per case: acc bias mult shift out_offset lo hi (int32 each) on stdin; per case on stdout:
+ * scalar, ek_x86_requant8_avx2[, ek_x86_requant8, ek_x86_rq16_store] (int8 each) */
+#ifdef WITH_VNNI
+EK_TARGET_VNNI static void vnni(const int32_t *c, int8_t *o) {
+    __m256i acc = _mm256_set1_epi32(c[0]);
+    ek_x86_rq16 r;
+    ek_x86_requant8(acc, c + 1, c + 2, c + 3, c[4], c[5], c[6], 1, o);
+    r = ek_x86_rq16_load(c + 1, c + 2, c + 3, 1);
+    ek_x86_rq16_store(_mm512_set1_epi32(c[0]), &r, c[4], c[5], c[6], o + 1);
+}
+#endif
+EK_TARGET_AVX2 static void avx2(const int32_t *c, int8_t *o) {
+    ek_x86_requant8_avx2(_mm256_set1_epi32(c[0]), c + 1, c + 2, c + 3, c[4], c[5], c[6], 1, o);
+}
+int main(void) {
+    int32_t c[7];
+    while (fread(c, sizeof c, 1, stdin) == 1) {
+        int8_t o[3] = {0, 0, 0};
+        o[0] = (int8_t)ek_clamp_i32(ek_mbqm_nn(ek_wadd(c[0], c[1]), c[2], c[3]) + c[4], c[5], c[6]);
+        avx2(c, o + 1);
+        fwrite(o, 1, 2, stdout);
+#ifdef WITH_VNNI
+        vnni(c, o + 1);
+        fwrite(o + 1, 1, 2, stdout);
+#endif
+    }
+    return 0;
+}
+"""
 
-    from edgekit.golden.child import GoldenError
+
+@needs_avx2
+def test_vectorised_requant_equals_scalar_over_int32(tmp_path):
+    """every x86 requantization path against ek_quant.h's scalar ek_mbqm_nn (the portable tier's,
+    bit-exact with TFLM), on random and extreme int32 accumulators, biases, multipliers and shifts"""
+    vnni = {"avx512_vnni", "avx512vl"} <= _flags
+    (tmp_path / "h.c").write_text(_REQUANT_HARNESS)
+    exe = tmp_path / "h"
+    subprocess.run(["gcc", "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", *(["-DWITH_VNNI"] if vnni else []),
+                    f"-I{RUNTIME / 'include'}", str(tmp_path / "h.c"), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(14)
+    n = 200_000
+    i32 = np.iinfo(np.int32)
+    acc = rng.integers(i32.min, i32.max, n, endpoint=True)
+    acc[:2000] = rng.choice([i32.min, i32.min + 1, -1, 0, 1, i32.max - 1, i32.max], 2000)
+    acc[2000:100_000] = rng.integers(-(1 << 20), 1 << 20, 98_000)   # the accumulators models produce
+    bias = rng.integers(-(1 << 24), 1 << 24, n)
+    bias[::7] = rng.integers(i32.min, i32.max, bias[::7].size, endpoint=True)
+    mult = rng.integers(1 << 30, i32.max, n, endpoint=True)           # QuantizeMultiplier's range
+    mult[::11] = rng.integers(0, i32.max, mult[::11].size, endpoint=True)
+    shift = rng.integers(-31, 8, n)
+    # exact ties of both roundings: mult 2^30 halves x; small x and right shifts hit .5 often
+    ties = slice(100_000, 140_000)
+    mult[ties], bias[ties] = 1 << 30, 0
+    acc[ties] = rng.integers(-4096, 4097, 40_000)
+    shift[ties] = rng.integers(-12, 1, 40_000)
+    out_off = rng.integers(-128, 128, n)
+    lo = rng.integers(-128, 0, n)
+    hi = rng.integers(0, 128, n)
+    cases = np.stack([acc, bias, mult, shift, out_off, lo, hi], axis=1).astype(np.int32)
+    out = subprocess.run([str(exe)], input=cases.tobytes(), capture_output=True, check=True).stdout
+    got = np.frombuffer(out, np.int8).reshape(n, 4 if vnni else 2)
+    for k in range(1, got.shape[1]):
+        bad = np.flatnonzero(got[:, k] != got[:, 0])
+        assert bad.size == 0, (k, cases[bad[:3]].tolist(), got[bad[:3]].tolist())
+
+
+@needs_vnni
+@pytest.mark.parametrize("ch,w,stride,pad,dil,mult", [(8, 7, 1, "same", 1, 1), (16, 9, 2, "same", 1, 1),
+                                                      (8, 10, 2, "valid", 1, 1), (16, 11, 1, "valid", 2, 1),
+                                                      (24, 5, 1, "same", 1, 1), (5, 6, 1, "same", 1, 2),
+                                                      (12, 5, 2, "same", 1, 4)])
+def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
+    """8 or 16 channels put 32 / ch pixels in one register (rows whose width is no multiple of
+    that, padding, stride, dilation); 24 channels take the one-pixel path; channel multipliers
+    2 and 4 repeat input lanes (10 and 48 output channels): all vs TFLM"""
+    import keras
+    from int8_models import convert_int8
+
     from edgekit.golden.verify import verify
-    model = build_model(spec)
-    assume(model is not None and all(d > 0 for d in model.output_shape[1:]))
-    work = tmp_path_factory.mktemp("fastprop")
-    path = work / "m.tflite"
-    convert(model, spec, path)
-    try:   # TFLM aborts on some converter outputs: verify's child golden says so
-        rep = verify(path, n_inputs=4, seed=spec["seed"], out_dir=work / "p")   # portable tier vs TFLM
-    except GoldenError:
-        assume(False)
-    assert rep["bit_identical_inputs"] == 4, (spec, rep.get("first_divergence"))
-    _, ref, _ = _outputs(path, work / "p2", "portable", 4, spec["seed"])
-    vrep, fast, _ = _outputs(path, work / "v", VNNI, 4, spec["seed"])
-    assert vrep["variant"]["selected"] == VNNI
-    assert all(_same(a, b) for a, b in zip(ref, fast)), spec
+    keras.utils.set_random_seed(ch + w)
+    inp = keras.Input((6, w, ch), batch_size=1)
+    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding=pad, dilation_rate=dil, depth_multiplier=mult,
+                                     activation="relu")(inp)
+    model = keras.Model(inp, keras.layers.DepthwiseConv2D(3, padding="same")(x))
+    rng = np.random.default_rng(w)
+    path = convert_int8(model, [rng.normal(0, 2, (1, 6, w, ch)) for _ in range(8)], tmp_path / "dw.tflite")
+    rep = verify(path, n_inputs=4, seed=ch, out_dir=tmp_path / "c", variant=VNNI)
+    assert rep["variant"]["kernel_calls"].get("ek_depthwise_conv2d_s8_vnni") == 2
+    assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")

@@ -21,7 +21,8 @@ typedef struct {
     int32_t in_offset, out_offset, act_min, act_max;
     const int32_t *mult, *shift;   /* per output channel */
     int32_t k_len;                 /* conv only: filter row length k_h*k_w*filter_in_c rounded up to 16 */
-    int16_t *scratch;              /* conv: 2 * k_len + 8 int16 (im2col patches of two pixels); ARM depthwise: a row of zp */
+    int16_t *scratch;              /* conv: 2 * k_len + 8 int16 (im2col patches of two pixels; x86 tiers: 4 * k_len + 8);
+                                    * ARM and x86 VNNI depthwise: a row of zp */
 } ek_conv_params;
 
 void ek_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out);
@@ -31,6 +32,8 @@ void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int
  * x86-64 AVX-512 VNNI conv (groups == 1): w_packed [ceil(out_c/16)][k_len/4][16][4] int8,
  * bias_packed[ceil(out_c/16)*16] = bias + (in_offset - 128) * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
+void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
  * = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
@@ -48,10 +51,14 @@ void ek_depthwise_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, cons
  * packed [ceil(c/4)][taps][w0 w2 w1 w3]; bias_fold = bias + in_offset * sum(w); scratch >= c bytes. */
 #define EK_DW_DSP_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed, const int32_t *bias_fold, int8_t *out);
-/* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
- * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the conv. */
+/* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed int16
+ * [ceil(c/32)][ceil(taps/2)][2][32] (order: x86_64/ek_depthwise_conv2d_vnni.c), bias_packed =
+ * bias + in_offset * sum(w), and for c 8 or 16 the weights once more with lane k = channel k % c; scratch: c bytes. */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX2 depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
+ * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the VNNI conv. */
+void ek_depthwise_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {
     int32_t batches, in_depth, out_depth;
@@ -72,6 +79,8 @@ void ek_fully_connected_s8_dotprod(const ek_fc_params *p, const int8_t *in, cons
 /* x86-64 AVX-512 VNNI, w_offset 0: w_packed [ceil(out/32)][ceil(in/4)][32][4], bias_packed =
  * bias_fused - 128 * sum(w row) (padded to 32), mult/shift one per output (per_channel ignored) */
 void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX2, w_offset 0: as for the VNNI fully connected */
+void ek_fully_connected_s8_avx2(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 
 typedef struct {
     int32_t batches, in_h, in_w, ch, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_h, pad_w;
@@ -91,6 +100,8 @@ static inline size_t ek_at4(const int32_t s[4], int32_t i0, int32_t i1, int32_t 
     return (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] + (size_t)i3 * (size_t)s[3];
 }
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* x86-64 AVX-512 (VNNI tier): ek_add_s8, vectorised without broadcast (runs ek_add_s8 otherwise) */
+void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 typedef struct {

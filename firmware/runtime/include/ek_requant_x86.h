@@ -1,25 +1,40 @@
-/* Vectorised requantization for the x86-64 AVX-512 VNNI tier (src/x86_64/): eight lanes of
+/* Vectorised requantization for the x86-64 tiers (src/x86_64/): eight lanes of
  * ek_mbqm_nn(acc + bias, mult, shift) + out_offset, clamped, exactly as ek_quant.h computes it
- * (mult >= 0, so the doubling high multiply cannot saturate). */
+ * (mult >= 0, so the doubling high multiply cannot saturate). The arithmetic is AVX2 only; the
+ * AVX-512 VNNI tier loads and stores with masks, the AVX2 tier with maskload and a byte copy. */
 #ifndef EK_REQUANT_X86_H
 #define EK_REQUANT_X86_H
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #define EK_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define EK_TARGET_AVX2 __attribute__((target("avx2")))
 
-/* truncating (v + nudge) / 2^31 of int64 products, the gemmlowp high half */
-EK_TARGET_VNNI static __inline__ __m256i ek_x86_high(__m256i ab) {
-    const __m256i zero = _mm256_setzero_si256();
-    const __m256i neg = _mm256_cmpgt_epi64(zero, ab);
-    const __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x((int64_t)1 << 30),
-                                             _mm256_set1_epi64x(1 - ((int64_t)1 << 30)), neg);
-    const __m256i v = _mm256_add_epi64(ab, nudge);
-    const __m256i vneg = _mm256_cmpgt_epi64(zero, v);
-    /* truncation toward zero: add 2^31 - 1 before the floor shift when v < 0 */
-    return _mm256_srai_epi64(_mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x(((int64_t)1 << 31) - 1))), 31);
+/* The gemmlowp high half trunc((ab + nudge) / 2^31), nudge = ab >= 0 ? 2^30 : 1 - 2^30, equals
+ * floor((ab + 2^30) / 2^31) for either sign (for ab < 0: trunc(v / 2^31) = floor((v + 2^31 - 1) / 2^31)).
+ * Only the low 32 bits of each 64-bit lane are used: the same for a logical as an arithmetic shift. */
+EK_TARGET_AVX2 static __inline__ __m256i ek_x86_high(__m256i ab) {
+    return _mm256_srli_epi64(_mm256_add_epi64(ab, _mm256_set1_epi64x((int64_t)1 << 30)), 31);
+}
+
+/* x = acc + bias (int32 lanes) requantized with mu/sh, + out_offset, clamped to [lo, hi] */
+EK_TARGET_AVX2 static __inline__ __m256i ek_x86_requant_core(__m256i x, __m256i mu, __m256i sh, int32_t out_offset,
+                                                             int32_t lo, int32_t hi) {
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i left = _mm256_max_epi32(sh, zero), right = _mm256_sub_epi32(left, sh);
+    const __m256i xs = _mm256_sllv_epi32(x, left);
+    const __m256i he = ek_x86_high(_mm256_mul_epi32(xs, mu));
+    const __m256i ho = ek_x86_high(_mm256_mul_epi32(_mm256_srli_epi64(xs, 32), _mm256_srli_epi64(mu, 32)));
+    const __m256i h = _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xAA);
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    const __m256i rem = _mm256_and_si256(h, mask);
+    const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(zero, h));
+    __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(h, right), _mm256_cmpgt_epi32(rem, thr));
+    q = _mm256_add_epi32(q, _mm256_set1_epi32(out_offset));
+    return _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
 }
 
 /* n (1..8) outputs of channels [c, c + n): acc lanes + bias[c..], requantized with mult/shift[c..],
@@ -28,20 +43,101 @@ EK_TARGET_VNNI static __inline__ void ek_x86_requant8(__m256i acc, const int32_t
                                                       const int32_t *shift, int32_t out_offset, int32_t lo, int32_t hi,
                                                       int n, int8_t *dst) {
     const __mmask8 m = (__mmask8)((1u << n) - 1u);
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i sh = _mm256_maskz_loadu_epi32(m, shift), mu = _mm256_maskz_loadu_epi32(m, mult);
-    const __m256i left = _mm256_max_epi32(sh, zero), right = _mm256_sub_epi32(left, sh);
-    const __m256i x = _mm256_sllv_epi32(_mm256_add_epi32(acc, _mm256_maskz_loadu_epi32(m, bias)), left);
-    const __m256i he = ek_x86_high(_mm256_mul_epi32(x, mu));
-    const __m256i ho = ek_x86_high(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mu, 32)));
-    const __m256i h = _mm256_blend_epi32(he, _mm256_slli_epi64(ho, 32), 0xAA);
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    const __m256i rem = _mm256_and_si256(h, mask);
-    const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(zero, h));
-    __m256i q = _mm256_sub_epi32(_mm256_srav_epi32(h, right), _mm256_cmpgt_epi32(rem, thr));
-    q = _mm256_add_epi32(q, _mm256_set1_epi32(out_offset));
-    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+    const __m256i x = _mm256_add_epi32(acc, _mm256_maskz_loadu_epi32(m, bias));
+    const __m256i q = ek_x86_requant_core(x, _mm256_maskz_loadu_epi32(m, mult), _mm256_maskz_loadu_epi32(m, shift),
+                                          out_offset, lo, hi);
     _mm_mask_storeu_epi8(dst, m, _mm256_cvtepi32_epi8(q));
+}
+
+/* the same for the AVX2 tier */
+EK_TARGET_AVX2 static __inline__ void ek_x86_requant8_avx2(__m256i acc, const int32_t *bias, const int32_t *mult,
+                                                           const int32_t *shift, int32_t out_offset, int32_t lo,
+                                                           int32_t hi, int n, int8_t *dst) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i x = _mm256_add_epi32(acc, _mm256_maskload_epi32((const int *)bias, m));
+    const __m256i q = ek_x86_requant_core(x, _mm256_maskload_epi32((const int *)mult, m),
+                                          _mm256_maskload_epi32((const int *)shift, m), out_offset, lo, hi);
+    /* q is within [-128, 127]: the saturating packs are exact */
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128i bytes = _mm_packs_epi16(w, w);
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)(void *)dst, bytes);
+    } else {
+        int8_t tmp[16];
+        _mm_storeu_si128((__m128i *)(void *)tmp, bytes);
+        memcpy(dst, tmp, (size_t)n);
+    }
+}
+
+/* 16 channels' requantization constants, loaded once per channel block (AVX-512 VNNI tier) */
+typedef struct {
+    __m512i bias, mu, mu_odd, left, right, mask, half;
+    __mmask16 m;
+} ek_x86_rq16;
+
+EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bias, const int32_t *mult,
+                                                              const int32_t *shift, int n) {
+    ek_x86_rq16 r;
+    const __m512i sh = _mm512_maskz_loadu_epi32((__mmask16)((1u << n) - 1u), shift);
+    r.m = (__mmask16)((1u << n) - 1u);
+    r.bias = _mm512_maskz_loadu_epi32(r.m, bias);
+    r.mu = _mm512_maskz_loadu_epi32(r.m, mult);
+    r.mu_odd = _mm512_srli_epi64(r.mu, 32);
+    r.left = _mm512_max_epi32(sh, _mm512_setzero_si512());
+    r.right = _mm512_sub_epi32(r.left, sh);
+    r.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r.right), _mm512_set1_epi32(1));
+    r.half = _mm512_srli_epi32(r.mask, 1);
+    return r;
+}
+
+/* one multiplier and shift for all 16 lanes, bias 0 */
+EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_set1(int32_t mult, int32_t shift) {
+    ek_x86_rq16 r;
+    r.m = (__mmask16)0xFFFF;
+    r.bias = _mm512_setzero_si512();
+    r.mu = _mm512_set1_epi32(mult);
+    r.mu_odd = _mm512_srli_epi64(r.mu, 32);
+    r.left = _mm512_set1_epi32(shift > 0 ? shift : 0);
+    r.right = _mm512_set1_epi32(shift > 0 ? 0 : -shift);
+    r.mask = _mm512_set1_epi32((int32_t)(((uint32_t)1 << (shift > 0 ? 0 : -shift)) - 1u));
+    r.half = _mm512_srli_epi32(r.mask, 1);
+    return r;
+}
+
+/* ek_mbqm_nn(x, mult, shift) on 16 lanes: the steps of ek_x86_requant_core */
+EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16(__m512i x, const ek_x86_rq16 *r) {
+    const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i xs = _mm512_sllv_epi32(x, r->left);
+    const __m512i he = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(xs, r->mu), nudge), 31);
+    const __m512i ho = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(xs, 32), r->mu_odd), nudge), 1);
+    const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, he, ho);   /* odd lanes: bits 31..62 of ho */
+    const __m512i rem = _mm512_and_si512(h, r->mask);
+    const __m512i thr = _mm512_sub_epi32(r->half, _mm512_srai_epi32(h, 31));
+    const __m512i q = _mm512_srav_epi32(h, r->right);
+    return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
+}
+
+/* x + out_offset clamped to [lo, hi], stored as int8 to dst[0 .. popcount(m)) */
+EK_TARGET_VNNI static __inline__ void ek_x86_store16(__m512i x, __mmask16 m, int32_t out_offset, int32_t lo,
+                                                     int32_t hi, int8_t *dst) {
+    __m512i q = _mm512_add_epi32(x, _mm512_set1_epi32(out_offset));
+    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+    /* narrow in a register, then a plain 16-byte store when every lane is written */
+    if (m == (__mmask16)0xFFFF)
+        _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
+    else
+        _mm_mask_storeu_epi8(dst, m, _mm512_cvtepi32_epi8(q));
+}
+
+/* acc + bias requantized (16 lanes) and stored to dst[0 .. n) */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
+                                                        int32_t lo, int32_t hi, int8_t *dst) {
+    ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, r->bias), r), r->m, out_offset, lo, hi, dst);
+}
+
+/* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */
+EK_TARGET_AVX2 static __inline__ __m256i ek_x86_pairsum8(__m256i lo, __m256i hi) {
+    return _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo, hi), 0xD8);   /* c0 c1 c4 c5 c2 c3 c6 c7 -> c0..c7 */
 }
 #endif
 #endif

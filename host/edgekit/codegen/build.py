@@ -7,8 +7,8 @@ WARN = "-std=c99 -Wall -Wextra -Werror"
 
 
 # Kernel tiers, best first: (name, ISA features the board must list). "portable" always fits.
-VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("aarch64-dotprod", {"neon", "dotprod"}),
-            ("aarch64-neon", {"neon"}),
+VARIANTS = (("x86-64-avx512vnni", {"avx512_vnni", "avx512vl"}), ("x86-64-avx2", {"avx2"}),
+            ("aarch64-dotprod", {"neon", "dotprod"}), ("aarch64-neon", {"neon"}),
             ("armv7e-m-dsp", {"dsp"}))
 
 

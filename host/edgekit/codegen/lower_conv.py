@@ -62,7 +62,9 @@ def _conv_common(ctx, op, depthwise):
         return lower_arm.depthwise_neon(ctx, fields, w.data.reshape(kh * kw, oc), w, bias, x, y)
     if depthwise and ctx.variant == "armv7e-m-dsp" and lower_arm.dw_fits(fields):
         return lower_arm.depthwise_dsp(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
-    if depthwise and ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and oc == ic and kh * kw <= 64:
+    m = fields["depth_mult"]
+    if (depthwise and ctx.variant in _X86 and oc == ic * m and kh * kw <= 64
+            and (m == 1 or (ctx.variant == "x86-64-avx512vnni" and 32 % m == 0))):
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
@@ -74,6 +76,7 @@ def _conv_common(ctx, op, depthwise):
 
 # variant -> (source, function, bias fold bias: in_offset + this times sum(w row))
 _PACKED_CONV = {"x86-64-avx512vnni": ("x86_64/ek_conv2d_vnni.c", "ek_conv2d_s8_vnni", -128),
+                "x86-64-avx2": ("x86_64/ek_conv2d_avx2.c", "ek_conv2d_s8_avx2", -128),
                 "aarch64-dotprod": ("aarch64/ek_conv2d_dotprod.c", "ek_conv2d_s8_dotprod", 0)}
 
 
@@ -92,11 +95,16 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
         b[:oc] = bias.data.astype(np.int64)
     b += (fields["in_offset"] + fold) * wp.astype(np.int64).sum(axis=1)
     b = ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
-    fields["scratch"] = ctx.scratch(2 * k_len + 8)   # 4 u8 patches of k_len
+    # u8 patches of k_len: 8 for the x86 kernels (4 * k_len + 8 int16), 4 for the others
+    fields["scratch"] = ctx.scratch((4 if ctx.variant.startswith("x86-64") else 2) * k_len + 8)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_packed")
     bname = ctx.const(b, "int32_t", "bias_packed")
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});"
+
+
+# x86 tiers sharing the packed layouts and bias folds -> function/file suffix
+_X86 = {"x86-64-avx512vnni": "vnni", "x86-64-avx2": "avx2"}
 
 
 def _fold_bias(bias, n_pad, in_offset, wsum):
@@ -109,22 +117,39 @@ def _fold_bias(bias, n_pad, in_offset, wsum):
 
 
 def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
-    """x86_64/ek_depthwise_conv2d_vnni.c: weights packed [ch/8][taps/4][8][4]."""
+    """x86_64/ek_depthwise_conv2d_vnni.c: int16 weights packed [ch/32][taps/2][lo, hi][32] in the
+    channel order vpunpck{l,h}wd leaves, in_offset * sum(w) folded into the bias;
+    x86_64/ek_depthwise_conv2d_avx2.c: int8 weights packed [ch/8][taps/4][8][4], the VNNI conv's fold."""
     taps, ch = taps_w.shape
-    cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
-    wp = np.zeros((tq, cp), np.int8)
-    wp[:taps, :ch] = taps_w
-    packed = wp.reshape(tq // 4, 4, cp // 8, 8).transpose(2, 0, 3, 1)
-    b = _fold_bias(bias, cp, fields["in_offset"], taps_w.astype(np.int64).sum(axis=0))
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
-    bname = ctx.const(b, "int32_t", "bias_vnni")
-    return (["x86_64/ek_depthwise_conv2d_vnni.c"],
-            f"ek_depthwise_conv2d_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(ch // 2 + 8)})   # zp row (VNNI)
+    wsum = taps_w.astype(np.int64).sum(axis=0)
+    if ctx.variant == "x86-64-avx512vnni":
+        tp, cb = -(-taps // 2), -(-ch // 32)
+        wp = np.zeros((2 * tp, 32 * cb), np.int16)
+        wp[:taps, :ch] = taps_w
+        # wp[2q + t, 32b + 8L + 4h + j] -> [b][q][h][L][j][t]
+        packed = wp.reshape(tp, 2, cb, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()
+        if ch in (8, 16) and fields["depth_mult"] == 1:   # again for 32 / ch pixels: lane k = channel k % ch
+            rep = wp[:, np.arange(32) % ch]
+            packed = np.concatenate([packed, rep.reshape(tp, 2, 1, 4, 2, 4).transpose(2, 0, 4, 3, 5, 1).ravel()])
+        b = _fold_bias(bias, 32 * cb, fields["in_offset"] + 128, wsum)
+        wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_vnni")
+        wname = f"(const int8_t *){wname}"
+    else:
+        cp, tq = -(-ch // 8) * 8, -(-taps // 4) * 4
+        wp = np.zeros((tq, cp), np.int8)
+        wp[:taps, :ch] = taps_w
+        packed = wp.reshape(tq // 4, 4, cp // 8, 8).transpose(2, 0, 3, 1)
+        b = _fold_bias(bias, cp, fields["in_offset"], wsum)
+        wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_x86")
+    bname = ctx.const(b, "int32_t", "bias_x86")
+    sfx = _X86[ctx.variant]
+    return ([f"x86_64/ek_depthwise_conv2d_{sfx}.c"],
+            f"ek_depthwise_conv2d_s8_{sfx}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def _fc_vnni(ctx, wdata, fused, mult, shift, fields, x, y):
-    """x86_64/ek_fully_connected_vnni.c: weights packed [out/32][in/4][32][4]."""
+    """x86_64/ek_fully_connected_{vnni,avx2}.c: weights packed [out/32][in/4][32][4]."""
     n_out, n_in = wdata.shape
     op_, ip = -(-n_out // 32) * 32, -(-n_in // 4) * 4
     wp = np.zeros((op_, ip), np.int8)
@@ -138,8 +163,9 @@ def _fc_vnni(ctx, wdata, fused, mult, shift, fields, x, y):
     p = ctx.params("ek_fc_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_vnni")
     bname = ctx.const(b, "int32_t", "bias_vnni")
-    return (["x86_64/ek_fully_connected_vnni.c"],
-            f"ek_fully_connected_s8_vnni(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    sfx = _X86[ctx.variant]
+    return ([f"x86_64/ek_fully_connected_{sfx}.c"],
+            f"ek_fully_connected_s8_{sfx}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def lower_conv_2d(ctx, op):
@@ -171,7 +197,7 @@ def lower_fully_connected(ctx, op):
     fused = b + in_offset * w.data.astype(np.int64).sum(axis=1)
     fused = ((fused + 2**31) % 2**32 - 2**31).astype(np.int32)   # int32 wrap, as TFLM accumulates
     act_min, act_max = activation_range(op.options["fused_activation_function"], y.s(), y.zp())
-    if ctx.variant == "x86-64-avx512vnni" and (w.zero_point is None or not np.any(w.zero_point)):
+    if ctx.variant in _X86 and (w.zero_point is None or not np.any(w.zero_point)):
         return _fc_vnni(ctx, w.data, fused, mult, shift, dict(
             batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
             out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=1), x, y)

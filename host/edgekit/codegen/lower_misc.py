@@ -64,6 +64,9 @@ def _binary(ctx, op, kind):
     else:
         f["out_mult"], f["out_shift"] = quantize_multiplier(float(a.s()) * float(b.s()) / float(y.s()))
     p = ctx.params("ek_binary_params", f)
+    if kind == "add" and ctx.variant == "x86-64-avx512vnni":   # falls back to ek_add.c on broadcast
+        return (["ek_add.c", "x86_64/ek_add_avx512.c"],
+                f"ek_add_s8_avx512(&{p}, {ctx.ptr(a.index)}, {ctx.ptr(b.index)}, {ctx.ptr(y.index)});")
     return [f"ek_{kind}.c"], f"ek_{kind}_s8(&{p}, {ctx.ptr(a.index)}, {ctx.ptr(b.index)}, {ctx.ptr(y.index)});"
 
 

@@ -17,10 +17,11 @@ def random_inputs(model, n: int, seed: int = 0):
 
 
 def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0,
-           out_dir=None, on_step=None) -> dict:
+           out_dir=None, on_step=None, variant: str | None = None) -> dict:
     """Compile for the host, run `n_inputs` random int8 inputs through the C code and TFLM and
     count bit-identical results. With `layers`, diff every op output and name the first op
-    that diverges (per input; the earliest over all inputs is reported)."""
+    that diverges (per input; the earliest over all inputs is reported). `variant`: the kernel
+    tier to compile (edgekit.codegen.build.select_variant; default portable)."""
     import edgekit.runtime as rt
     from edgekit.codegen import compile_model
     from edgekit.golden.child import ChildGolden
@@ -30,7 +31,7 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
         tmp = tempfile.TemporaryDirectory(prefix="ek_verify_")
         out_dir = Path(tmp.name) / "model"
     try:
-        result = compile_model(tflite_path, out_dir, board=None)
+        result = compile_model(tflite_path, out_dir, board=None, variant=variant)
         model = rt.load(out_dir, trace=layers)
         golden = ChildGolden(tflite_path, preserve_all=layers)   # a TFLM abort: GoldenError, exit 2
         equal_inputs = equal_values = total_values = 0
@@ -71,7 +72,7 @@ def verify(tflite_path, n_inputs: int = 100, layers: bool = False, seed: int = 0
                                            for i, x in zip(model.inputs, xs)], 5)
         tflm_arena = golden.arena_bytes()
         report = {
-            "model": str(tflite_path), "inputs": n_inputs, "seed": seed,
+            "model": str(tflite_path), "inputs": n_inputs, "seed": seed, "variant": result.report["variant"],
             "bit_identical_inputs": equal_inputs,
             "bit_identical_fraction": figure(equal_inputs / max(n_inputs, 1), "", "measured-host",
                                              note="inputs whose every output byte equals TFLM's"),

@@ -111,6 +111,9 @@ class CompiledModel:
             self.lib.ek_trace_buffer = self.ffi.cast("int8_t *", self._trace.ctypes.data)
         self._in = np.zeros(max(self.input_bytes, 1), np.int8)
         self._out = np.zeros(max(self.output_bytes, 1), np.int8)
+        # cast once: numpy's .ctypes costs microseconds per call, as much as a small model's invoke
+        self._in_ptr = self.ffi.cast("const int8_t *", self._in.ctypes.data)
+        self._out_ptr = self.ffi.cast("int8_t *", self._out.ctypes.data)
 
     @staticmethod
     def _info(r) -> TensorInfo:
@@ -119,8 +122,7 @@ class CompiledModel:
 
     def invoke_raw(self, flat_in: np.ndarray) -> np.ndarray:
         np.copyto(self._in[: self.input_bytes], flat_in.view(np.int8).ravel())
-        rc = self.lib.ek_model_invoke(self.ffi.cast("const int8_t *", self._in.ctypes.data),
-                                      self.ffi.cast("int8_t *", self._out.ctypes.data))
+        rc = self.lib.ek_model_invoke(self._in_ptr, self._out_ptr)
         if rc != 0:
             raise ToolError(f"ek_model_invoke returned {rc}")
         return self._out[: self.output_bytes].copy()

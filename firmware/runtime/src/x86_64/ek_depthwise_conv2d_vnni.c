@@ -1,11 +1,18 @@
-/* DEPTHWISE_CONV_2D int8, channel multiplier 1, x86-64 AVX-512 VNNI tier: bit-identical to
+/* DEPTHWISE_CONV_2D int8, channel multiplier m dividing 32, x86-64 AVX-512 VNNI tier: bit-identical to
  * ../ek_depthwise_conv2d.c (TFLM DepthwiseConvPerChannel).
  *
- * One vpdpbusd lane is one channel and takes 4 taps: the 4 taps' 8-channel rows are interleaved
- * byte-wise into [channel][tap] and shifted to u8 (x ^ 0x80). Padding taps read zp, which
- * contributes w * (zp - zp) = 0 once the code generator has folded (in_offset - 128) * sum(w)
- * into bias_packed (see x86_64/ek_conv2d_vnni.c for the argument). Weights are packed at compile
- * time as [ceil(ch/8)][ceil(taps/4)][8 channels][4 taps], zero past the last tap and channel. */
+ * vpdpwssd sums int16 pairs into int32 lanes: a pair is one channel's two taps. Two taps' rows of
+ * 32 channels are sign-extended (vpmovsxbw) and interleaved by vpunpck{l,h}wd, which leaves the
+ * channels of "lo" as {0-3, 8-11, 16-19, 24-27} and of "hi" as {4-7, ...}; the code generator
+ * packs the int16 weights in that order, [ceil(ch/32)][ceil(taps/2)][lo, hi][32 int16], and one
+ * vpermt2d per 16 channels restores channel order before requantization. The input enters raw;
+ * in_offset * sum(w) is folded into bias_packed, and padding taps read a row of zp from the
+ * scratch (w * zp + in_offset * w = 0, as TFLM skipping them); a missing odd tap has zero weights.
+ * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate. With m > 1, output
+ * channel k of a 32-channel block reads input channel k / m of the block's 32 / m (vpermw).
+ * With 8 or 16 channels, one register takes 32 / ch adjacent output pixels of a row (their rows
+ * of a tap gathered, padding taps from the zp row); the weights, packed once more after the block
+ * with channel k of the 32 lanes = k % ch, and the bias, mult and shift repeat per pixel. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -15,52 +22,144 @@
 #include "ek_requant_x86.h"
 
 #define EK_TARGET EK_TARGET_VNNI
+#define RQ_KEEP 4
 
-/* 8 channels of one tap row (NULL: a padding tap); the last partial block is copied, so that
- * nothing past the input is read */
-EK_TARGET static __m128i row8(const int8_t *row, int32_t c0, int32_t ch, __m128i pad) {
-    int8_t tmp[8] = {0};
-    if (!row) return pad;
-    if (c0 + 8 <= ch) return _mm_loadl_epi64((const __m128i *)(const void *)(row + c0));
-    memcpy(tmp, row + c0, (size_t)(ch - c0));
-    return _mm_loadl_epi64((const __m128i *)(const void *)tmp);
+/* 32 channels c0.. of a tap row as int16; n < 32 reads only n bytes: plain loads of 8 or 16 where
+ * they fit (a masked load past the row can wait on the stores of pixels just written) */
+EK_TARGET static __m512i row32(const int8_t *row, int32_t n) {
+    if (n >= 32) return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)row));
+    if (n == 16) return _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)row)));
+    if (n == 8) return _mm512_cvtepi8_epi16(_mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(const void *)row)));
+    return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8((__mmask32)((1u << n) - 1u), row));
+}
+
+/* row32 of the input channels of 32 output channels, each repeated m times (m > 1) */
+EK_TARGET static __m512i row32m(const int8_t *row, int32_t n_in, __m512i rep) {
+    return _mm512_permutexvar_epi16(rep, row32(row, n_in));
+}
+
+/* tap row (or the zp row) of input pixel (iy, ix) */
+#define TAP_ROW(iy, ix) ((iy) < 0 || (iy) >= p->in_h || (ix) < 0 || (ix) >= p->in_w \
+                         ? zp_row : in_b + ((size_t)(iy) * p->in_w + (ix)) * ch)
+
+/* one tap of 32 / ch pixels as int16 lanes: ch 8 -> 4 pixels, 16 -> 2 */
+EK_TARGET static __m512i rows_of_pixels(const int8_t *const *r, int32_t ch) {
+    __m256i v;
+    if (ch == 16) {
+        v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)r[0])),
+                                    _mm_loadu_si128((const __m128i *)(const void *)r[1]), 1);
+    } else {
+        const __m128i a = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)r[0]),
+                                             _mm_loadl_epi64((const __m128i *)(const void *)r[1]));
+        const __m128i b = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)r[2]),
+                                             _mm_loadl_epi64((const __m128i *)(const void *)r[3]));
+        v = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+    }
+    return _mm512_cvtepi8_epi16(v);
+}
+
+/* ch 8 or 16: 32 / ch pixels per register (see the top of the file) */
+EK_TARGET static void dw_pixels(const ek_conv_params *p, const int8_t *in, const int16_t *w_rep,
+                                const int32_t *bias_packed, const int8_t *zp_row, int8_t *out) {
+    const int32_t ch = p->in_c, px = 32 / ch, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+    const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    int32_t bias16[16], mult16[16], shift16[16];
+    const int8_t *r[EK_DW_VNNI_MAX_TAPS + 1][4];
+    ek_x86_rq16 rq;
+    int32_t b, oy, ox, fy, fx, t, j, q, k;
+    for (k = 0; k < 16; ++k) bias16[k] = bias_packed[k % ch], mult16[k] = p->mult[k % ch], shift16[k] = p->shift[k % ch];
+    rq = ek_x86_rq16_load(bias16, mult16, shift16, 16);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ox += px) {
+                const int32_t nb = ek_min_i32(px, p->out_w - ox) * ch;   /* output bytes */
+                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
+                __m512i lo = _mm512_setzero_si512(), hi = lo;
+                for (j = 0; j < px; ++j) {   /* pixels past the row end repeat the last one */
+                    const int32_t x0 = ek_min_i32(ox + j, p->out_w - 1) * p->stride_w - p->pad_w;
+                    for (fy = 0, t = 0; fy < p->k_h; ++fy) {
+                        const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
+                        for (fx = 0; fx < p->k_w; ++fx, ++t) r[t][j] = TAP_ROW(iy, x0 + fx * p->dil_w);
+                    }
+                    if (t < 2 * pairs) r[t][j] = zp_row;   /* zero weights there */
+                }
+                for (q = 0; q < pairs; ++q) {
+                    const __m512i x0 = rows_of_pixels(r[2 * q], ch), x1 = rows_of_pixels(r[2 * q + 1], ch);
+                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)(w_rep + 64 * q)));
+                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(w_rep + 64 * q + 32)));
+                }
+                ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order0, hi), rq.bias), &rq),
+                               (__mmask16)((1u << ek_min_i32(16, nb)) - 1u), p->out_offset, p->act_min, p->act_max, o);
+                if (nb > 16)
+                    ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order1, hi), rq.bias), &rq),
+                                   (__mmask16)((1u << (nb - 16)) - 1u), p->out_offset, p->act_min, p->act_max, o + 16);
+            }
+        }
+    }
 }
 
 EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                            const int32_t *bias_packed, int8_t *out) {
-    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, quads = (taps + 3) / 4;
-    const int32_t out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
-    const __m128i pad = _mm_set1_epi8((char)(-p->in_offset));
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 3];
-    int32_t b, oy, ox, fy, fx, t, c0, q;
+    const int32_t ch = p->in_c, out_c = p->out_c, m = p->depth_mult, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+    const int16_t *wp = (const int16_t *)(const void *)w_packed;
+    int16_t rep_idx[32];   /* m > 1: lane k takes input lane k / m */
+    __m512i rep;
+    const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    int8_t *zp_row = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
+    const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 1];
+    size_t off[EK_DW_VNNI_MAX_TAPS];   /* tap offsets from the window's corner (interior windows) */
+    ek_x86_rq16 rq[RQ_KEEP];           /* the first RQ_KEEP 16-channel blocks' constants */
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t b, oy, ox, fy, fx, t, c0, q, h;
+    memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
+    for (t = 0; t < 32; ++t) rep_idx[t] = (int16_t)(t / m);
+    rep = _mm512_loadu_si512((const void *)rep_idx);
+    if (m == 1 && (ch == 8 || ch == 16)) {
+        dw_pixels(p, in, wp + (size_t)pairs * 64, bias_packed, zp_row, out);
+        return;
+    }
+    for (fy = 0, t = 0; fy < p->k_h; ++fy)
+        for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = ((size_t)fy * p->dil_h * p->in_w + (size_t)fx * p->dil_w) * ch;
+    for (h = 0; h < RQ_KEEP && 16 * h < out_c; ++h)
+        rq[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, ek_min_i32(16, out_c - 16 * h));
+    tap[2 * pairs - 1] = zp_row;   /* an odd tap count: zero weights there */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (ox = 0; ox < p->out_w; ++ox) {
-                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
-                for (fy = 0, t = 0; fy < p->k_h; ++fy) {
-                    const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
-                    for (fx = 0; fx < p->k_w; ++fx, ++t) {
-                        const int32_t ix = ox * p->stride_w - p->pad_w + fx * p->dil_w;
-                        tap[t] = iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w
-                                     ? NULL : in_b + ((size_t)iy * p->in_w + ix) * ch;
-                    }
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * out_c;
+                if (iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h && ix0 + span_w < p->in_w) {
+                    const int8_t *corner = in_b + ((size_t)iy0 * p->in_w + ix0) * ch;
+                    for (t = 0; t < taps; ++t) tap[t] = corner + off[t];
+                } else {
+                    for (fy = 0, t = 0; fy < p->k_h; ++fy)
+                        for (fx = 0; fx < p->k_w; ++fx, ++t) tap[t] = TAP_ROW(iy0 + fy * p->dil_h, ix0 + fx * p->dil_w);
                 }
-                for (; t < quads * 4; ++t) tap[t] = NULL;   /* zero weights there */
-                for (c0 = 0; c0 < ch; c0 += 8) {
-                    const int8_t *wq = w_packed + (size_t)(c0 / 8) * quads * 32;
-                    __m256i a = _mm256_setzero_si256();
-                    for (q = 0; q < quads; ++q, wq += 32) {
-                        const __m128i r0 = row8(tap[4 * q], c0, ch, pad), r1 = row8(tap[4 * q + 1], c0, ch, pad);
-                        const __m128i r2 = row8(tap[4 * q + 2], c0, ch, pad), r3 = row8(tap[4 * q + 3], c0, ch, pad);
-                        const __m128i t01 = _mm_unpacklo_epi8(r0, r1), t23 = _mm_unpacklo_epi8(r2, r3);
-                        const __m256i v = _mm256_xor_si256(
-                            _mm256_set_m128i(_mm_unpackhi_epi16(t01, t23), _mm_unpacklo_epi16(t01, t23)), flip);
-                        a = _mm256_dpbusd_epi32(a, v, _mm256_loadu_si256((const __m256i *)(const void *)wq));
+                for (c0 = 0; c0 < out_c; c0 += 32) {
+                    const int32_t n = ek_min_i32(32, out_c - c0), ci = c0 / m, n_in = (n + m - 1) / m;
+                    const int16_t *wq = wp + (size_t)(c0 / 32) * pairs * 64;
+                    __m512i lo = _mm512_setzero_si512(), hi = lo;
+                    for (q = 0; q < pairs; ++q, wq += 64) {
+                        const __m512i x0 = m == 1 ? row32(tap[2 * q] + c0, n) : row32m(tap[2 * q] + ci, n_in, rep);
+                        const __m512i x1 = m == 1 ? row32(tap[2 * q + 1] + c0, n) : row32m(tap[2 * q + 1] + ci, n_in, rep);
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)wq));
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(wq + 32)));
                     }
-                    ek_x86_requant8(a, bias_packed + c0, p->mult + c0, p->shift + c0, out_offset, lo, hi,
-                                    ek_min_i32(8, ch - c0), o + c0);
+                    for (h = 0; h < 2 && 16 * h < n; ++h) {
+                        const int32_t c = c0 + 16 * h;
+                        const __m512i acc = _mm512_permutex2var_epi32(lo, h ? order1 : order0, hi);
+                        if (c < 16 * RQ_KEEP) {
+                            ek_x86_rq16_store(acc, &rq[c / 16], p->out_offset, p->act_min, p->act_max, o + c);
+                        } else {
+                            const ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * h));
+                            ek_x86_rq16_store(acc, &r, p->out_offset, p->act_min, p->act_max, o + c);
+                        }
+                    }
                 }
             }
         }
