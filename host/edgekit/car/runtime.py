@@ -218,9 +218,14 @@ def latency_summary(records) -> dict:
     if len(records) < 2:
         return {"records": len(records)}
     lat = np.array([(r["t_pwm"] - r["t_capture"]) * 1e3 for r in records])
+    # from the runtime's own dequeue: what a camera's buffer timestamp cannot skew (vivid stamps
+    # buffers with their nominal frame time, which can lie after the dequeue)
+    deq = np.array([(r["t_pwm"] - r["t_dequeue"]) * 1e3 for r in records])
     infer = np.array([(r["t_inferred"] - r["t_sent"]) * 1e3 for r in records])
     span = records[-1]["t_pwm"] - records[0]["t_pwm"]
     pct = lambda a, q: float(np.percentile(a, q))
     return {"records": len(records), "rate_hz": (len(records) - 1) / span if span > 0 else 0.0,
             "latency_ms": {"p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": float(lat.max())},
+            "dequeue_to_pwm_ms": {"p50": pct(deq, 50), "p90": pct(deq, 90), "p99": pct(deq, 99),
+                                  "max": float(deq.max())},
             "inference_ms": {"p50": pct(infer, 50), "max": float(infer.max())}}

@@ -1,0 +1,103 @@
+"""Runs inside the Linux VM twin (tests/test_vm_car.py): starts `edgekit car run`, reads the i2c-stub
+PCA9685 registers while it drives, injects one fault and times when the throttle register reads
+neutral — all on the guest's own clock (time.monotonic, the runtime's clock too), so nothing the
+host does between SSH commands enters the figures. Prints one JSON line.
+
+    python vm_car_guest.py MODEL_DIR I2C_BUS freeze-camera|kill-pilot STEADY_S EXTRA_CAR_ARGS...
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from smbus2 import SMBus
+
+from edgekit.sim.car import load_car
+from edgekit.sim.car_schema import Pwm
+
+LOG = "/tmp/car.log"
+
+
+def pulse(bus, addr, ch):
+    """OFF count of one PCA9685 channel: one 4-byte block read (ON_L, ON_H, OFF_L, OFF_H), atomic
+    against the runtime's block write because the i2c core locks the adapter per transfer."""
+    b = bus.read_i2c_block_data(addr, 0x06 + 4 * ch, 4)
+    return b[2] | (b[3] & 0x0F) << 8
+
+
+def steps():
+    with open(LOG) as f:
+        return sum(1 for line in f if '"mode"' in line)
+
+
+def vivid_drop(percent):
+    subprocess.run(["v4l2-ctl", "-d", "/dev/video0", "-c", f"percentage_of_dropped_buffers={percent}"], check=True)
+
+
+def pilot_pid(parent):
+    """The runtime's spawned pilot process (not multiprocessing's resource tracker)."""
+    with open(f"/proc/{parent}/task/{parent}/children") as f:
+        for pid in f.read().split():
+            with open(f"/proc/{pid}/cmdline", "rb") as c:
+                cmd = c.read()
+            if b"spawn_main" in cmd:
+                return int(pid)
+    raise SystemExit("no pilot process under the car runtime")
+
+
+def main():
+    model, i2c, fault, steady_s, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5:]
+    c = Pwm(**load_car("donkey_1_10")["pwm"])
+    bus = SMBus(i2c)
+    vivid_drop(0)                     # also brings v4l2-ctl into the page cache before the run
+    if os.path.exists(LOG):
+        os.remove(LOG)
+    car = subprocess.Popen([sys.executable, "-m", "edgekit", "car", "run", "--model", model,
+                            "--camera", "/dev/video0", "--camera-size", "320x180", "--i2c-bus", str(i2c),
+                            "--log", LOG, "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not os.path.exists(LOG) or steps() < 20:    # started and driving
+        if car.poll() is not None:
+            sys.exit(f"car run exited {car.returncode}: {car.stderr.read()[-1500:]}")
+        time.sleep(0.2)
+    samples = []                      # (t_before, t_after, steering, throttle) while driving
+    t_end = time.monotonic() + steady_s
+    while time.monotonic() < t_end:
+        t0 = time.monotonic()
+        s, t = pulse(bus, c.address, c.steering_channel), pulse(bus, c.address, c.throttle_channel)
+        samples.append((t0, time.monotonic(), s, t))
+        time.sleep(0.05)
+    polls, stop = [], threading.Event()
+
+    def poller():                     # the throttle register every ~2 ms, with the guest's clock
+        while not stop.is_set():
+            polls.append((time.monotonic(), pulse(bus, c.address, c.throttle_channel)))
+            time.sleep(0.002)
+    th = threading.Thread(target=poller)
+    th.start()
+    time.sleep(0.1)
+    t_fault = time.monotonic()
+    if fault == "freeze-camera":
+        vivid_drop(100)
+    elif fault == "kill-pilot":
+        os.kill(pilot_pid(car.pid), signal.SIGKILL)
+    else:
+        sys.exit(f"unknown fault {fault!r}")
+    while not any(p == c.throttle_stopped_pwm for t, p in polls if t > t_fault):
+        time.sleep(0.01)
+    time.sleep(0.3)                   # and it stays there
+    stop.set()
+    th.join()
+    car.send_signal(signal.SIGTERM)
+    out, err = car.communicate(timeout=120)
+    vivid_drop(0)
+    summary = json.loads(out.strip().splitlines()[-1])
+    print(json.dumps({"summary": summary, "samples": samples, "polls": polls, "t_fault": t_fault}))
+
+
+if __name__ == "__main__":
+    main()
