@@ -3,7 +3,10 @@ PCA9685 registers while it drives, injects one fault and times when the throttle
 neutral — all on the guest's own clock (time.monotonic, the runtime's clock too), so nothing the
 host does between SSH commands enters the figures. Prints one JSON line.
 
-    python vm_car_guest.py MODEL_DIR I2C_BUS freeze-camera|kill-pilot STEADY_S EXTRA_CAR_ARGS...
+    python vm_car_guest.py MODEL_DIR I2C_BUS freeze-camera|kill-pilot|gamepad STEADY_S EXTRA_CAR_ARGS...
+
+gamepad: a virtual pad made through /dev/uinput (python-evdev's UInput) is handed to the runtime;
+the script takes over with its mode button, moves the sticks, and hands back to the pilot.
 """
 from __future__ import annotations
 
@@ -50,6 +53,43 @@ def pilot_pid(parent):
     raise SystemExit("no pilot process under the car runtime")
 
 
+def stop_car(car):
+    car.send_signal(signal.SIGTERM)
+    out, err = car.communicate()   # no timeout: guest time leaps while it waits on 9p reads (SOURCES §5)
+    vivid_drop(0)
+    if car.returncode != 0:
+        sys.exit(f"car run exited {car.returncode}: {err[-1500:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def drive_by_hand(pad, sample_for, seconds):
+    """Take over, hold two stick positions, hand back; returns the timed events."""
+    from evdev import ecodes as e
+    events = []
+
+    def sticks(x, ry):
+        pad.write(e.EV_ABS, e.ABS_X, x)
+        pad.write(e.EV_ABS, e.ABS_RY, ry)
+        pad.syn()
+        events.append((time.monotonic(), "sticks", x, ry))
+
+    def button(what):
+        pad.write(e.EV_KEY, e.BTN_SOUTH, 1)
+        pad.syn()
+        pad.write(e.EV_KEY, e.BTN_SOUTH, 0)
+        pad.syn()
+        events.append((time.monotonic(), what))
+    sample_for(0.5)
+    sticks(16384, -16384)            # half right, half forward (up is negative on the throttle stick)
+    button("takeover")
+    sample_for(seconds / 2)
+    sticks(-32768, 40)               # full left; throttle inside the deadzone
+    sample_for(seconds / 2)
+    button("release")
+    sample_for(0.5)
+    return events
+
+
 def main():
     model, i2c, fault, steady_s, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5:]
     c = Pwm(**load_car("donkey_1_10")["pwm"])
@@ -57,6 +97,13 @@ def main():
     vivid_drop(0)                     # also brings v4l2-ctl into the page cache before the run
     if os.path.exists(LOG):
         os.remove(LOG)
+    pad = None
+    if fault == "gamepad":
+        from evdev import AbsInfo, UInput, ecodes as e
+        axis = AbsInfo(value=0, min=-32768, max=32767, fuzz=16, flat=128, resolution=0)
+        pad = UInput({e.EV_ABS: [(e.ABS_X, axis), (e.ABS_RY, axis)], e.EV_KEY: [e.BTN_SOUTH]},
+                     name="edgekit-test-gamepad")
+        extra = [*extra, "--gamepad", pad.device.path]
     car = subprocess.Popen([sys.executable, "-m", "edgekit", "car", "run", "--model", model,
                             "--camera", "/dev/video0", "--camera-size", "320x180", "--i2c-bus", str(i2c),
                             "--log", LOG, "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -65,12 +112,19 @@ def main():
             sys.exit(f"car run exited {car.returncode}: {car.stderr.read()[-1500:]}")
         time.sleep(0.2)
     samples = []                      # (t_before, t_after, steering, throttle) while driving
-    t_end = time.monotonic() + steady_s
-    while time.monotonic() < t_end:
-        t0 = time.monotonic()
-        s, t = pulse(bus, c.address, c.steering_channel), pulse(bus, c.address, c.throttle_channel)
-        samples.append((t0, time.monotonic(), s, t))
-        time.sleep(0.05)
+
+    def sample_for(seconds):
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            t0 = time.monotonic()
+            s, t = pulse(bus, c.address, c.steering_channel), pulse(bus, c.address, c.throttle_channel)
+            samples.append((t0, time.monotonic(), s, t))
+            time.sleep(0.05)
+    if pad is not None:
+        print(json.dumps({"samples": samples, "events": drive_by_hand(pad, sample_for, steady_s)}))
+        stop_car(car)
+        return
+    sample_for(steady_s)
     polls, stop = [], threading.Event()
 
     def poller():                     # the throttle register every ~2 ms, with the guest's clock
@@ -92,10 +146,7 @@ def main():
     time.sleep(0.3)                   # and it stays there
     stop.set()
     th.join()
-    car.send_signal(signal.SIGTERM)
-    out, err = car.communicate(timeout=120)
-    vivid_drop(0)
-    summary = json.loads(out.strip().splitlines()[-1])
+    summary = stop_car(car)
     print(json.dumps({"summary": summary, "samples": samples, "polls": polls, "t_fault": t_fault}))
 
 

@@ -1,5 +1,5 @@
 """`edgekit car run --model DIR [--car NAME] [--camera /dev/video0] [--i2c-bus N] [--seconds S]
-[--tub DIR] [--log FILE] [--json]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
+[--tub DIR] [--log FILE] [--json] [--gamepad auto|/dev/input/eventN]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +21,8 @@ def register(sub) -> None:
     r.add_argument("--tub", type=Path, help="record a DonkeyCar tub v2 here while driving")
     r.add_argument("--log", type=Path, help="one JSON line per control step and failsafe (stage timestamps)")
     r.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+    r.add_argument("--gamepad", metavar="auto|DEVICE", help="drive by hand / take over with an evdev gamepad "
+                   "(the car YAML's `gamepad` axes and mode button); auto = the first that has them")
     r.set_defaults(func=run)
 
 
@@ -51,10 +53,19 @@ def run(args) -> int:
     if args.tub:
         from edgekit.sim.tub import TubWriter
         tub = TubWriter(args.tub, metadata={"source": "edgekit car run", "model": str(args.model)})
+    pad = None
+    if args.gamepad:
+        from edgekit.car.drivers.gamepad_evdev import EvdevGamepad
+        from edgekit.sim.car_schema import Gamepad
+        pad = EvdevGamepad(args.gamepad, Gamepad(**load_car(args.car).get("gamepad", {})))
+        print(f"car: gamepad {pad.dev.path} ({pad.name}); {pad.cfg.mode_button} toggles user/pilot",
+              file=sys.stderr, flush=True)
     log = open(args.log, "a") if args.log else None
     try:
-        stats = CarRuntime(cam, pilot, act, tub=tub, log=log).run(args.seconds)
+        stats = CarRuntime(cam, pilot, act, tub=tub, log=log, gamepad=pad).run(args.seconds)
     finally:
+        if pad:
+            pad.close()
         pilot.close()
         cam.close()
         pwm.close()

@@ -65,6 +65,16 @@ class Pwm(_Strict):
     throttle_reverse_pwm: int = Field(default=220, ge=0, le=4095)
 
 
+class Gamepad(_Strict):
+    """Manual driving and takeover over evdev (`edgekit car run --gamepad`). Axis and button names are
+    the kernel's (linux/input-event-codes.h); defaults fit an Xbox/PS-style pad's Linux mapping."""
+    steering_axis: str = "ABS_X"          # left stick, left = negative
+    throttle_axis: str = "ABS_RY"         # right stick, up = negative on Linux pads
+    invert_throttle: bool = True          # so stick up = forward
+    deadzone: float = Field(default=0.08, ge=0, lt=1)   # of full deflection: a resting stick reads 0
+    mode_button: str = "BTN_SOUTH"        # A / cross: toggles user (the stick drives) and pilot
+
+
 class CarSpec(_Strict):
     name: str
     geometry: Geometry
@@ -73,4 +83,5 @@ class CarSpec(_Strict):
     camera: Camera
     power: Power
     pwm: Pwm = Pwm()
+    gamepad: Gamepad = Gamepad()
     path: str | None = None
