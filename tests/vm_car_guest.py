@@ -3,7 +3,7 @@ PCA9685 registers while it drives, injects one fault and times when the throttle
 neutral — all on the guest's own clock (time.monotonic, the runtime's clock too), so nothing the
 host does between SSH commands enters the figures. Prints one JSON line.
 
-    python vm_car_guest.py MODEL_DIR I2C_BUS freeze-camera|kill-pilot|gamepad STEADY_S EXTRA_CAR_ARGS...
+    python vm_car_guest.py MODEL_DIR I2C_BUS freeze-camera|kill-pilot|low-battery|gamepad STEADY_S EXTRA_CAR_ARGS...
 
 gamepad: a virtual pad made through /dev/uinput (python-evdev's UInput) is handed to the runtime;
 the script takes over with its mode button, moves the sticks, and hands back to the pilot.
@@ -33,6 +33,14 @@ def pulse(bus, addr, ch):
     return b[2] | (b[3] & 0x0F) << 8
 
 
+def ina219_set(bus, volts, amps):
+    """Put a battery into the i2c-stub INA219 at 0x41: bus voltage (reg 2, 4 mV << 3) and current
+    (reg 4, 3.2 A / 2^15 per count, the car YAML's calibration); SMBus words are LSB first, the chip
+    is MSB first."""
+    for reg, raw in ((2, round(volts / 4e-3) << 3), (4, round(amps / (3.2 / 2**15)))):
+        bus.write_word_data(0x41, reg, (raw & 0xFF) << 8 | raw >> 8)
+
+
 def steps():
     with open(LOG) as f:
         return sum(1 for line in f if '"mode"' in line)
@@ -58,7 +66,9 @@ def stop_car(car):
     out, err = car.communicate()   # no timeout: guest time leaps while it waits on 9p reads (SOURCES §5)
     vivid_drop(0)
     if car.returncode != 0:
-        sys.exit(f"car run exited {car.returncode}: {err[-1500:]}")
+        with open(LOG) as f:
+            tail = f.readlines()[-3:]
+        sys.exit(f"car run exited {car.returncode}: {err[-1500:]}; log ends {''.join(tail)[-600:]}")
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -95,6 +105,7 @@ def main():
     c = Pwm(**load_car("donkey_1_10")["pwm"])
     bus = SMBus(i2c)
     vivid_drop(0)                     # also brings v4l2-ctl into the page cache before the run
+    ina219_set(bus, 7.4, 1.2)         # a charged 2S pack
     if os.path.exists(LOG):
         os.remove(LOG)
     pad = None
@@ -137,6 +148,8 @@ def main():
     t_fault = time.monotonic()
     if fault == "freeze-camera":
         vivid_drop(100)
+    elif fault == "low-battery":
+        ina219_set(bus, 6.0, 1.2)     # below the car YAML's cutoff_v
     elif fault == "kill-pilot":
         os.kill(pilot_pid(car.pid), signal.SIGKILL)
     else:

@@ -75,6 +75,14 @@ class Gamepad(_Strict):
     mode_button: str = "BTN_SOUTH"        # A / cross: toggles user (the stick drives) and pilot
 
 
+class Battery(_Strict):
+    """The INA219 on the PWM board's bus (`edgekit car run --battery`) and the low-voltage cutoff."""
+    address: int = Field(default=0x41, ge=0x03, le=0x77)
+    shunt_ohms: float = Field(default=0.1, gt=0)
+    max_current_a: float = Field(default=3.2, gt=0)
+    cutoff_v: float = Field(default=6.4, ge=0)    # 2S LiPo at 3.2 V per cell: stop before damage
+
+
 class CarSpec(_Strict):
     name: str
     geometry: Geometry
@@ -84,4 +92,5 @@ class CarSpec(_Strict):
     power: Power
     pwm: Pwm = Pwm()
     gamepad: Gamepad = Gamepad()
+    battery: Battery = Battery()
     path: str | None = None
