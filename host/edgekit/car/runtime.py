@@ -6,7 +6,9 @@ process (edgekit.runtime via CompiledRunner), so a crashed or stuck pilot cannot
 loop with it; the control loop (main thread) wakes at least every 4 ms to check the failsafe.
 Failsafe (firmware/app/ek_rules.h, the same C as the firmware): nothing fresh for EK_FAILSAFE_US —
 no new frame, or no pilot answer — → throttle neutral and steering centre at once. SIGTERM/SIGINT →
-neutral, then exit. What it cannot cover: SIGKILL of this process or a power loss (the PCA9685
+neutral, then exit. With a gamepad (drivers/gamepad_evdev.py) its button takes over: the stick drives
+through the rules' manual path. With a battery monitor, LOW_READINGS readings below the cutoff latch
+neutral. What it cannot cover: SIGKILL of this process or a power loss (the PCA9685
 keeps its last pulse; a real car needs the ESC's own signal-loss failsafe for that).
 """
 from __future__ import annotations
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgekit.car.rules import Limits, Rules, to_milli
+
+LOW_READINGS = 3       # battery readings in a row below the cutoff that stop the car (one per step)
+TUB_BATTERY = (["car/battery_v", "car/battery_a"], ["float", "float"])   # extra tub inputs with --battery
 
 
 def _pilot_main(model_dir, conn):
@@ -104,11 +109,13 @@ class CarStats:
 
 class CarRuntime:
     def __init__(self, camera, pilot, actuator, limits: Limits | None = None, tub=None, log=None,
-                 gamepad=None, capture=None, capture_mode: str = "shadow"):
+                 gamepad=None, capture=None, capture_mode: str = "shadow", battery=None,
+                 cutoff_v: float | None = None):
         self.camera, self.pilot, self.act = camera, pilot, actuator
         self.capture, self.capture_mode = capture, capture_mode  # edgekit.shadow.capture.Capture
         self.rules, self.limits = Rules(), limits or Limits()
         self.tub, self.log, self.gamepad = tub, log, gamepad
+        self.battery, self.cutoff_v, self._low = battery, cutoff_v, 0   # battery.read() → (V, A, W)
         self.stop_evt = threading.Event()
         self.stats = CarStats()
 
@@ -163,14 +170,22 @@ class CarRuntime:
                         self._emit({"event": "stale", "seq": seq, "t_capture": t_cap, "t_dequeue": t_dq,
                                     "t_sent": t_sent, "t_inferred": t_inf, "t_now": now})
                         continue
+                    batt = self._battery()
                     rc = self.gamepad.stick() if self.gamepad else None
-                    mode, steer, thr = self.rules.step(self.limits, rc, to_milli(angle), to_milli(throttle), steer, thr)
-                    pulses = self.act.write(steer / 1000, thr / 1000)
+                    if self._low >= LOW_READINGS:    # latched: neutral until restarted on a charged pack
+                        mode, steer, thr = "low_battery", 0, 0
+                        pulses = self.act.neutral()
+                    else:
+                        mode, steer, thr = self.rules.step(self.limits, rc, to_milli(angle), to_milli(throttle),
+                                                           steer, thr)
+                        pulses = self.act.write(steer / 1000, thr / 1000)
                     t_pwm = time.monotonic()
                     last_fresh, failsafe, inflight = t_pwm, False, None
                     rec = {"seq": seq, "t_capture": t_cap, "t_dequeue": t_dq, "t_sent": t_sent, "t_inferred": t_inf,
                            "t_pwm": t_pwm, "angle": angle, "throttle": throttle, "steer_milli": steer,
                            "throttle_milli": thr, "pulses": list(pulses), "mode": mode}
+                    if batt is not None:
+                        rec["battery_v"], rec["battery_a"] = batt
                     self.stats.records.append(rec)
                     self._emit(rec)
                     if self.capture is not None:  # shadow mode: both commands; a writer thread stores windows
@@ -179,9 +194,10 @@ class CarRuntime:
                                           takeover=self.capture_mode == "autopilot" and human is not None and not had_rc,
                                           driver="pilot" if human is None else "human")
                         had_rc = human is not None
-                    if tub_t:
+                    if tub_t and mode != "low_battery":
                         try:
-                            tub_q.put_nowait((img, steer / 1000, thr / 1000, "user" if mode == "manual" else "pilot"))
+                            tub_q.put_nowait((img, steer / 1000, thr / 1000, "user" if mode == "manual" else "pilot",
+                                              batt))
                         except queue.Full:
                             pass           # recording never slows the car down
                 elif not failsafe and self.rules.failsafe_due(int(now * 1e6), int(last_fresh * 1e6)):
@@ -204,13 +220,29 @@ class CarRuntime:
         self.stats.frames = cam.frames
         return self.stats
 
+    def _battery(self):
+        """(volts, amps) or None; counts readings in a row below the cutoff (one reading can sag
+        under a throttle burst, so LOW_READINGS of them latch the cutoff)."""
+        if self.battery is None:
+            return None
+        v, a, _ = self.battery.read()
+        if self._low < LOW_READINGS:       # once latched, a pack recovering at rest does not restart
+            self._low = self._low + 1 if self.cutoff_v is not None and v < self.cutoff_v else 0
+            if self._low == LOW_READINGS:
+                self._emit({"event": "low_battery", "battery_v": v, "cutoff_v": self.cutoff_v,
+                            "t_pwm": time.monotonic()})
+        return v, a
+
     def _tub_writer(self, q):
         while True:
             item = q.get()
             if item is None:
                 return
-            img, a, t, mode = item
-            self.tub.write_record({"cam/image_array": img, "user/angle": a, "user/throttle": t, "user/mode": mode})
+            img, a, t, mode, batt = item
+            rec = {"cam/image_array": img, "user/angle": a, "user/throttle": t, "user/mode": mode}
+            if batt is not None:
+                rec["car/battery_v"], rec["car/battery_a"] = batt
+            self.tub.write_record(rec)
 
 
 def latency_summary(records) -> dict:
@@ -218,9 +250,14 @@ def latency_summary(records) -> dict:
     if len(records) < 2:
         return {"records": len(records)}
     lat = np.array([(r["t_pwm"] - r["t_capture"]) * 1e3 for r in records])
+    # from the runtime's own dequeue: what a camera's buffer timestamp cannot skew (vivid stamps
+    # buffers with their nominal frame time, which can lie after the dequeue)
+    deq = np.array([(r["t_pwm"] - r["t_dequeue"]) * 1e3 for r in records])
     infer = np.array([(r["t_inferred"] - r["t_sent"]) * 1e3 for r in records])
     span = records[-1]["t_pwm"] - records[0]["t_pwm"]
     pct = lambda a, q: float(np.percentile(a, q))
     return {"records": len(records), "rate_hz": (len(records) - 1) / span if span > 0 else 0.0,
             "latency_ms": {"p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": float(lat.max())},
+            "dequeue_to_pwm_ms": {"p50": pct(deq, 50), "p90": pct(deq, 90), "p99": pct(deq, 99),
+                                  "max": float(deq.max())},
             "inference_ms": {"p50": pct(infer, 50), "max": float(infer.max())}}

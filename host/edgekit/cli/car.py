@@ -1,5 +1,5 @@
 """`edgekit car run --model DIR [--car NAME] [--camera /dev/video0] [--i2c-bus N] [--seconds S]
-[--tub DIR] [--log FILE] [--json]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
+[--tub DIR] [--log FILE] [--json] [--gamepad auto|/dev/input/eventN] [--battery]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +21,10 @@ def register(sub) -> None:
     r.add_argument("--tub", type=Path, help="record a DonkeyCar tub v2 here while driving")
     r.add_argument("--log", type=Path, help="one JSON line per control step and failsafe (stage timestamps)")
     r.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+    r.add_argument("--gamepad", metavar="auto|DEVICE", help="drive by hand / take over with an evdev gamepad "
+                   "(the car YAML's `gamepad` axes and mode button); auto = the first that has them")
+    r.add_argument("--battery", action="store_true", help="read the INA219 of the car YAML's `battery` on the "
+                   "PWM bus each step (logged and recorded), and stop the car below its cutoff_v")
     r.set_defaults(func=run)
 
 
@@ -47,14 +51,33 @@ def run(args) -> int:
     bus = args.i2c_bus if args.i2c_bus is not None else calib.i2c_bus
     print(f"car: camera {args.camera} ({cam.driver}: {cam.card}, {cam.width}x{cam.height} {cam.format}), "
           f"pilot pid {pilot.pid}, PCA9685 0x{calib.address:02x} on /dev/i2c-{bus}", file=sys.stderr, flush=True)
+    batt = batt_cfg = None
+    if args.battery:
+        from edgekit.car.drivers.battery import open_battery
+        from edgekit.sim.car_schema import Battery
+        batt_cfg = Battery(**load_car(args.car)["battery"])
+        batt = open_battery(bus, batt_cfg)
     tub = None
     if args.tub:
-        from edgekit.sim.tub import TubWriter
-        tub = TubWriter(args.tub, metadata={"source": "edgekit car run", "model": str(args.model)})
+        from edgekit.car.runtime import TUB_BATTERY
+        from edgekit.sim.tub import INPUTS, TYPES, TubWriter
+        extra = TUB_BATTERY if batt else ([], [])
+        tub = TubWriter(args.tub, inputs=INPUTS + extra[0], types=TYPES + extra[1],
+                        metadata={"source": "edgekit car run", "model": str(args.model)})
+    pad = None
+    if args.gamepad:
+        from edgekit.car.drivers.gamepad_evdev import EvdevGamepad
+        from edgekit.sim.car_schema import Gamepad
+        pad = EvdevGamepad(args.gamepad, Gamepad(**load_car(args.car).get("gamepad", {})))
+        print(f"car: gamepad {pad.dev.path} ({pad.name}); {pad.cfg.mode_button} toggles user/pilot",
+              file=sys.stderr, flush=True)
     log = open(args.log, "a") if args.log else None
     try:
-        stats = CarRuntime(cam, pilot, act, tub=tub, log=log).run(args.seconds)
+        stats = CarRuntime(cam, pilot, act, tub=tub, log=log, gamepad=pad, battery=batt,
+                           cutoff_v=batt_cfg.cutoff_v if batt_cfg else None).run(args.seconds)
     finally:
+        if pad:
+            pad.close()
         pilot.close()
         cam.close()
         pwm.close()
@@ -68,6 +91,9 @@ def run(args) -> int:
     bus_name = Path(f"/sys/class/i2c-dev/i2c-{bus}/name")
     stub = bus_name.exists() and "stub" in bus_name.read_text().lower()
     summary["provenance"] = "emulated" if cam.driver == "vivid" or stub else "measured-hw"
+    if batt:
+        summary["battery_provenance"] = batt.provenance   # decided by the bus that answered (i2c-stub: emulated)
+        batt.bus.close()
     summary["failsafes"] = stats.failsafes
     summary["camera_frames"] = stats.frames
     if args.json:

@@ -65,6 +65,24 @@ class Pwm(_Strict):
     throttle_reverse_pwm: int = Field(default=220, ge=0, le=4095)
 
 
+class Gamepad(_Strict):
+    """Manual driving and takeover over evdev (`edgekit car run --gamepad`). Axis and button names are
+    the kernel's (linux/input-event-codes.h); defaults fit an Xbox/PS-style pad's Linux mapping."""
+    steering_axis: str = "ABS_X"          # left stick, left = negative
+    throttle_axis: str = "ABS_RY"         # right stick, up = negative on Linux pads
+    invert_throttle: bool = True          # so stick up = forward
+    deadzone: float = Field(default=0.08, ge=0, lt=1)   # of full deflection: a resting stick reads 0
+    mode_button: str = "BTN_SOUTH"        # A / cross: toggles user (the stick drives) and pilot
+
+
+class Battery(_Strict):
+    """The INA219 on the PWM board's bus (`edgekit car run --battery`) and the low-voltage cutoff."""
+    address: int = Field(default=0x41, ge=0x03, le=0x77)
+    shunt_ohms: float = Field(default=0.1, gt=0)
+    max_current_a: float = Field(default=3.2, gt=0)
+    cutoff_v: float = Field(default=6.4, ge=0)    # 2S LiPo at 3.2 V per cell: stop before damage
+
+
 class CarSpec(_Strict):
     name: str
     geometry: Geometry
@@ -73,4 +91,6 @@ class CarSpec(_Strict):
     camera: Camera
     power: Power
     pwm: Pwm = Pwm()
+    gamepad: Gamepad = Gamepad()
+    battery: Battery = Battery()
     path: str | None = None

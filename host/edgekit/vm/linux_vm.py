@@ -1,5 +1,6 @@
 """The Linux VM twin of a car computer (rpi4-coral-usb, rpi5-hailo): Debian's own kernel in QEMU
-(KVM when /dev/kvm opens, TCG otherwise) with the kernel's virtual devices standing in for the car's:
+(hardware KVM when there is one, TCG otherwise; `icount_shift` gives TCG an instruction-counted
+clock for timing tests, see docs/SOURCES.md §5) with the kernel's virtual devices standing in for the car's:
 `vivid` (V4L2 camera), `i2c-stub` with register files at 0x40 (PCA9685) and 0x41 (INA219), `uinput`
 (gamepad). The host's root is shared read-only over 9p, so the guest runs the host's Python and venv;
 the car's disk (slots, state) is a raw ext4 image kept across runs. SSH (dropbear) on a local port.
@@ -111,8 +112,22 @@ def ssh_keys(folder: Path) -> tuple[Path, Path]:
     return key, folder / "known_hosts"
 
 
+def hardware_kvm() -> bool:
+    """KVM backed by the CPU's virtualisation (kvm_intel / kvm_amd) and /dev/kvm opens. Other KVM
+    providers, e.g. kvm_pvm on this project's cloud machines (a software KVM for PVM-enabled guest
+    kernels), open /dev/kvm too, but a stock Debian kernel crawls under them (see SOURCES §5)."""
+    if not any(Path("/sys/module", m).exists() for m in ("kvm_intel", "kvm_amd")):
+        return False
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
 class LinuxVM:
-    def __init__(self, board: str, state: Path | None = None, disk_mb: int = 128, memory_mb: int = 1536):
+    def __init__(self, board: str, state: Path | None = None, disk_mb: int = 128, memory_mb: int = 1536,
+                 icount_shift: int | None = None):
         if board not in VM_BOARDS:
             raise UserError(f"no Linux VM twin for board {board!r} (have: {', '.join(VM_BOARDS)})")
         self.board = board
@@ -123,7 +138,10 @@ class LinuxVM:
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self.console = self.state / "console.log"
-        self.accel = ""
+        self.accel = ""             # what the VM actually runs under: "kvm", "tcg" or "tcg-icount<shift>"
+        self.icount_shift = icount_shift
+        self._force_tcg = False
+        self.kvm_failure = ""       # why KVM was given up for TCG, when it was
 
     @property
     def target(self) -> str:
@@ -155,13 +173,12 @@ class LinuxVM:
             "@BOARD@", self.board).replace("@PYTHON@", sys.executable)
         (self.state / "stage2.sh").write_text(stage2)
         self.port = _free_port()
-        # TCG by default: on this project's machines (nested virtualisation) /dev/kvm opens and a VM
-        # is created, but the guest kernel hangs after "Probing EDD". EDGEKIT_VM_ACCEL=kvm opts in.
-        self.accel = os.environ.get("EDGEKIT_VM_ACCEL", "tcg")
+        self.accel = os.environ.get("EDGEKIT_VM_ACCEL") or (
+            "kvm" if not self._force_tcg and self.icount_shift is None and hardware_kvm() else "tcg")
         if self.accel not in ("tcg", "kvm"):
             raise UserError(f"EDGEKIT_VM_ACCEL={self.accel!r}: expected tcg or kvm")
-        return [qemu, "-accel", self.accel, "-cpu", "host,-arch-capabilities" if self.accel == "kvm" else "max",
-                "-m", str(self.memory_mb), "-smp", "2", "-nodefaults", "-no-user-config", "-display", "none",
+        return [qemu, *self._accel_args(),
+                "-m", str(self.memory_mb), "-nodefaults", "-no-user-config", "-display", "none",
                 "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd),
                 "-append", f"console=ttyS0 panic=-1 quiet loglevel=3 ek.stage2={self.state / 'stage2.sh'}",
                 "-chardev", f"file,id=con,path={self.console}", "-serial", "chardev:con",
@@ -170,7 +187,34 @@ class LinuxVM:
                 "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.port}-:22",
                 "-device", "virtio-net-pci,netdev=n0"]
 
+    def _accel_args(self) -> list[str]:
+        if self.accel == "kvm":
+            return ["-accel", "kvm", "-cpu", "host,-arch-capabilities", "-smp", "2"]
+        if self.icount_shift is None:
+            return ["-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2"]
+        # An instruction-counted clock: the guest's time advances 2**shift ns per instruction and,
+        # when it idles, jumps to its next timer (sleep=off), so host load cannot stretch what the
+        # guest measures. One vCPU: icount runs vCPUs in turn on one thread anyway, and with two the
+        # guest's kernel hangs bringing up the second ("x86: Booting SMP configuration", QEMU 7.2).
+        self.accel = f"tcg-icount{self.icount_shift}"
+        return ["-accel", "tcg", "-icount", f"shift={self.icount_shift},sleep=off", "-cpu", "max", "-smp", "1"]
+
     def start(self, timeout: float = 300.0) -> "LinuxVM":
+        try:
+            return self._start(timeout)
+        except ToolError:
+            if self.accel != "kvm" or os.environ.get("EDGEKIT_VM_ACCEL"):
+                raise
+            # KVM chosen by default but the VM did not come up under it (e.g. QEMU aborts setting an
+            # MSR the host's KVM refuses): run the same VM under TCG instead of failing.
+            kvm_err = (self.state / "qemu.err").read_text(errors="replace").strip()[-200:]
+            self._force_tcg = True
+            try:
+                return self._start(timeout)
+            finally:
+                self.kvm_failure = kvm_err
+
+    def _start(self, timeout: float) -> "LinuxVM":
         cmd = self._prepare()
         self.console.write_text("")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -22,7 +22,7 @@ for d in root tmp; do
   $bb mount -t overlay overlay -o lowerdir=/$d,upperdir=/run/ov-$d/u,workdir=/run/ov-$d/w /$d || echo "ek-stage2: /$d overlay failed"
 done
 $bb chmod 1777 /tmp /var/tmp
-for m in virtio_net virtio_blk ext4 i2c-dev uinput; do $bb modprobe $m || echo "ek-stage2: modprobe $m failed"; done
+for m in virtio_net virtio_blk ext4 i2c-dev uinput evdev; do $bb modprobe $m || echo "ek-stage2: modprobe $m failed"; done
 # The car's devices: PCA9685 PWM at 0x40 and INA219 at 0x41 on an i2c-stub bus, vivid as a webcam.
 $bb modprobe i2c-stub chip_addr=0x40,0x41
 $bb modprobe vivid n_devs=1 node_types=0x1 input_types=0x0
