@@ -1,5 +1,6 @@
 """`edgekit car run --model DIR [--car NAME] [--camera /dev/video0] [--i2c-bus N] [--seconds S]
-[--tub DIR] [--log FILE] [--json] [--gamepad auto|/dev/input/eventN] [--battery]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
+[--tub DIR] [--log FILE] [--json] [--gamepad auto|/dev/input/eventN] [--battery]
+[--capture shadow|autopilot --capture-dir DIR]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,8 @@ def register(sub) -> None:
     r = csub.add_parser("run", help="drive: camera → pilot → steering/throttle → PCA9685, with the failsafe")
     r.add_argument("--model", type=Path, required=True, help="an `edgekit compile` output folder")
     r.add_argument("--car", default="donkey_1_10", help="car YAML (name or path) with the `pwm` calibration")
-    r.add_argument("--camera", default="/dev/video0")
+    r.add_argument("--camera", help="camera device (default: the car YAML's camera.device); the YAML's "
+                   "camera.driver picks V4L2 or picamera2")
     r.add_argument("--camera-size", default="640x480", metavar="WxH", help="capture size (resized to the pilot's input)")
     r.add_argument("--i2c-bus", type=int, help="override the car YAML's pwm.i2c_bus")
     r.add_argument("--seconds", type=float, help="stop after this long (default: until SIGTERM)")
@@ -23,6 +25,10 @@ def register(sub) -> None:
     r.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     r.add_argument("--gamepad", metavar="auto|DEVICE", help="drive by hand / take over with an evdev gamepad "
                    "(the car YAML's `gamepad` axes and mode button); auto = the first that has them")
+    r.add_argument("--capture", choices=("shadow", "autopilot"), help="shadow-mode capture: store a window of "
+                   "frames around each disagreement (shadow: the person drives) or takeover (autopilot) with both "
+                   "commands; needs --gamepad (the person). Pull them home with `edgekit data pull --host`")
+    r.add_argument("--capture-dir", type=Path, help="where captured windows go (default: ~/.cache/edgekit/captures)")
     r.add_argument("--battery", action="store_true", help="read the INA219 of the car YAML's `battery` on the "
                    "PWM bus each step (logged and recorded), and stop the car below its cutoff_v")
     r.set_defaults(func=run)
@@ -30,7 +36,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from edgekit.car.drivers.pca9685 import PCA9685, PWMActuator
-    from edgekit.car.drivers.v4l2 import V4L2Camera
+    from edgekit.car.drivers import open_camera
     from edgekit.car.runtime import CarRuntime, PilotProcess, latency_summary
     from edgekit.errors import UserError
     from edgekit.sim.car import load_car
@@ -46,10 +52,13 @@ def run(args) -> int:
         w, h = (int(v) for v in args.camera_size.lower().split("x"))
     except ValueError:
         raise UserError(f"--camera-size {args.camera_size!r}: expected WxH, e.g. 640x480") from None
-    cam = V4L2Camera(args.camera, width=w, height=h)
+    if args.capture and not args.gamepad:
+        raise UserError("--capture needs --gamepad: the person whose commands the pilot's are compared with")
+    cam = open_camera(args.car, capture_width_px=w, capture_height_px=h,
+                      **({"device": args.camera} if args.camera else {}))
     pilot = PilotProcess(args.model)
     bus = args.i2c_bus if args.i2c_bus is not None else calib.i2c_bus
-    print(f"car: camera {args.camera} ({cam.driver}: {cam.card}, {cam.width}x{cam.height} {cam.format}), "
+    print(f"car: camera {getattr(cam, 'device', cam.driver)} ({cam.driver}: {cam.card}, {cam.width}x{cam.height} {cam.format}), "
           f"pilot pid {pilot.pid}, PCA9685 0x{calib.address:02x} on /dev/i2c-{bus}", file=sys.stderr, flush=True)
     batt = batt_cfg = None
     if args.battery:
@@ -71,11 +80,23 @@ def run(args) -> int:
         pad = EvdevGamepad(args.gamepad, Gamepad(**load_car(args.car).get("gamepad", {})))
         print(f"car: gamepad {pad.dev.path} ({pad.name}); {pad.cfg.mode_button} toggles user/pilot",
               file=sys.stderr, flush=True)
+    capture = writer = None
+    if args.capture:
+        from edgekit.paths import state_dir
+        from edgekit.shadow.capture import Capture
+        from edgekit.shadow.store import WindowStore, WindowWriter
+        folder = args.capture_dir or state_dir() / "captures"
+        writer = WindowWriter(WindowStore(folder))
+        capture = Capture(writer, meta={"source": "edgekit car run", "model": str(args.model)})
+        print(f"car: {args.capture} capture into {folder}", file=sys.stderr, flush=True)
     log = open(args.log, "a") if args.log else None
     try:
         stats = CarRuntime(cam, pilot, act, tub=tub, log=log, gamepad=pad, battery=batt,
-                           cutoff_v=batt_cfg.cutoff_v if batt_cfg else None).run(args.seconds)
+                           cutoff_v=batt_cfg.cutoff_v if batt_cfg else None,
+                           capture=capture, capture_mode=args.capture or "shadow").run(args.seconds)
     finally:
+        if writer:
+            writer.close()
         if pad:
             pad.close()
         pilot.close()
@@ -96,6 +117,10 @@ def run(args) -> int:
         batt.bus.close()
     summary["failsafes"] = stats.failsafes
     summary["camera_frames"] = stats.frames
+    if capture is not None:
+        summary["capture"] = {"mode": args.capture, "events": capture.events, "windows": capture.windows,
+                              "written": writer.written, "dropped": writer.dropped,
+                              "error": str(writer.error) if writer.error else None}
     if args.json:
         print(json.dumps(summary))
     else:
