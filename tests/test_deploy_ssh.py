@@ -2,16 +2,26 @@
 into the inactive slot of the car disk (virtio ext4), the board's service (edgekit.car.service, started by
 the twin's init) self-tests it against TFLM's outputs, confirms it and runs `edgekit car run` under its
 watchdog; a broken runtime (wrong outputs, or a crash) is abandoned by the board, which goes back to the
-previous slot by itself. Power cuts (QEMU killed) during the deploy: test_deploy_powercut.py."""
+previous slot by itself. Then power cuts: QEMU is SIGKILLed (the guest's page cache is lost; the car disk
+keeps what reached it) at a deploy step, the twin boots again from the same disk, and its service must
+start a runtime that answers (the old slot or the new one, never none); the next deploy goes through.
+Host steps are cut from the deploy's step hook; board phases by the service's hold hook
+(/run/edgekit-car/hold, on tmpfs: gone with the power). One VM for the module: each cut costs a TCG
+boot and a runtime start, so CI cuts a representative subset (after the slot's files are written,
+and while the new slot is on trial); EDGEKIT_ALL_CUTS=1 cuts at every step."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+
+from edgekit.flash.linux_deploy import BOARD_PHASES, HOST_STEPS, deploy
 
 pytestmark = pytest.mark.slow
 BOARD = "rpi4-coral-usb"
@@ -113,13 +123,60 @@ def test_doctor_checks_the_board_over_ssh(vm):
     r = subprocess.run([sys.executable, "-m", "edgekit", "doctor", "--board", BOARD, "--host", vm.target, "--json"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-1000:]
-    checks = {c["what"].split(":", 1)[1]: c for c in json.loads(r.stdout)["boards"][BOARD]["checks"]
-              if c["what"].startswith(f"{BOARD}@")}
+    checks = {c["what"][len(f"{BOARD}:host:"):]: c for c in json.loads(r.stdout)["boards"][BOARD]["checks"]
+              if c["what"].startswith(f"{BOARD}:host:")}
     for what in ("ssh", "camera", "i2c", "i2c-0x40", "i2c-0x41"):
         assert checks[what]["ok"], checks[what]
     lib = checks["accel:libedgetpu.so.1"]
     assert not lib["ok"] and "libedgetpu1-std" in lib["fix"]
     r = subprocess.run([sys.executable, "-m", "edgekit", "doctor", "--board", BOARD, "--host", "root@127.0.0.1:1",
                         "--json"], capture_output=True, text=True, timeout=600)
-    bad = [c for c in json.loads(r.stdout)["boards"][BOARD]["checks"] if c["what"].endswith(":ssh")][0]
+    bad = [c for c in json.loads(r.stdout)["boards"][BOARD]["checks"] if c["what"] == f"{BOARD}:host:ssh"][0]
     assert not bad["ok"] and "ssh-copy-id" in bad["fix"]
+
+
+class PowerCut(Exception):
+    pass
+
+
+CUTS = (HOST_STEPS[1:] + BOARD_PHASES) if os.environ.get("EDGEKIT_ALL_CUTS") else ("mark", "selftest")
+
+
+def test_power_cut_at_deploy_steps(vm, kit):
+    out = vm.ssh("cat /run/edgekit-car/status.json 2>/dev/null || true").stdout
+    if not out.strip() or json.loads(out).get("phase") != "running":     # run alone (-k): deploy first
+        assert deploy(vm.target, BOARD, kit["good"], kit["key"], "1.9.0")["ok"]
+    known = {answering(vm)["hash"]}
+    for n, step in enumerate(CUTS):
+        if step in BOARD_PHASES:
+            vm.ssh(f"echo {step} > /run/edgekit-car/hold")
+        seen, result = [], {}
+
+        def on_step(name):
+            seen.append(name)
+            if name == step and step in HOST_STEPS:
+                vm.kill()
+                raise PowerCut(step)
+
+        def run():
+            try:
+                result["res"] = deploy(vm.target, BOARD, kit["good"], kit["key"], f"2.{n}.0", on_step=on_step)
+            except Exception as exc:          # the board vanished mid-deploy
+                result["exc"] = exc
+        t = threading.Thread(target=run)
+        t.start()
+        if step in BOARD_PHASES:
+            while t.is_alive() and vm.ssh("cat /run/edgekit-car/held 2>/dev/null || true").stdout.strip() != step:
+                t.join(2)
+            assert t.is_alive(), f"deploy ended before the board reached {step}: {result}"
+            vm.kill()
+        t.join()
+        assert "exc" in result and step in seen, (step, seen, result)
+        vm.start()                                    # the same car disk
+        st = answering(vm)                            # the service starts a runtime by itself
+        assert st["hash"] in known or st["version"] == f"2.{n}.0", (step, st)
+        known.add(st["hash"])
+        print(f"power cut at {step}: the board came back running {st['version']} (slot {st['slot']})")
+    last = deploy(vm.target, BOARD, kit["good"], kit["key"], "3.0.0")   # and deploying again works
+    assert last["ok"] and last["running"]["version"] == "3.0.0", last
+    assert answering(vm)["version"] == "3.0.0"

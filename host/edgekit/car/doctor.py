@@ -55,7 +55,7 @@ def remote_checks(board, target: str, known_hosts: Path | None = None) -> list:
     n, out = board.name, []
 
     def add(what, ok, detail, fix):
-        out.append(Check(f"{n}@{target}:{what}", ok, detail, "" if ok else fix, needed=False))
+        out.append(Check(f"{n}:host:{what}", ok, f"{target}: {detail}", "" if ok else fix, needed=False))
     ssh = SSH(target, known_hosts)
     try:
         r = ssh.run("true", check=False, timeout=60)

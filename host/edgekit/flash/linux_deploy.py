@@ -2,7 +2,8 @@
 
 Host steps (each announced to `on_step`, in order): connect → upload → install → mark → restart.
     connect  uname, the service's ROOT, its trust anchor and state (waits for a settled service)
-    upload   the signed bundle to ROOT/incoming.img (temporary file, fsync, rename)
+    upload   the signed bundle to ROOT/incoming.img (temporary file, fsync, rename), and the
+             systemd unit (edgekit-car.service) for boards that run systemd
     install  `linux_slots install`: the inactive slot's files, each fsynced (never the running slot)
     mark     `linux_slots test`: the slot's pending sequence number (slot metadata)
     restart  the service (systemctl restart, or SIGHUP to edgekit.car.service; started if not running)
@@ -136,6 +137,8 @@ class Deploy:
         if not trust:
             self.ssh.put(pub, f"{root}/trust.pem")
         self.ssh.put(signed, f"{root}/incoming.img")
+        unit = (Path(__file__).parents[1] / "car" / "edgekit-car.service").read_text()
+        self.ssh.put(unit.replace("@BOARD@", self.board.name).encode(), f"{root}/edgekit-car.service")
         seconds = time.perf_counter() - t0
         step("install")
         out = self.ssh.run(slots.format("install") + f" --image {q(root)}/incoming.img", timeout=300).stdout
