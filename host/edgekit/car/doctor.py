@@ -49,7 +49,7 @@ PCA9685, INA219 = 0x40, 0x41
 
 def remote_checks(board, target: str, known_hosts: Path | None = None) -> list:
     """The board at `target`, over SSH (BatchMode: a key, never a password; host key checked)."""
-    from edgekit.doctor import Check
+    from edgekit.checks import Check
     from edgekit.errors import ToolError
     from edgekit.flash.ssh_deploy import SSH
     n, out = board.name, []
