@@ -40,7 +40,7 @@ def build_library() -> Path:
     hdr = FIRMWARE / "app" / "ek_rules.h"
     tag = hashlib.sha1(src.read_bytes() + hdr.read_bytes()).hexdigest()[:12]
     lib = state_dir() / "car" / f"libek_rules_{tag}.so"
-    if lib.exists():
+    if lib.exists() and lib.stat().st_size > 0:   # zero bytes: left by a power cut before this fsync
         return lib
     lib.parent.mkdir(parents=True, exist_ok=True)
     tmp = lib.with_name(f"{lib.name}.{os.getpid()}.tmp")
@@ -52,7 +52,17 @@ def build_library() -> Path:
         raise ToolError(f"no C compiler ({cmd[0]}) to build the drive rules") from None
     except subprocess.CalledProcessError as exc:
         raise ToolError(f"building the drive rules failed: {exc.stderr.strip()[:300]}") from None
+    fd = os.open(tmp, os.O_RDONLY)    # on a car the state folder is on its disk: a power cut must
+    try:                              # leave the library complete or absent, never empty
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     os.replace(tmp, lib)
+    dfd = os.open(lib.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
     return lib
 
 

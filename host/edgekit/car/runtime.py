@@ -110,9 +110,10 @@ class CarStats:
 class CarRuntime:
     def __init__(self, camera, pilot, actuator, limits: Limits | None = None, tub=None, log=None,
                  gamepad=None, capture=None, capture_mode: str = "shadow", battery=None,
-                 cutoff_v: float | None = None):
+                 cutoff_v: float | None = None, watchdog=None):
         self.camera, self.pilot, self.act = camera, pilot, actuator
         self.capture, self.capture_mode = capture, capture_mode  # edgekit.shadow.capture.Capture
+        self.watchdog = watchdog      # called every loop pass (edgekit.car.service.Watchdog: sd_notify)
         self.rules, self.limits = Rules(), limits or Limits()
         self.tub, self.log, self.gamepad = tub, log, gamepad
         self.battery, self.cutoff_v, self._low = battery, cutoff_v, 0   # battery.read() → (V, A, W)
@@ -150,6 +151,8 @@ class CarRuntime:
         self.act.neutral()
         try:
             while not self.stop_evt.is_set() and (seconds is None or time.monotonic() - t0 < seconds):
+                if self.watchdog:
+                    self.watchdog()
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = max(next_tick + period, now)

@@ -1,4 +1,5 @@
-"""`edgekit car run --model DIR [--car NAME] [--camera /dev/video0] [--i2c-bus N] [--seconds S]
+"""`edgekit car selftest --model DIR --vectors F`: the deploy self-test (edgekit.car.selftest).
+`edgekit car run --model DIR [--car NAME] [--camera /dev/video0] [--i2c-bus N] [--seconds S]
 [--tub DIR] [--log FILE] [--json] [--gamepad auto|/dev/input/eventN] [--battery]
 [--capture shadow|autopilot --capture-dir DIR]`: drive the car on a Linux car computer (camera → pilot → PWM)."""
 from __future__ import annotations
@@ -32,6 +33,22 @@ def register(sub) -> None:
     r.add_argument("--battery", action="store_true", help="read the INA219 of the car YAML's `battery` on the "
                    "PWM bus each step (logged and recorded), and stop the car below its cutoff_v")
     r.set_defaults(func=run)
+    t = csub.add_parser("selftest", help="the deploy self-test: a compiled model's outputs for baked inputs vs TFLM's")
+    t.add_argument("--model", type=Path, required=True, help="an `edgekit compile` output folder")
+    t.add_argument("--vectors", type=Path, required=True, help="selftest.npz from the deploy bundle")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=selftest)
+
+
+def selftest(args) -> int:
+    from edgekit.car.selftest import check
+    from edgekit.errors import UserError
+
+    if not (args.model / "report.json").exists() or not args.vectors.is_file():
+        raise UserError(f"--model {args.model} / --vectors {args.vectors}: need a compiled folder and its selftest.npz")
+    res = check(args.model, args.vectors)
+    print(json.dumps(res) if args.json else f"self-test {'passed' if res['ok'] else 'FAILED'}: {res['detail']}")
+    return 0 if res["ok"] else 1
 
 
 def run(args) -> int:
@@ -91,9 +108,11 @@ def run(args) -> int:
         print(f"car: {args.capture} capture into {folder}", file=sys.stderr, flush=True)
     log = open(args.log, "a") if args.log else None
     try:
+        from edgekit.car.service import Watchdog   # sd_notify READY/WATCHDOG when run as a service
         stats = CarRuntime(cam, pilot, act, tub=tub, log=log, gamepad=pad, battery=batt,
                            cutoff_v=batt_cfg.cutoff_v if batt_cfg else None,
-                           capture=capture, capture_mode=args.capture or "shadow").run(args.seconds)
+                           capture=capture, capture_mode=args.capture or "shadow",
+                           watchdog=Watchdog()).run(args.seconds)
     finally:
         if writer:
             writer.close()

@@ -14,6 +14,8 @@ def register(sub) -> None:
     p = sub.add_parser("doctor", help="check toolchains, QEMU, Python packages and vendor libraries")
     p.add_argument("--board", action="append", help="check only this board (repeatable)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--host", metavar="USER@HOST[:PORT]", help="Linux boards: also check the board itself over SSH")
+    p.add_argument("--known-hosts", metavar="F", help="known_hosts for --host")
     p.set_defaults(func=run)
 
 
@@ -24,6 +26,16 @@ def run(args) -> int:
         boards = list(load_boards(args.boards_dir).values())
     py = check_python()
     per_board = {b.name: check_board(b) for b in boards}
+    if getattr(args, "host", None):
+        from pathlib import Path
+
+        from edgekit.car.doctor import remote_checks
+        from edgekit.errors import UserError
+        linux = [b for b in boards if b.bsp == "linux"]
+        if not args.board or not linux:
+            raise UserError("--host needs --board with a Linux board (e.g. --board rpi4-coral-usb)")
+        for b in linux:
+            per_board[b.name] += remote_checks(b, args.host, Path(args.known_hosts) if args.known_hosts else None)
     python_ok = buildable(py)
     status = {name: python_ok and buildable(c) for name, c in per_board.items()}
     if args.json:

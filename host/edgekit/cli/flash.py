@@ -8,6 +8,8 @@ Without --port the board's emulated twin is started and flashed (flash persists;
 twin's trust anchor, set on its first flash or by `edgekit keys provision`) and refuses others.
 `--testapp VERSION` flashes edgekit's small test app instead of a model build (tests, demos);
 `--bench` measures link speed vs upload time on the twin (JSON with provenance).
+Linux boards: `--host USER@HOST[:PORT]` deploys over SSH (edgekit.flash.linux_deploy); exit 1 when
+the board's self-test failed and it went back to its previous slot.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ def register(sub) -> None:
     p.add_argument("--model", metavar="M", help="compiled folder (edgekit compile) or INT8 .tflite to build the app around")
     p.add_argument("--testapp", metavar="VERSION", help="flash edgekit's test app instead of a model build")
     p.add_argument("--port", metavar="URL", help="tty path or pyserial URL; default: the emulated twin")
+    p.add_argument("--host", metavar="USER@HOST[:PORT]", help="Linux boards: deploy over SSH into the inactive slot "
+                   "(`edgekit twin --board B` prints the VM twin's); keys only, host keys checked")
+    p.add_argument("--known-hosts", metavar="F", help="known_hosts for --host (default: ~/.ssh/known_hosts and "
+                   "the twin's, in edgekit's state folder)")
     p.add_argument("--key", metavar="K", help="Ed25519 private key that signs the image (default: edgekit keys generate's); "
                    "the board accepts only its own key")
     p.add_argument("--version", dest="image_version", help="image version MAJOR.MINOR.REV[+BUILD]")
@@ -64,13 +70,17 @@ def run(args) -> int:
 
     board = get_board(args.board)
     method = getattr(getattr(board, "flash", None), "method", None)
-    if method != "mcuboot-smp":
-        raise UserError(f"board {board.name!r} does not flash over SMP (flash method {method!r}); "
-                        "Linux boards use edgekit.flash.linux_slots")
+    if method == "slot-folders" and not args.host:
+        raise UserError(f"board {board.name!r} is deployed over SSH: give --host USER@HOST[:PORT] "
+                        f"(`edgekit twin --board {board.name}` prints its VM twin's)")
+    if method != "mcuboot-smp" and not args.host:
+        raise UserError(f"board {board.name!r} does not flash over SMP (flash method {method!r})")
     key_path = Path(args.key) if args.key else keys.default_key_path()
     if not args.key and not key_path.exists():
         keys.generate(key_path)
         status(f"edgekit: generated signing key {key_path}")
+    if args.host:
+        return _deploy_ssh(args, board, key_path)
     if args.bench:
         from edgekit.flash.bench import bench
         res = bench(board.name, key_path, args.bench_bytes)
@@ -95,6 +105,28 @@ def run(args) -> int:
         from edgekit.provenance import fmt
         print(f"uploaded {res.upload['bytes']} bytes in {fmt(res.upload['seconds'])}")
     return 0
+
+
+def _deploy_ssh(args, board, key_path: Path) -> int:
+    from edgekit.flash.linux_deploy import deploy
+    from edgekit.progress import status
+
+    if not args.model:
+        raise UserError("give --model (an INT8 .tflite or an `edgekit compile` folder)")
+    res = deploy(args.host, board.name, Path(args.model), key_path, args.image_version,
+                 Path(args.known_hosts) if args.known_hosts else None,
+                 on_step=None if args.json else lambda s: status(f"{board.name}: {s}"))
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        from edgekit.provenance import fmt
+        run = res["running"]
+        print(f"{board.name} at {res['host']}: running {run['version']} (slot {run['slot']}, hash {run['hash']})")
+        print(f"self-test {'passed' if res['selftest']['ok'] else 'FAILED'}: {res['selftest'].get('detail')}")
+        print(f"uploaded {res['upload']['bytes']} bytes in {fmt(res['upload']['seconds'])}")
+        if not res["ok"]:
+            print(f"rolled back: {res['why']}")
+    return 0 if res["ok"] else 1
 
 
 def _bench_text(res: dict) -> str:

@@ -1,6 +1,7 @@
 """The A/B contract for Linux boards: slot folders, fsync, and an atomic symlink switch.
 
-    ROOT/slots/0/  ROOT/slots/1/   app (executable payload), image.bin (the signed MCUboot image),
+    ROOT/slots/0/  ROOT/slots/1/   app (the payload: a program, or edgekit.flash.linux_deploy's bundle),
+                                   image.bin (the signed MCUboot image),
                                    markers: seq (+ pending), trial, ok
     ROOT/current -> slots/N        what the board's service runs (ROOT/current/app)
 

@@ -15,14 +15,17 @@ _TARGET = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+|\[[0-9
 
 
 class SSH:
-    def __init__(self, target: str):
+    def __init__(self, target: str, known_hosts: Path | None = None):
         m = _TARGET.match(target or "")
         if not m:
             raise UserError(f"--host {target!r}: expected USER@HOST[:PORT]")
         self.user, self.host, self.port = m["user"], m["host"], int(m["port"] or 22)
         folder = state_dir() / "ssh"
+        if known_hosts is not None and not Path(known_hosts).is_file():
+            raise UserError(f"--known-hosts {known_hosts}: no such file")
+        hosts = str(known_hosts) if known_hosts else f"~/.ssh/known_hosts {folder / 'known_hosts'}"
         self.opts = ["-p", str(self.port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                     "-o", f"UserKnownHostsFile=~/.ssh/known_hosts {folder / 'known_hosts'}",
+                     "-o", f"UserKnownHostsFile={hosts}",
                      "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
                      "-o", "LogLevel=ERROR"]
         if (folder / "id_ed25519").exists():

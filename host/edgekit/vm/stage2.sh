@@ -40,5 +40,18 @@ $bb hostname @BOARD@
 echo "export PATH=$PATH EDGEKIT_STATE=/mnt/edgekit-state EK_CAR_BOARD=@BOARD@" > /root/.profile
 /usr/sbin/dropbear -F -E -s -r /run/ek/dropbear_hostkey -p 22 -P /run/dropbear.pid >/var/log/dropbear.log 2>&1 &
 $bb mkdir -p /mnt/car /mnt/edgekit-state
+# The car service (edgekit.car.service; on a real Pi systemd's edgekit-car.service): started at boot
+# once a deploy has made /mnt/car/slots; `edgekit flash --host` runs /run/edgekit-car/start otherwise.
+$bb mkdir -p /run/edgekit-car
+echo /mnt/car > /run/edgekit-car/root
+echo @PYTHON@ > /run/edgekit-car/python
+cat > /run/edgekit-car/start <<EOF
+#!/bin/sh
+cd /mnt && EDGEKIT_STATE=/mnt/edgekit-state $bb setsid @PYTHON@ -m edgekit.car.service /mnt/car --board @BOARD@ \\
+  --watchdog-sec 60 --ready-timeout 900 -- --camera /dev/video0 --camera-size 320x180 --i2c-bus 0 \\
+  >> /var/log/edgekit-car.log 2>&1 < /dev/null &
+EOF
+$bb chmod 755 /run/edgekit-car/start
+[ -d /mnt/car/slots ] && /run/edgekit-car/start
 echo "EK-VM-READY $(cat /proc/uptime)" > /dev/console
 while true; do $bb sleep 3600; done
