@@ -1,6 +1,6 @@
 """The farm on loopback, end to end with real processes: `edgekit farm up` (a labgrid coordinator,
 one exporter publishing two coral twin hosts as two places); two `edgekit hil run --place` at once
-each pass on their own place; a third fails clearly while both are held; killing the exporter
+each flash the stand-in over SMP on their own place and pass there; a third fails clearly while both are held; killing the exporter
 mid-run ends that run INCOMPLETE with the place released."""
 import contextlib
 import json
@@ -67,6 +67,11 @@ def _hil(coord, place, out, wait=False):
     return p.returncode, text
 
 
+def _image_hash(path) -> str:
+    from edgekit.flash.image import inspect
+    return inspect(open(path, "rb").read()).hash
+
+
 def _wait_for(cond, timeout, what):
     deadline = time.monotonic() + timeout
     while not cond():
@@ -100,6 +105,11 @@ def test_two_places_at_once_and_a_third_fails_clearly(tmp_path):
             assert figs["latency_p99"]["provenance"] == figs["camera_to_actuator_p99"]["provenance"] == "emulated"
             assert not [k for k, f in figs.items() if f["provenance"] == "measured-hw"]
             assert (tmp_path / place / "junit.xml").exists() and (tmp_path / place / "report.html").exists()
+            # flashed over SMP on the place's link: an image this run signed, not the twin host's factory image;
+            # the board's own hash read back before measuring equals the image's
+            img = res["image"]
+            assert img["hash_matches"] and img["reported_hash"] == img["hash"] == _image_hash(img["image"])
+            assert img["hash"] != _image_hash(res["place"]["twin"]["factory_image"]) and img["slot"] == 1
         assert res["place"]["twin"]["qemu_pid"] != json.loads((tmp_path / "coral-1" / "results.json").read_text())[
             "place"]["twin"]["qemu_pid"]   # two boards: two QEMUs
         assert _client(coord, "places", "-a").stdout.split() == []   # both released
