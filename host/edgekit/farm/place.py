@@ -82,16 +82,33 @@ def place_provenance(resources: dict) -> dict:
 def _flash(board: str, model: Path, url: str) -> dict:
     """`edgekit flash --port URL` (SMP: upload to the inactive slot, test, reset, self-test, confirm);
     returns its JSON result (the signed image it wrote and that image's hash)."""
+    import fcntl
+
+    from edgekit.paths import state_dir
     from edgekit.progress import status
 
-    status(f"farm: flashing {Path(model).name} over SMP on {url} (edgekit flash --port)")
-    proc = subprocess.run([sys.executable, "-m", "edgekit", "flash", "--board", board, "--model", str(model),
-                           "--port", url, "--json", "--selftest-timeout", "120"],
-                          capture_output=True, text=True, timeout=1800)
+    # `edgekit flash` builds the app in one folder per board and slot of this checkout: two runs
+    # flashing at once (two places) would build into it together, so they take turns here
+    lock = state_dir() / "farm" / f"flash-{board}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            status("farm: another run is flashing from this checkout; waiting for its turn")
+            fcntl.flock(held, fcntl.LOCK_EX)
+        status(f"farm: flashing {Path(model).name} over SMP on {url} (edgekit flash --port)")
+        proc = _run_flash(board, model, url)
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
         raise ToolError(f"edgekit flash on {url} failed (exit {proc.returncode}): {last[:300]}")
     return json.loads(proc.stdout[proc.stdout.index("{\n"):])
+
+
+def _run_flash(board: str, model: Path, url: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edgekit", "flash", "--board", board, "--model", str(model),
+                           "--port", url, "--json", "--selftest-timeout", "120"],
+                          capture_output=True, text=True, timeout=1800)
 
 
 def _twin_info(url: str) -> dict | None:
