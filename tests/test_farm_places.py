@@ -97,6 +97,7 @@ def test_two_places_at_once_and_a_third_fails_clearly(tmp_path):
                     r.kill()
                     r.wait()
         for place, r in runs.items():
+            assert (tmp_path / place / "results.json").exists(), outs[place]
             res = json.loads((tmp_path / place / "results.json").read_text())
             assert r.returncode == 0 and res["verdict"] == "PASSED", outs[place]
             assert res["place"]["name"] == place and res["place"]["provenance"] == "emulated"
