@@ -3,7 +3,8 @@
 #   1. Debian packages (cross toolchains, QEMU), --no-install-recommends, only what is missing;
 #   2. .venv with the pinned Python dependencies (requirements.lock) and edgekit installed editable;
 #   3. .venv-labgrid with labgrid (requirements-labgrid.lock): its pyserial fork (pyserial-labgrid)
-#      installs the same `serial` package as pyserial, so edgekit runs labgrid's tools from there.
+#      installs the same `serial` package as pyserial, so edgekit runs labgrid's tools from there,
+#      and the HIL suite runs there under labgrid's pytest plugin (edgekit installed --no-deps).
 # Re-running is cheap: both steps are skipped when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ APT_PACKAGES=(
   qemu-system-x86 linux-image-amd64 busybox-static dropbear-bin cpio   # the Linux VM twin of the car computer
   openssh-client i2c-tools v4l-utils e2fsprogs                         # SSH deploy; register/camera read-back in the VM
   chromium            # headless render check of the HIL report.html
+  ser2net             # a labgrid exporter serves a board's local tty (RawSerialPort/USBSerialPort) with it
 )
 
 missing=()
@@ -51,11 +53,13 @@ if [ ! -x .venv-labgrid/bin/python ]; then
   "$PY" -m venv .venv-labgrid
 fi
 lg_stamp=.venv-labgrid/.edgekit-lock.sha256
-lg_want=$(sha256sum requirements-labgrid.lock | cut -d' ' -f1)
+lg_want=$(cat requirements-labgrid.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$lg_stamp" ] || [ "$(cat "$lg_stamp")" != "$lg_want" ]; then
   echo "bootstrap: installing labgrid (requirements-labgrid.lock)"
   .venv-labgrid/bin/python -m pip install -q --upgrade pip
   .venv-labgrid/bin/python -m pip install -q -r requirements-labgrid.lock
+  # edgekit itself, for the HIL suite under labgrid's pytest plugin (its deps: the lock above)
+  .venv-labgrid/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$lg_want" > "$lg_stamp"
 fi
 echo "bootstrap: ready (.venv/bin/edgekit, .venv-labgrid/bin/labgrid-client)"

@@ -1,6 +1,6 @@
 """The farm on loopback, end to end with real processes: `edgekit farm up` (a labgrid coordinator,
 one exporter publishing two coral twin hosts as two places); two `edgekit hil run --place` at once
-each pass on their own place; a third fails clearly while both are held; killing the exporter
+each flash the stand-in over SMP on their own place and pass there; a third fails clearly while both are held; killing the exporter
 mid-run ends that run INCOMPLETE with the place released."""
 import contextlib
 import json
@@ -67,6 +67,11 @@ def _hil(coord, place, out, wait=False):
     return p.returncode, text
 
 
+def _image_hash(path) -> str:
+    from edgekit.flash.image import inspect
+    return inspect(open(path, "rb").read()).hash
+
+
 def _wait_for(cond, timeout, what):
     deadline = time.monotonic() + timeout
     while not cond():
@@ -92,6 +97,7 @@ def test_two_places_at_once_and_a_third_fails_clearly(tmp_path):
                     r.kill()
                     r.wait()
         for place, r in runs.items():
+            assert (tmp_path / place / "results.json").exists(), outs[place]
             res = json.loads((tmp_path / place / "results.json").read_text())
             assert r.returncode == 0 and res["verdict"] == "PASSED", outs[place]
             assert res["place"]["name"] == place and res["place"]["provenance"] == "emulated"
@@ -100,6 +106,11 @@ def test_two_places_at_once_and_a_third_fails_clearly(tmp_path):
             assert figs["latency_p99"]["provenance"] == figs["camera_to_actuator_p99"]["provenance"] == "emulated"
             assert not [k for k, f in figs.items() if f["provenance"] == "measured-hw"]
             assert (tmp_path / place / "junit.xml").exists() and (tmp_path / place / "report.html").exists()
+            # flashed over SMP on the place's link: an image this run signed, not the twin host's factory image;
+            # the board's own hash read back before measuring equals the image's
+            img = res["image"]
+            assert img["hash_matches"] and img["reported_hash"] == img["hash"] == _image_hash(img["image"])
+            assert img["hash"] != _image_hash(res["place"]["twin"]["factory_image"]) and img["slot"] == 1
         assert res["place"]["twin"]["qemu_pid"] != json.loads((tmp_path / "coral-1" / "results.json").read_text())[
             "place"]["twin"]["qemu_pid"]   # two boards: two QEMUs
         assert _client(coord, "places", "-a").stdout.split() == []   # both released
@@ -109,9 +120,9 @@ def test_exporter_killed_mid_run_is_incomplete_and_released(tmp_path):
     with _farm() as (coord, exporter_pid):
         out = tmp_path / "run"
         run = _hil(coord, "coral-1", out)
-        try:   # the suite is running (it opened its log) on the acquired place
+        try:   # the suite is running (it opened its log) on the acquired place, after flashing it over SMP
             _wait_for(lambda: (out / "pytest.log").exists() and _client(coord, "places", "-a").stdout.split() == ["coral-1"],
-                      300, "the run started on coral-1")
+                      1200, "the run started on coral-1")
             os.kill(exporter_pid, signal.SIGKILL)
             text, _ = run.communicate(timeout=600)
         finally:

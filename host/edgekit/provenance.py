@@ -42,13 +42,29 @@ def derived(value: Any, unit: str, *inputs: dict[str, Any], **extra: Any) -> dic
     return figure(value, unit, weakest(*(f["provenance"] for f in inputs)), **extra)
 
 
+_VOUCHED: dict[str, str] = {}
+
+
+def vouch(port: str, kind: str) -> None:
+    """Record what a network serial URL really reaches, when something that knows vouches for it: a
+    labgrid place whose exporter found a USB serial device and serves it through ser2net
+    (edgekit.farm.place.place_provenance) is hardware behind `socket://`; a twin place is emulated.
+    Only `measured-hw` or `emulated`; the URL alone never makes a link hardware."""
+    if kind not in ("measured-hw", "emulated"):
+        raise ValueError(f"a serial link is measured-hw or emulated, not {kind!r}")
+    _VOUCHED[port] = kind
+
+
 def port_provenance(port: str) -> str:
     """What a serial link's port really is: a tty backed by a device (/sys/class/tty/NAME/device: a
     USB-serial adapter, a SoC UART; /dev/serial/by-id links resolve to one) is real hardware; a
     pseudo-terminal (a program's end), any other file, or a pyserial network URL (socket://,
-    rfc2217://, loop://: here, an emulated twin's UART) is not. Unknown is never measured-hw."""
+    rfc2217://, loop://: here, an emulated twin's UART) is not, unless vouched for (`vouch`).
+    Unknown is never measured-hw."""
     import os
 
+    if port in _VOUCHED:
+        return _VOUCHED[port]
     if "://" in port:
         return "emulated"
     real = os.path.realpath(port)
@@ -62,7 +78,7 @@ def link_provenance(ser: Any) -> str:
     URL handler is a network endpoint (an emulated twin here), a PosixSerial is decided by its port."""
     module = type(ser).__module__
     if module.startswith("serial.urlhandler"):
-        return "emulated"
+        return _VOUCHED.get(str(getattr(ser, "port", "")), "emulated")
     port = getattr(ser, "port", None)
     return port_provenance(str(port)) if port else "emulated"
 

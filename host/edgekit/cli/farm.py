@@ -3,6 +3,7 @@
   edgekit farm exporter-config --rig RIG.yaml [--board B] [--place NAME] [--power SPEC] [-o FILE]
   edgekit farm up [--coordinator HOST:PORT]     a loopback farm: two coral twins as two places
   edgekit farm places [--coordinator HOST:PORT] labgrid-client places
+  edgekit farm env --place NAME [-o ENV.yaml]   labgrid environment: pytest --lg-env ENV.yaml hil_tests/
 Then: `edgekit hil run --place coral-1 [--coordinator HOST:PORT]`."""
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ def register(sub) -> None:
     u.add_argument("--board", default="coral", help="twin board (default coral)")
     u.add_argument("--count", type=int, default=2, choices=range(1, 9), metavar="N", help="twins / places (default 2)")
     u.set_defaults(func=up)
+    v = fs.add_parser("env", help="a labgrid environment YAML for a place (pytest --lg-env ENV hil_tests/)")
+    v.add_argument("--place", required=True)
+    v.add_argument("--coordinator", default=DEFAULT_COORDINATOR)
+    v.add_argument("--board", default="coral", help="the place's board (default coral)")
+    v.add_argument("--model", type=Path, help="the model the strategy flashes (default: the stand-in pilot)")
+    v.add_argument("-o", "--output", help="write here instead of stdout")
+    v.set_defaults(func=env)
     pl = fs.add_parser("places", help="the coordinator's places (labgrid-client places)")
     pl.add_argument("--coordinator", default=DEFAULT_COORDINATOR)
     pl.set_defaults(func=places)
@@ -38,6 +46,7 @@ def register(sub) -> None:
     t.add_argument("--board", required=True)
     t.add_argument("--image", required=True, type=Path)
     t.add_argument("--state", required=True, type=Path)
+    t.add_argument("--key", type=Path, help="with a signed --image: the key the twin's bootloader trusts")
     t.set_defaults(func=twin_host)
 
 
@@ -46,6 +55,21 @@ def exporter_config(args) -> int:
     from edgekit.hil.rig import load_rig
 
     text = rig_exporter_yaml(load_rig(args.rig), args.board, args.place, args.power)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def env(args) -> int:
+    from edgekit.errors import UserError
+    from edgekit.farm.env import place_env
+
+    if args.model is not None and not args.model.exists():
+        raise UserError(f"no model at {args.model}")
+    text = place_env(args.place, args.coordinator, args.board, args.model)
     if args.output:
         Path(args.output).write_text(text)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -92,7 +116,7 @@ def twin_host(args) -> int:
     from edgekit.farm.twinhost import TwinHost
 
     old = signal.signal(signal.SIGTERM, _terminate)
-    host = TwinHost(args.board, args.image, args.state)
+    host = TwinHost(args.board, args.image, args.state, args.key)
     try:
         host.serve(on_ready=lambda h: print(f"twin-host: serial {h.serial_port} power {h.power_port}", flush=True))
     except KeyboardInterrupt:

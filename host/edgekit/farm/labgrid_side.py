@@ -10,6 +10,7 @@ pytest plugin load it through an environment's `imports:` (edgekit writes one: l
 from __future__ import annotations
 
 import enum
+import json
 import shlex
 import subprocess
 
@@ -54,13 +55,17 @@ class Status(enum.Enum):
 @target_factory.reg_driver
 @attr.s(eq=False)
 class EdgekitStrategy(Strategy):
-    """`flash_command` (from the environment YAML; `{port}` is replaced by the place's serial URL)
-    flashes a real board, e.g. `edgekit flash --board coral --model M.tflite --port {port}`; a twin
-    host boots the firmware it serves on power-on, so for a twin it stays empty."""
+    """`flash_command` (from the environment YAML, `edgekit farm env` writes it; `{port}` is replaced
+    by the place's serial URL) flashes the board over its serial link, e.g. `edgekit flash --board
+    coral --model M.tflite --port {port} --json`: a real board and a twin place's flash twin alike.
+    Its JSON result (the image written, its hash) is kept in `flashed` for the HIL suite, which reads
+    the hash back from the board. At "ready" the console is released again, so the suite opens the
+    board's one serial link itself."""
     bindings = {"power": "PowerProtocol", "console": "ConsoleProtocol", "serial": "NetworkSerialPort"}
     flash_command = attr.ib(default="", validator=attr.validators.instance_of(str))
     ready_timeout = attr.ib(default=120.0, validator=attr.validators.instance_of((int, float)))
     status = attr.ib(default=Status.unknown)
+    flashed = attr.ib(default=None)
 
     def port_url(self) -> str:
         s = self.serial
@@ -82,7 +87,12 @@ class EdgekitStrategy(Strategy):
             if self.flash_command:
                 self.power.on()   # SMP flashing talks to the bootloader/app over the serial link
                 cmd = shlex.split(self.flash_command.replace("{port}", self.port_url()))
-                subprocess.run(cmd, check=True, timeout=1800)
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+                if proc.returncode != 0:
+                    last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+                    raise StrategyError(f"flashing failed (exit {proc.returncode}): {last[:300]}")
+                out = proc.stdout
+                self.flashed = json.loads(out[out.index("{\n"):]) if "{\n" in out else {}
                 self.power.off()
         elif status == Status.running:
             self.transition(Status.flashed)
@@ -92,4 +102,5 @@ class EdgekitStrategy(Strategy):
             self.target.activate(self.console)
             self.console.write(b"name%")   # the MLPerf Tiny DUT protocol: the car app answers m-ready
             self.console.expect("m-ready", timeout=self.ready_timeout)
+            self.target.deactivate(self.console)   # the board has one serial link: the suite opens it
         self.status = status

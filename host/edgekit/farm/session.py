@@ -19,7 +19,7 @@ class PlaceTwinSession(SerialSession):
 
     def image_info(self) -> dict:
         return {"image": None, "ran_on": self.description, "model": str(self.model) if self.model else None,
-                "how": "the firmware build the place's twin host boots on power-on (its /info names it)"}
+                "how": "what the place's twin runs: the image flashed over SMP on its serial link (edgekit flash --port)"}
 
     def lockstep_runner(self) -> "PlaceLockstep":
         self.link.drive("step")

@@ -4,6 +4,12 @@
   whose own port changes every boot;
 - power: an HTTP switch in labgrid's `simplerest` NetworkPowerPort form (GET /power/1 boots QEMU,
   /power/0 kills it, /power reads 1 or 0): a twin's power is QEMU start/kill;
+- flash: given a signed MCUboot image, the twin is the board's flash twin in its own folder: a trust
+  anchor (the given key's public half), the bootloader built around it, and a flash file
+  factory-programmed with that image in slot 0. Power-on boots the bootloader, which boots the
+  active slot; clients flash it over the serial port with SMP (`edgekit flash --port`), and what
+  they wrote survives power cycles (flash.bin). Given a plain firmware image, QEMU boots it with
+  -kernel instead (no flashing);
 - GET /info: what actually runs behind the port (JSON), for a place's provenance;
 - POST /camera?seq=N: one camera frame for the twin (its camera is a file next to QEMU; a real
   board reads its own camera), so a remote HIL run can drive it in lockstep.
@@ -20,12 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.firmware.twin import Twin
+from edgekit.flash.image import IMAGE_MAGIC
 
 
 class TwinHost:
-    def __init__(self, board: str, image: Path, state: Path, serial_port: int = 0, power_port: int = 0):
+    def __init__(self, board: str, image: Path, state: Path, key: Path | None = None, serial_port: int = 0,
+                 power_port: int = 0):
         self.board, self.image, self.state = board, Path(image), Path(state)
         self.twin: Twin | None = None
+        self.bootloader: Path | None = None
+        if self.image.read_bytes()[:4] == IMAGE_MAGIC.to_bytes(4, "little"):
+            self._provision(key)
         self.lock = threading.Lock()
         self.conns: list[socket.socket] = []
         self.listener = socket.create_server(("127.0.0.1", serial_port))
@@ -59,11 +70,34 @@ class TwinHost:
                 self.twin.stop()
                 self.twin = None
             if on:  # -icount 0: the twin's clock is deterministic, as `edgekit hil run` times it
-                self.twin = Twin(self.board, self.image, state=self.state, icount=0).start()
+                if self.bootloader:   # a reset is a power cycle: see serve()
+                    from edgekit.flash.twin import FlashTwin
+                    twin = FlashTwin(self.state, self.bootloader, icount=0)
+                    twin.start()
+                    self.twin = twin
+                else:
+                    self.twin = Twin(self.board, self.image, state=self.state, icount=0).start()
+
+    def _provision(self, key: Path | None) -> None:
+        """A fresh flash twin in `state`, like a factory programmer: trust anchor, bootloader, slot 0."""
+        from edgekit.errors import UserError
+        from edgekit.flash import keys
+        from edgekit.flash.twin import FlashTwin, bootloader_for, provision_anchor
+
+        if key is None:
+            raise UserError("a signed image needs --key: the public key the twin's bootloader trusts")
+        provision_anchor(self.board, keys.load(key), key, folder=self.state, erase=True)
+        self.bootloader = bootloader_for(self.board, self.state)
+        twin = FlashTwin(self.state, self.bootloader)
+        twin.erase_all()
+        twin.provision(self.image.read_bytes(), slot=0)
 
     def info(self) -> dict:
         t = self.twin
-        return {"board": self.board, "kind": "emulated-twin", "emulator": "qemu", "image": str(self.image),
+        boot = ({"boots": "the bootloader, from the active slot of its flash file (flash over SMP on the serial port)",
+                 "factory_image": str(self.image)} if self.bootloader else
+                {"boots": "a firmware image with -kernel (no flashing)", "image": str(self.image)})
+        return {"board": self.board, "kind": "emulated-twin", "emulator": "qemu", **boot,
                 "powered": self.powered(), "qemu_pid": t.proc.pid if t and t.proc and t.alive() else None}
 
     # ---- serial bridge ----------------------------------------------------------------------
@@ -109,6 +143,17 @@ class TwinHost:
             try:
                 job = self.jobs.get(timeout=0.5)
             except queue.Empty:
+                # The app's SMP reset jumps back into the bootloader (firmware/mgmt/ek_reset_m7.c);
+                # under -icount the app it then trial-boots stayed silent here (docs/FARM.md). So
+                # once the bootloader starts a second time, the host power-cycles the twin: a cold
+                # boot from its flash file, which holds everything written (the trial state too).
+                t = self.twin
+                if self.bootloader and t is not None and t.console().count("ekboot: start") > 1:
+                    try:
+                        self._switch(True)
+                    except Exception as exc:  # noqa: BLE001 - stays off; /info says powered: false
+                        print(f"twin-host: the twin did not boot again after its reset: {exc}", flush=True)
+                        self.twin = None
                 continue
             try:
                 self._switch(job["on"])

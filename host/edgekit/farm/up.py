@@ -39,6 +39,38 @@ def _wait(what: str, ready, procs: dict[str, subprocess.Popen], timeout: float) 
         time.sleep(0.2)
 
 
+def default_key() -> Path:
+    """The key `edgekit flash` signs with by default (made like `edgekit flash` makes it): the twins
+    trust it, so `edgekit flash --port` from this checkout flashes them."""
+    from edgekit.flash import keys
+    path = keys.default_key_path()
+    if not path.exists():
+        keys.generate(path)
+    return path
+
+
+def factory_image(board: str, folder: Path) -> Path:
+    """The signed slot-0 image a twin is factory-programmed with: the stand-in pilot's app, built the
+    way `edgekit flash` builds it (flash origin of slot 0, with SMP management)."""
+    from edgekit.catalog import get_board
+    from edgekit.firmware.build import build
+    from edgekit.flash import keys
+    from edgekit.flash.build import HEADER_SIZE, SLOT_BASES
+    from edgekit.flash.flow import sign_quiet
+    from edgekit.hil.standin import standin_pilot
+
+    b = get_board(board)
+    if getattr(getattr(b, "flash", None), "method", None) != "mcuboot-smp":
+        from edgekit.firmware.runner import firmware_for
+        return firmware_for(board, standin_pilot())   # no flash twin: its twins boot the build with -kernel
+    res = build(b, standin_pilot(), state_dir() / "flash-builds" / board / "slot0",
+                flash_origin=hex(SLOT_BASES[0] + HEADER_SIZE), with_mgmt=True)
+    data = sign_quiet(Path(res.binary).read_bytes(), keys.load(default_key()), "0.0.1+1", board, 0)
+    out = folder / f"factory-{board}-slot0.signed.bin"
+    out.write_bytes(data)
+    return out
+
+
 def _listening(host: str, port: int) -> bool:
     try:
         socket.create_connection((host, port), timeout=1).close()
@@ -82,17 +114,16 @@ class Farm:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
         if self.image is None:
-            from edgekit.firmware.runner import firmware_for
-            from edgekit.hil.standin import standin_pilot
-            status(f"farm: building the {self.board} twin firmware (stand-in pilot; cached after the first time)")
-            self.image = firmware_for(self.board, standin_pilot())
+            status(f"farm: building the {self.board} twins' factory image (stand-in pilot; cached after the first time)")
+            self.image = factory_image(self.board, self.folder)
         coord = self._spawn("coordinator", [lg_bin("labgrid-coordinator"), "-l", self.coordinator])
         _wait(f"coordinator {self.coordinator}", lambda: _listening(host, port), {"coordinator": coord}, self.timeout)
         groups = {}
         for i in range(1, self.count + 1):
             name = f"{self.board}-{i}"
             p = self._spawn(f"twin-{name}", [sys.executable, "-m", "edgekit", "farm", "twin-host", "--board", self.board,
-                                             "--image", str(self.image), "--state", str(self.folder / name)],
+                                             "--image", str(self.image), "--state", str(self.folder / name),
+                                             "--key", str(default_key())],
                             stdout=subprocess.PIPE)
             serial_port, power_port = self._read_ports(p, name)
             info = f"http://127.0.0.1:{power_port}/info"

@@ -31,9 +31,22 @@ def pytest_addoption(parser):
     g.addoption("--key", default=None, help="the signing key the flash twin was provisioned with (default: edgekit's)")
     g.addoption("--hil-out", default=os.environ.get("EDGEKIT_HIL_OUT", "build/hil"))
     g.addoption("--twin-camera", default=None, help="a farm place's twin: its twin host's camera URL (edgekit.farm)")
+    g.addoption("--link-kind", default=None, choices=("measured-hw", "emulated"),
+                help="what --port really reaches, vouched for by its farm place's resources (provenance.vouch)")
     g.addoption("--standin", action="store_true", help="the model is the untrained timing stand-in (standin.py)")
     g.addoption("--quick", action="store_true", default=os.environ.get("EDGEKIT_HIL_QUICK") == "1",
                 help="fewer timed inferences than the rig asks (a smoke run; the results say so)")
+
+
+def _lg_env(config) -> bool:
+    """labgrid's pytest plugin is on with an environment (`pytest --lg-env ENV.yaml`)."""
+    return bool(getattr(config.option, "lg_env", None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if _lg_env(config) and not getattr(config.option, "xmlpath", None):   # the same junit.xml as `hil run`
+        config.option.xmlpath = str(Path(config.getoption("--hil-out")) / "junit.xml")
 
 
 # --- writing figures, traces and checks (during the run) ------------------------------------------
@@ -126,10 +139,14 @@ def pytest_sessionfinish(session, exitstatus):
         if nodeid in _RUN["tests"]:
             _RUN["tests"][nodeid]["outcome"] = "not-run"
     opt = session.config.getoption
-    write_results(Path(opt("--hil-out")), board=opt("--board"), rig=_rig(session.config), model=opt("--model"),
+    results = write_results(Path(opt("--hil-out")), board=opt("--board"), rig=_RUN.get("rig") or _rig(session.config), model=opt("--model"),
                   standin=bool(opt("--standin")), quick=bool(opt("--quick")), tests=list(_RUN["tests"].values()),
                   started=_RUN["started"], seconds=time.monotonic() - _RUN["t0"], pytest_exit=int(exitstatus),
-                  stopped=getattr(_RUN.get("bench"), "stopped", None))
+                  stopped=getattr(_RUN.get("bench"), "stopped", None) or _RUN.get("stopped"))
+    lg = _RUN.get("lg")
+    if lg:   # under --lg-env: the place, as `hil run --place` records it
+        from edgekit.farm.place import record_place
+        record_place(Path(opt("--hil-out")), results, lg["place"], lg["coordinator"], lg["resources"], lg["prov"], None)
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -137,7 +154,33 @@ def pytest_sessionfinish(session, exitstatus):
 def _rig(config):
     from edgekit.hil.rig import load_rig, with_port
     r = load_rig(config.getoption("--rig"))
-    return with_port(r, config.getoption("--port")) if config.getoption("--port") else r
+    port = config.getoption("--port")
+    if port and config.getoption("--link-kind"):
+        from edgekit.provenance import vouch
+        vouch(port, config.getoption("--link-kind"))
+    return with_port(r, port) if port else r
+
+
+def _read_back(board, port: str, image: Path) -> dict:
+    """The board on `port` is asked over SMP which image it runs, before anything is measured (as the
+    flash twin session does); another hash than `image`'s stops the run (FAILED)."""
+    from edgekit.flash import image as mcuboot, smp
+    from edgekit.hil.sessions.flashed import ImageMismatch
+
+    want = mcuboot.inspect(image.read_bytes())
+    b = smp.wait_for_board(port, timeout=120)
+    try:
+        slots = b.state()
+    finally:
+        b.close()
+    running = next((s for s in slots if s["active"]), None) or {}
+    info = {"image": str(image), "hash": want.hash, "version": running.get("version"), "slot": running.get("slot"),
+            "reported_hash": running.get("hash"), "hash_matches": running.get("hash") == want.hash, "slots": slots,
+            "how": f"the board's own SMP image state read on {port}, before any measurement"}
+    if not info["hash_matches"]:
+        raise ImageMismatch(f"the {board.name} board on {port} runs image {running.get('hash', 'none')}, not the "
+                            f"image just flashed {image.name} ({want.hash})")
+    return info
 
 
 @pytest.fixture(scope="session")
@@ -147,8 +190,26 @@ def board(pytestconfig):
 
 
 @pytest.fixture(scope="session")
-def rig(pytestconfig):
-    return _rig(pytestconfig)
+def lg_place(pytestconfig, request):
+    """Under `pytest --lg-env ENV.yaml` (`edgekit farm env`): the acquired place's target, brought to
+    "ready" by EdgekitStrategy (edgekit.farm.place.ready_target); None otherwise."""
+    if not _lg_env(pytestconfig):
+        return None
+    from edgekit.farm.place import ready_target
+    env = request.getfixturevalue("env")
+    _RUN["lg"] = ready_target(request.getfixturevalue("target"), env.config.get_option("coordinator_address"))
+    return _RUN["lg"]
+
+
+@pytest.fixture(scope="session")
+def rig(pytestconfig, lg_place):
+    if lg_place is None:
+        return _rig(pytestconfig)
+    from edgekit.hil.rig import with_port
+    from edgekit.provenance import vouch
+    vouch(lg_place["port"], lg_place["prov"]["link"])
+    _RUN["rig"] = with_port(_rig(pytestconfig), lg_place["port"])
+    return _RUN["rig"]
 
 
 @pytest.fixture(scope="session")
@@ -175,16 +236,26 @@ def check(record) -> Recorder:
 
 
 @pytest.fixture(scope="session")
-def bench(board, rig, out_dir, pytestconfig, recorder):
+def bench(board, rig, out_dir, pytestconfig, recorder, lg_place):
     model, image, key = (pytestconfig.getoption(o) for o in ("--model", "--image", "--key"))
+    camera = pytestconfig.getoption("--twin-camera")
+    if lg_place is not None:
+        camera, image = lg_place["camera"], lg_place["flashed"].get("image") or image
+    if image and rig.link.kind == "serial":   # flashed over this port just before the run (a farm place)
+        from edgekit.hil.sessions.flashed import ImageMismatch
+        try:
+            _RUN["image_read"] = _read_back(board, rig.link.port, Path(image))
+        except ImageMismatch as exc:
+            _RUN["stopped"] = str(exc)
+            recorder.trace("image", {"image": image, "reason": str(exc)})
+            pytest.exit(str(exc), returncode=1)
     b = _RUN["bench"] = Bench(board, rig, Path(model) if model else None, out_dir,
-                              Path(image) if image else None, Path(key) if key else None,
-                              pytestconfig.getoption("--twin-camera"))
+                              Path(image) if image else None, Path(key) if key else None, camera)
     b.monitor.start()
     yield b
     tw = b.cache.get("twin")
     if tw is not None and not isinstance(tw, Exception):
-        recorder.trace("image", tw.image_info())
+        recorder.trace("image", {**tw.image_info(), **_RUN.get("image_read", {})})
     b.close()
     b.monitor.stop()
     ss = b.monitor.samples()

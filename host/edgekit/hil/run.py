@@ -24,13 +24,16 @@ from edgekit.paths import HIL_TESTS
 def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None,
             show_progress: bool = True, boards_dir: str | None = None, quick: bool = False,
             port: str | None = None, image: Path | None = None, kernel: bool = False, watch=None,
-            twin_camera: str | None = None) -> dict:
+            twin_camera: str | None = None, link_kind: str | None = None) -> dict:
     """`watch`: polled (every second) while the suite runs; a reason it returns interrupts the suite
     (SIGINT: the plugin still writes results; e.g. a farm place lost mid-run). `twin_camera`: the
     port is a farm place's twin, whose twin host takes camera frames at this URL (edgekit.farm;
     with no model, `model` is then the stand-in the twin host runs). `image`: the signed image `edgekit flash` wrote, booted by the flash twin (a board with one);
     without it the run flashes the model (flashing.py). `kernel`: boot the model's build with
-    -kernel instead (no flash twin, no image check)."""
+    -kernel instead (no flash twin, no image check). With `port`, `image` is what was just flashed
+    onto the board there (edgekit flash --port): the suite reads its hash back over SMP first.
+    `link_kind`: what the port really is when its owner vouches for it (a farm place's resources;
+    provenance.vouch), instead of what the URL looks like."""
     board = get_board(board_name, boards_dir)
     rig = load_rig(rig_name)
     if port:
@@ -41,7 +44,10 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         (out / stale).unlink(missing_ok=True)
     shutil.rmtree(out / "traces", ignore_errors=True)
     from edgekit.hil.flashing import check_image, flash_twin_timed, flashed_image, has_flash_twin
-    if image is not None and (rig.link.kind != "twin" or not has_flash_twin(board) or kernel):
+    if image is not None and port is not None:
+        if getattr(getattr(board, "flash", None), "method", None) != "mcuboot-smp":
+            raise UserError(f"--image on a port needs a board flashed over SMP ({board.name} is not)")
+    elif image is not None and (rig.link.kind != "twin" or not has_flash_twin(board) or kernel):
         raise UserError(f"--image needs a board with a flash twin on a twin link ({board.name} on rig {rig.name})")
     if image is not None:
         image = check_image(image)
@@ -61,6 +67,8 @@ def run_hil(board_name: str, rig_name: str, out: Path, model: Path | None = None
         cmd += ["--port", port]
     if twin_camera:
         cmd += ["--twin-camera", twin_camera]
+    if link_kind:
+        cmd += ["--link-kind", link_kind]
     if image is not None:
         cmd += ["--image", str(Path(image).resolve())]
     if model:
