@@ -121,8 +121,10 @@ def test_exporter_killed_mid_run_is_incomplete_and_released(tmp_path):
         out = tmp_path / "run"
         run = _hil(coord, "coral-1", out)
         try:   # the suite is running (it opened its log) on the acquired place, after flashing it over SMP
-            _wait_for(lambda: (out / "pytest.log").exists() and _client(coord, "places", "-a").stdout.split() == ["coral-1"],
-                      1200, "the run started on coral-1")
+            def started() -> bool:
+                assert run.poll() is None, f"hil run ended before the exporter was killed:\n{run.stdout.read()}"
+                return (out / "pytest.log").exists() and _client(coord, "places", "-a").stdout.split() == ["coral-1"]
+            _wait_for(started, 1200, "the run started on coral-1")
             os.kill(exporter_pid, signal.SIGKILL)
             text, _ = run.communicate(timeout=600)
         finally:
