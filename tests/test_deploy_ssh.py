@@ -171,7 +171,9 @@ def test_power_cut_at_deploy_steps(vm, kit):
             assert t.is_alive(), f"deploy ended before the board reached {step}: {result}"
             vm.kill()
         t.join()
-        assert "exc" in result and step in seen, (step, seen, result)
+        # A host step is cut from its own hook; a board phase is cut once the board holds there (read
+        # above), whether or not the host's status poll saw that phase before the power went.
+        assert "exc" in result and (step in seen or step in BOARD_PHASES), (step, seen, result)
         vm.start()                                    # the same car disk
         st = answering(vm)                            # the service starts a runtime by itself
         assert st["hash"] in known or st["version"] == f"2.{n}.0", (step, st)
