@@ -55,12 +55,7 @@ def exporter_config(args) -> int:
     from edgekit.hil.rig import load_rig
 
     text = rig_exporter_yaml(load_rig(args.rig), args.board, args.place, args.power)
-    if args.output:
-        Path(args.output).write_text(text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _emit(text, args.output)
 
 
 def env(args) -> int:
@@ -70,9 +65,14 @@ def env(args) -> int:
     if args.model is not None and not args.model.exists():
         raise UserError(f"no model at {args.model}")
     text = place_env(args.place, args.coordinator, args.board, args.model)
-    if args.output:
-        Path(args.output).write_text(text)
-        print(f"wrote {args.output}", file=sys.stderr)
+    return _emit(text, args.output)
+
+
+def _emit(text: str, output) -> int:
+    """Write a generated YAML to `output`, or to stdout when none is given."""
+    if output:
+        Path(output).write_text(text)
+        print(f"wrote {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
