@@ -9,6 +9,7 @@
  * pixels x 16 channels = 16 accumulators. Raster order as in ../ek_conv2d.c. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
+#include "ek_im2col_arm.h"
 
 #if defined(__aarch64__)
 #if !defined(__ARM_FEATURE_DOTPROD)
@@ -16,29 +17,6 @@
 #endif
 #include <arm_neon.h>
 #include <string.h>
-
-static void im2col_s8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *patch) {
-    const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-    const int32_t c_in = p->in_c, run = p->k_w * c_in;
-    const int8_t pad = (int8_t)(-p->in_offset);
-    int32_t fy, fx, k = 0;
-    for (fy = 0; fy < p->k_h; ++fy, k += run) {
-        const int32_t iy = iy0 + fy * p->dil_h;
-        int8_t *dst = patch + k;
-        if (iy < 0 || iy >= p->in_h) {
-            memset(dst, pad, (size_t)run);
-        } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-            memcpy(dst, in_b + ((size_t)iy * p->in_w + ix0) * c_in, (size_t)run);
-        } else {
-            for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
-                const int32_t ix = ix0 + fx * p->dil_w;
-                if (ix < 0 || ix >= p->in_w) memset(dst, pad, (size_t)c_in);
-                else memcpy(dst, in_b + ((size_t)iy * p->in_w + ix) * c_in, (size_t)c_in);
-            }
-        }
-    }
-    if (k < p->k_len) memset(patch + k, 0, (size_t)(p->k_len - k));
-}
 
 /* acc[pixel][16] for patches u[0..3] against the 16-channel block wb */
 static void block_4x16(const int8_t *const *u, const int8_t *wb, int32_t k4, int32_t acc[4][16]) {
@@ -76,7 +54,7 @@ void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_
         for (px = 0; px < pixels; px += 4) {
             const int32_t np = ek_min_i32(4, pixels - px);
             const int8_t *u[4];
-            for (i = 0; i < np; ++i) im2col_s8(p, in_b, (px + i) / p->out_w, (px + i) % p->out_w, scratch + (size_t)i * len);
+            for (i = 0; i < np; ++i) ek_im2col_s8(p, in_b, (px + i) / p->out_w, (px + i) % p->out_w, scratch + (size_t)i * len);
             for (i = 0; i < 4; ++i) u[i] = scratch + (size_t)ek_min_i32(i, np - 1) * len;
             for (ob = 0; ob < oc; ob += 16) {
                 const int32_t n = ek_min_i32(16, oc - ob);

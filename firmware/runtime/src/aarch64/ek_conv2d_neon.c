@@ -9,33 +9,11 @@
  * zero-padded to k_len, a multiple of 16). Block: 2 output pixels x 4 channels. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
+#include "ek_im2col_arm.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include <string.h>
-
-static void im2col_s8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *patch) {
-    const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-    const int32_t c_in = p->in_c, run = p->k_w * c_in;
-    const int8_t pad = (int8_t)(-p->in_offset);
-    int32_t fy, fx, k = 0;
-    for (fy = 0; fy < p->k_h; ++fy, k += run) {
-        const int32_t iy = iy0 + fy * p->dil_h;
-        int8_t *dst = patch + k;
-        if (iy < 0 || iy >= p->in_h) {
-            memset(dst, pad, (size_t)run);
-        } else if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
-            memcpy(dst, in_b + ((size_t)iy * p->in_w + ix0) * c_in, (size_t)run);
-        } else {
-            for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
-                const int32_t ix = ix0 + fx * p->dil_w;
-                if (ix < 0 || ix >= p->in_w) memset(dst, pad, (size_t)c_in);
-                else memcpy(dst, in_b + ((size_t)iy * p->in_w + ix) * c_in, (size_t)c_in);
-            }
-        }
-    }
-    if (k < p->k_len) memset(patch + k, 0, (size_t)(p->k_len - k));
-}
 
 /* 16 products of one 16-byte chunk, pairwise summed into 4 int32 lanes of acc */
 static inline int32x4_t mac16(int32x4_t acc, int8x16_t w, int8x16_t x) {
@@ -71,7 +49,7 @@ void ek_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *
         int8_t *out_b = out + (size_t)b * pixels * oc;
         for (px = 0; px < pixels; px += 2) {
             const int32_t np = ek_min_i32(2, pixels - px);
-            for (i = 0; i < np; ++i) im2col_s8(p, in_b, (px + i) / p->out_w, (px + i) % p->out_w, scratch + (size_t)i * len);
+            for (i = 0; i < np; ++i) ek_im2col_s8(p, in_b, (px + i) / p->out_w, (px + i) % p->out_w, scratch + (size_t)i * len);
             for (o = 0; o < oc; o += 4) {
                 const int32_t n = ek_min_i32(4, oc - o);
                 const int8_t *w[4];
