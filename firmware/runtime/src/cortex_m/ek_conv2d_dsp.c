@@ -14,18 +14,7 @@
 #include <arm_acle.h>
 #include <string.h>
 
-static uint32_t ld32(const void *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);   /* one LDR: Armv7E-M allows unaligned word loads */
-    return v;
-}
-
-/* SXTB16 with its free ROR #8 (GCC's __sxtb16 has no rotate operand): bytes 1 and 3 */
-EK_INLINE uint32_t sxtb16_ror8(uint32_t x) {
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
+#include "ek_dsp_m.h"
 
 /* PKHBT (a.lo, b.lo) and PKHTB (b.hi, a.hi) as single instructions (no ACLE intrinsic) */
 EK_INLINE uint32_t pack_lo(uint32_t a, uint32_t b) {
