@@ -4,6 +4,9 @@ acquired with labgrid-client, `pytest --lg-env ENV hil_tests/` in .venv-labgrid 
 the twin to "ready"; the suite runs on that link and writes junit/results.json/report.html."""
 import json
 import subprocess
+import sys
+
+import yaml
 
 import pytest
 from test_farm_places import EDGEKIT, _client, _farm, _image_hash
@@ -40,3 +43,29 @@ def test_hil_suite_under_lg_env_on_a_place(tmp_path):
         assert img["hash"] != _image_hash(res["place"]["twin"]["factory_image"])
         assert (out / "junit.xml").exists() and (out / "report.html").exists()
         assert _client(coord, "places", "-a").stdout.split() == []
+
+        # A flash step that claims an image it never wrote: coral-1 still runs its factory image, the
+        # suite reads that hash back before measuring and stops FAILED, naming both hashes.
+        claimed = img["image"]
+        fake = tmp_path / "claims_flashed.py"
+        fake.write_text(f"import json\nprint(json.dumps({{'image': {claimed!r}}}, indent=2))\n")
+        env1 = tmp_path / "env1.yaml"
+        subprocess.run(EDGEKIT + ["farm", "env", "--place", "coral-1", "--coordinator", coord, "-o", str(env1)],
+                       check=True, timeout=300)
+        doc = yaml.safe_load(env1.read_text())
+        doc["targets"]["main"]["drivers"]["EdgekitStrategy"]["flash_command"] = f"{sys.executable} {fake}"
+        env1.write_text(yaml.safe_dump(doc, sort_keys=False))   # labgrid binds drivers in order
+        assert _client(coord, "-p", "coral-1", "acquire").returncode == 0
+        out1 = tmp_path / "hil-mismatch"
+        try:
+            run = subprocess.run([lg_python(), "-m", "pytest", "--lg-env", str(env1), str(HIL_TESTS), "-p", "no:cacheprovider",
+                                  "-q", "-k", "test_inference_latency", "--hil-out", str(out1), "--model", str(model),
+                                  "--standin", "--quick"], cwd=HIL_TESTS, capture_output=True, text=True, timeout=1800)
+        finally:
+            _client(coord, "-p", "coral-1", "release")
+        assert run.returncode != 0, run.stdout[-3000:]
+        res = json.loads((out1 / "results.json").read_text())
+        factory = _image_hash(res["place"]["twin"]["factory_image"]) if "place" in res else None
+        assert res["verdict"] == "FAILED", res.get("why")
+        assert img["hash"] in res["why"] and "runs image" in res["why"], res["why"]
+        assert factory is None or factory in res["why"]

@@ -70,7 +70,7 @@ class TwinHost:
                 self.twin.stop()
                 self.twin = None
             if on:  # -icount 0: the twin's clock is deterministic, as `edgekit hil run` times it
-                if self.bootloader:   # a reset is a power cycle: see serve()
+                if self.bootloader:
                     from edgekit.flash.twin import FlashTwin
                     twin = FlashTwin(self.state, self.bootloader, icount=0)
                     twin.start()
@@ -143,17 +143,6 @@ class TwinHost:
             try:
                 job = self.jobs.get(timeout=0.5)
             except queue.Empty:
-                # The app's SMP reset jumps back into the bootloader (firmware/mgmt/ek_reset_m7.c);
-                # under -icount the app it then trial-boots stayed silent here (docs/FARM.md). So
-                # once the bootloader starts a second time, the host power-cycles the twin: a cold
-                # boot from its flash file, which holds everything written (the trial state too).
-                t = self.twin
-                if self.bootloader and t is not None and t.console().count("ekboot: start") > 1:
-                    try:
-                        self._switch(True)
-                    except Exception as exc:  # noqa: BLE001 - stays off; /info says powered: false
-                        print(f"twin-host: the twin did not boot again after its reset: {exc}", flush=True)
-                        self.twin = None
                 continue
             try:
                 self._switch(job["on"])

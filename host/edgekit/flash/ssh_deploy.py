@@ -26,8 +26,8 @@ class SSH:
         hosts = str(known_hosts) if known_hosts else f"~/.ssh/known_hosts {folder / 'known_hosts'}"
         self.opts = ["-p", str(self.port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                      "-o", f"UserKnownHostsFile={hosts}",
-                     "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
-                     "-o", "LogLevel=ERROR"]
+                     "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=12",
+                     "-o", "LogLevel=INFO"]  # INFO: a dropped link says why (timeout, closed by the host)
         if (folder / "id_ed25519").exists():
             self.opts += ["-i", str(folder / "id_ed25519")]
 

@@ -11,6 +11,8 @@ What it does not: aarch64 code (the guest is x86-64), the Pi's camera/PWM timing
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
 import os
 import shutil
@@ -102,13 +104,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def _ssh_folder_lock(folder: Path):
+    """Several VMs (test workers, twins) share <state>/ssh: key creation and known_hosts edits take turns."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def ssh_keys(folder: Path) -> tuple[Path, Path]:
     """edgekit's deploy key (ed25519, no passphrase: a key file, never a password) and known_hosts."""
-    folder.mkdir(parents=True, exist_ok=True)
     key = folder / "id_ed25519"
-    if not key.exists():
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "edgekit-deploy", "-f", str(key)],
-                       check=True)
+    with _ssh_folder_lock(folder):
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "edgekit-deploy", "-f", str(key)],
+                           check=True)
     return key, folder / "known_hosts"
 
 
@@ -246,11 +257,16 @@ class LinuxVM:
         return self
 
     def _write_known_hosts(self) -> None:
+        """Replace this port's entry; under the folder lock and by rename, so VMs starting at once
+        cannot drop each other's entries (ssh then refuses the host: exit 255)."""
         _, known = ssh_keys(state_dir() / "ssh")
         entry = f"[127.0.0.1]:{self.port} {' '.join(self.host_pubkey)}"
-        lines = [l for l in (known.read_text().splitlines() if known.exists() else [])
-                 if not l.startswith(f"[127.0.0.1]:{self.port} ")]
-        known.write_text("\n".join(lines + [entry]) + "\n")
+        with _ssh_folder_lock(known.parent):
+            lines = [l for l in (known.read_text().splitlines() if known.exists() else [])
+                     if not l.startswith(f"[127.0.0.1]:{self.port} ")]
+            tmp = known.with_name(f".known_hosts.{os.getpid()}")
+            tmp.write_text("\n".join(lines + [entry]) + "\n")
+            os.replace(tmp, known)
 
     def ssh(self, command: str, check: bool = True, timeout: float = 120, input: bytes | None = None):
         from edgekit.flash.ssh_deploy import SSH
