@@ -180,15 +180,17 @@ class LinuxVM:
         self.host_pubkey = next(l for l in pub.splitlines() if l.startswith("ssh-")).split()[:2]
         key, _ = ssh_keys(state_dir() / "ssh")
         (self.state / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
-        stage2 = (HERE / "stage2.sh").read_text().replace("@STATE@", str(self.state)).replace(
-            "@BOARD@", self.board).replace("@PYTHON@", sys.executable)
-        (self.state / "stage2.sh").write_text(stage2)
         self.port = _free_port()
         self.accel = os.environ.get("EDGEKIT_VM_ACCEL") or (
             "kvm" if not self._force_tcg and self.icount_shift is None and hardware_kvm() else "tcg")
         if self.accel not in ("tcg", "kvm"):
             raise UserError(f"EDGEKIT_VM_ACCEL={self.accel!r}: expected tcg or kvm")
-        return [qemu, *self._accel_args(),
+        accel_args = self._accel_args()
+        spin = "1" if self.accel.startswith("tcg-icount") else "0"   # stage2.sh says why
+        stage2 = (HERE / "stage2.sh").read_text().replace("@STATE@", str(self.state)).replace(
+            "@BOARD@", self.board).replace("@PYTHON@", sys.executable).replace("@SPIN@", spin)
+        (self.state / "stage2.sh").write_text(stage2)
+        return [qemu, *accel_args,
                 "-m", str(self.memory_mb), "-nodefaults", "-no-user-config", "-display", "none",
                 "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd),
                 "-append", f"console=ttyS0 panic=-1 quiet loglevel=3 ek.stage2={self.state / 'stage2.sh'}",
@@ -203,9 +205,9 @@ class LinuxVM:
             return ["-accel", "kvm", "-cpu", "host,-arch-capabilities", "-smp", "2"]
         if self.icount_shift is None:
             return ["-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2"]
-        # An instruction-counted clock: the guest's time advances 2**shift ns per instruction and,
-        # when it idles, jumps to its next timer (sleep=off), so host load cannot stretch what the
-        # guest measures. One vCPU: icount runs vCPUs in turn on one thread anyway, and with two the
+        # An instruction-counted clock: the guest's time advances 2**shift ns per instruction, so
+        # host load cannot stretch what the guest measures; sleep=off would let an idle guest jump
+        # from timer to timer, which stage2.sh's idle spinner prevents. One vCPU: icount runs vCPUs in turn on one thread anyway, and with two the
         # guest's kernel hangs bringing up the second ("x86: Booting SMP configuration", QEMU 7.2).
         self.accel = f"tcg-icount{self.icount_shift}"
         return ["-accel", "tcg", "-icount", f"shift={self.icount_shift},sleep=off", "-cpu", "max", "-smp", "1"]
