@@ -65,11 +65,7 @@ def guest_model(vm, small_pilot, tmp_path_factory):
 
 
 def _ssh_read(vm, command):
-    """An idempotent read over SSH, tried twice: under -icount sleep=off the guest's clock leaps while
-    it waits for the host during a login, and dropbear now and then drops that login (ssh exit 255)."""
     r = vm.ssh(command, check=False)
-    if r.returncode == 255:
-        r = vm.ssh(command, check=False)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
