@@ -56,7 +56,9 @@ void hal_init(int argc, char **argv)
     (void)argv;
     UART_BAUDDIV = 16;
     UART_CTRL = 3; /* TX and RX enabled, polled */
-    (void)UART_DATA; /* a DATA read makes QEMU re-poll its chardev at once (else ~1 s until the first RX byte) */
+    if (!(UART_STATE & 2u))
+        (void)UART_DATA; /* a DATA read makes QEMU re-poll its chardev at once (else ~1 s until the first RX byte);
+                          * only when empty: a byte that arrived during the boot is the start of a frame */
     clock_last = FPGAIO_COUNTER;
     storage_fd = sh_open("storage.bin", MODE_RPB);
     if (storage_fd < 0) storage_fd = sh_open("storage.bin", MODE_WPB);
