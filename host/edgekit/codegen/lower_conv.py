@@ -52,6 +52,8 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
+        return _conv_rows(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
         return _conv_packed(ctx, fields, rows, bias, x, y)
     if not depthwise and ctx.variant == "armv7e-m-dsp" and w.shape[3] == ic:
@@ -101,6 +103,30 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_packed")
     bname = ctx.const(b, "int32_t", "bias_packed")
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});"
+
+
+def _rows_fit(f):
+    """ek_conv2d_s8_vnni_rows (no im2col) applies: dilation 1, k_h <= EK_CONV_ROWS_MAX_KH."""
+    return f["dil_h"] == 1 and f["dil_w"] == 1 and f["k_h"] <= 16
+
+
+def _conv_rows(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_rows_vnni.c: weights packed [oc/16][k_h][w4][16][4], each window row
+    (k_w * in_c bytes) zero-padded to w4 * 4; the VNNI conv's bias fold; a ring of k_h input rows."""
+    oc, kh, kw, ic = w.shape
+    w4 = -(-kw * ic // 4)
+    ocp = -(-oc // 16) * 16
+    wp = np.zeros((ocp, kh, 4 * w4), np.int8)
+    wp[:oc, :, :kw * ic] = w.reshape(oc, kh, kw * ic)
+    packed = wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3)
+    b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
+    pw = (fields["out_w"] - 1) * fields["stride_w"] + kw
+    fields["scratch"] = ctx.scratch(-(-((kh + 1) * pw * ic + 64) // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_rows_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_rows_vnni.c"],
+            f"ek_conv2d_s8_vnni_rows(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 # x86 tiers sharing the packed layouts and bias folds -> function/file suffix

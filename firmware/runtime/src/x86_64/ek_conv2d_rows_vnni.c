@@ -1,0 +1,146 @@
+/* CONV_2D int8, x86-64 AVX-512 VNNI, without im2col (dilation 1, groups == 1): bit-identical to
+ * ../ek_conv2d.c (TFLM ConvPerChannel).
+ *
+ * The input rows a window reads are copied once, as u8 = x ^ 0x80 and padded left/right with
+ * zp ^ 0x80, into a ring of k_h rows of pw = (out_w - 1) * stride_w + k_w pixels in the scratch
+ * (row iy in slot iy % k_h, reused by the next output rows); rows above/below the input read a
+ * constant padding row. With dilation 1, a window's row fy is then k_w * in_c contiguous bytes of
+ * a ring row, read as w4 = ceil(k_w * in_c / 4) quads straight by vpdpbusd: no per-pixel patch.
+ * Bytes past k_w * in_c meet zero weights (the scratch ends with zeroed slack for the last row).
+ * Sums, bias fold and padding value as ek_conv2d_vnni.c: bias_packed = bias + (in_offset - 128) * sum(w).
+ *
+ * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
+ * Micro-kernel: 8 output pixels of a row x 32 channels = 16 zmm accumulators (8 x 16 for a last
+ * block of 16). Raster order (ek_kernels.h): an output row's input rows are copied before any of
+ * its pixels is written, so every read precedes the writes it must precede. */
+#include "ek_kernels.h"
+#include "ek_quant.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <string.h>
+
+#include "ek_requant_x86.h"
+
+#define EK_TARGET EK_TARGET_VNNI
+#define PX 8
+#define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
+
+/* dst[0..n) = src ^ 0x80 */
+EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (; n >= 64; n -= 64, src += 64, dst += 64)
+        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
+    if (n > 0) {
+        const __mmask64 m = ((__mmask64)1 << n) - 1;
+        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
+    }
+}
+
+/* ring row: input row iy, pixels ix0 .. ix0 + pw, outside columns = pad */
+EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
+                               uint8_t *dst) {
+    const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
+    memset(dst, pad, (size_t)a * c);
+    if (e > a) flip_copy(dst + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, (e - a) * c);
+    memset(dst + (size_t)e * c, pad, (size_t)(pw - e) * c);
+}
+
+EK_TARGET static __m512i bcast4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+#define DOT2(i) do { const __m512i x = bcast4(u[i] + o); \
+        a##i##0 = _mm512_dpbusd_epi32(a##i##0, x, w0); a##i##1 = _mm512_dpbusd_epi32(a##i##1, x, w1); } while (0)
+
+/* acc[8][2]: pixels at u[0..7] (row 0 of their windows), rows at row_off[0..k_h), against w0p, w1p */
+EK_TARGET static void block_8x32(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2]) {
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+    int32_t fy, g;
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g < w4; ++g, w0p += 64, w1p += 64) {
+            const size_t o = row_off[fy] + 4 * (size_t)g;
+            const __m512i w0 = _mm512_loadu_si512((const void *)w0p), w1 = _mm512_loadu_si512((const void *)w1p);
+            DOT2(0); DOT2(1); DOT2(2); DOT2(3); DOT2(4); DOT2(5); DOT2(6); DOT2(7);
+        }
+    }
+    acc[0][0] = a00; acc[0][1] = a01; acc[1][0] = a10; acc[1][1] = a11; acc[2][0] = a20; acc[2][1] = a21;
+    acc[3][0] = a30; acc[3][1] = a31; acc[4][0] = a40; acc[4][1] = a41; acc[5][0] = a50; acc[5][1] = a51;
+    acc[6][0] = a60; acc[6][1] = a61; acc[7][0] = a70; acc[7][1] = a71;
+}
+
+#define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + o), w0); } while (0)
+
+/* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
+EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, __m512i acc[PX][2]) {
+    __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
+    int32_t fy, g;
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g < w4; ++g, w0p += 64) {
+            const size_t o = row_off[fy] + 4 * (size_t)g;
+            const __m512i w0 = _mm512_loadu_si512((const void *)w0p);
+            DOT1(0); DOT1(1); DOT1(2); DOT1(3); DOT1(4); DOT1(5); DOT1(6); DOT1(7);
+        }
+    }
+    acc[0][0] = a00; acc[1][0] = a10; acc[2][0] = a20; acc[3][0] = a30;
+    acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
+}
+
+EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
+                                      const int32_t *bias_packed, int8_t *out) {
+    const int32_t c = p->in_c, k_h = p->k_h, oc = p->out_c, sw = p->stride_w;
+    const int32_t pw = (p->out_w - 1) * sw + p->k_w, w4 = (p->k_w * c + 3) / 4, wlen = k_h * w4 * 4;
+    const size_t rowb = (size_t)pw * c;
+    const uint8_t pad = (uint8_t)((-p->in_offset) ^ 0x80);
+    uint8_t *ring = (uint8_t *)p->scratch, *pad_row = ring + (size_t)k_h * rowb;   /* then SLACK zero bytes */
+    int32_t slot_iy[EK_CONV_ROWS_MAX_KH];
+    size_t row_off[EK_CONV_ROWS_MAX_KH];
+    __m512i acc[PX][2];
+    int32_t b, oy, ox, fy, i, ob, q;
+    memset(pad_row, pad, rowb);
+    memset(pad_row + rowb, 0, SLACK);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
+        int8_t *out_b = out + (size_t)b * p->out_h * p->out_w * oc;
+        for (fy = 0; fy < k_h; ++fy) slot_iy[fy] = -1;   /* no input row held */
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (fy = 0; fy < k_h; ++fy) {
+                const int32_t iy = oy * p->stride_h - p->pad_h + fy, s = iy % k_h;
+                if (iy < 0 || iy >= p->in_h) {
+                    row_off[fy] = (size_t)k_h * rowb;
+                    continue;
+                }
+                if (slot_iy[s] != iy) {
+                    fill_row(p, in_b + (size_t)iy * p->in_w * c, -p->pad_w, pw, pad, ring + (size_t)s * rowb);
+                    slot_iy[s] = iy;
+                }
+                row_off[fy] = (size_t)s * rowb;
+            }
+            for (ox = 0; ox < p->out_w; ox += PX) {
+                const int32_t np = ek_min_i32(PX, p->out_w - ox);
+                int8_t *o = out_b + ((size_t)oy * p->out_w + ox) * oc;
+                const uint8_t *u[PX];
+                for (i = 0; i < PX; ++i) u[i] = ring + (size_t)(ox + ek_min_i32(i, np - 1)) * sw * c;   /* repeat the last */
+                for (ob = 0; ob < oc; ob += 32) {
+                    const int32_t n = ek_min_i32(32, oc - ob);
+                    const int8_t *w0p = w_packed + (size_t)ob * wlen;
+                    if (n > 16)
+                        block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
+                    else
+                        block_8x16(u, row_off, k_h, w4, w0p, acc);
+                    for (q = 0; q < 2 && 16 * q < n; ++q) {
+                        const int32_t cc = ob + 16 * q;
+                        const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
+                        for (i = 0; i < np; ++i)
+                            ek_x86_rq16_store(acc[i][q], &rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
