@@ -58,37 +58,62 @@ EK_TARGET static __m512i rows_of_pixels(const int8_t *const *r, int32_t ch) {
     return _mm512_cvtepi8_epi16(v);
 }
 
+/* one tap of the 32 / ch pixels ox0.. (input column x0 of the first) of a row the windows fully
+ * cover (x interior, stride_w * (px - 1) * ch + ch <= 64): one load, no gather. Stride 1: the
+ * pixels' bytes are contiguous; stride s: a masked load of the span keeps every s-th 8-byte group
+ * (ch 8) or 16-byte pair (ch 16) by vpcompressq. */
+EK_TARGET static __m512i tap_direct(const int8_t *src, int32_t span, __mmask8 keep) {
+    if (keep == 0) return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)src));
+    return _mm512_cvtepi8_epi16(_mm512_castsi512_si256(_mm512_maskz_compress_epi64(
+        keep, _mm512_maskz_loadu_epi8((__mmask64)(~(__mmask64)0 >> (64 - span)), src))));
+}
+
 /* ch 8 or 16: 32 / ch pixels per register (see the top of the file) */
 EK_TARGET static void dw_pixels(const ek_conv_params *p, const int8_t *in, const int16_t *w_rep,
                                 const int32_t *bias_packed, const int8_t *zp_row, int8_t *out) {
-    const int32_t ch = p->in_c, px = 32 / ch, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2;
+    const int32_t ch = p->in_c, px = 32 / ch, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2, sw = p->stride_w;
+    const int32_t span = ((px - 1) * sw + 1) * ch, reach = (px - 1) * sw + (p->k_w - 1) * p->dil_w;
     const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    const __m512i zpv = _mm512_set1_epi16((int16_t)(-p->in_offset));
     int32_t bias16[16], mult16[16], shift16[16];
     const int8_t *r[EK_DW_VNNI_MAX_TAPS + 1][4];
+    __m512i xv[EK_DW_VNNI_MAX_TAPS + 1];
+    __mmask8 keep = 0;
     ek_x86_rq16 rq;
     int32_t b, oy, ox, fy, fx, t, j, q, k;
+    for (j = 0; sw > 1 && span <= 64 && j < px; ++j) keep |= (__mmask8)(((1u << (ch / 8)) - 1u) << (j * sw * ch / 8));
     for (k = 0; k < 16; ++k) bias16[k] = bias_packed[k % ch], mult16[k] = p->mult[k % ch], shift16[k] = p->shift[k % ch];
     rq = ek_x86_rq16_load(bias16, mult16, shift16, 16);
+    xv[2 * pairs - 1] = zpv;   /* an odd tap count: zero weights there */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ox += px) {
                 const int32_t nb = ek_min_i32(px, p->out_w - ox) * ch;   /* output bytes */
+                const int32_t x0 = ox * sw - p->pad_w;
                 int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
                 __m512i lo = _mm512_setzero_si512(), hi = lo;
-                for (j = 0; j < px; ++j) {   /* pixels past the row end repeat the last one */
-                    const int32_t x0 = ek_min_i32(ox + j, p->out_w - 1) * p->stride_w - p->pad_w;
+                if (ox + px <= p->out_w && x0 >= 0 && x0 + reach < p->in_w && span <= 64) {
                     for (fy = 0, t = 0; fy < p->k_h; ++fy) {
                         const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
-                        for (fx = 0; fx < p->k_w; ++fx, ++t) r[t][j] = TAP_ROW(iy, x0 + fx * p->dil_w);
+                        const int8_t *row = iy < 0 || iy >= p->in_h ? NULL : in_b + ((size_t)iy * p->in_w + x0) * ch;
+                        for (fx = 0; fx < p->k_w; ++fx, ++t)
+                            xv[t] = row == NULL ? zpv : tap_direct(row + (size_t)fx * p->dil_w * ch, span, keep);
                     }
-                    if (t < 2 * pairs) r[t][j] = zp_row;   /* zero weights there */
+                } else {
+                    for (j = 0; j < px; ++j) {   /* pixels past the row end repeat the last one */
+                        const int32_t xj = ek_min_i32(ox + j, p->out_w - 1) * sw - p->pad_w;
+                        for (fy = 0, t = 0; fy < p->k_h; ++fy) {
+                            const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
+                            for (fx = 0; fx < p->k_w; ++fx, ++t) r[t][j] = TAP_ROW(iy, xj + fx * p->dil_w);
+                        }
+                    }
+                    for (t = 0; t < taps; ++t) xv[t] = rows_of_pixels(r[t], ch);
                 }
                 for (q = 0; q < pairs; ++q) {
-                    const __m512i x0 = rows_of_pixels(r[2 * q], ch), x1 = rows_of_pixels(r[2 * q + 1], ch);
-                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)(w_rep + 64 * q)));
-                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(w_rep + 64 * q + 32)));
+                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(xv[2 * q], xv[2 * q + 1]), _mm512_loadu_si512((const void *)(w_rep + 64 * q)));
+                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(xv[2 * q], xv[2 * q + 1]), _mm512_loadu_si512((const void *)(w_rep + 64 * q + 32)));
                 }
                 ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order0, hi), rq.bias), &rq),
                                (__mmask16)((1u << ek_min_i32(16, nb)) - 1u), p->out_offset, p->act_min, p->act_max, o);
