@@ -167,11 +167,15 @@ def test_vectorised_requant_equals_scalar_over_int32(tmp_path):
 @pytest.mark.parametrize("ch,w,stride,pad,dil,mult", [(8, 7, 1, "same", 1, 1), (16, 9, 2, "same", 1, 1),
                                                       (8, 10, 2, "valid", 1, 1), (16, 11, 1, "valid", 2, 1),
                                                       (24, 5, 1, "same", 1, 1), (5, 6, 1, "same", 1, 2),
-                                                      (12, 5, 2, "same", 1, 4)])
+                                                      (12, 5, 2, "same", 1, 4), (8, 13, 3, "same", 1, 1),
+                                                      (32, 7, 1, "same", 2, 1), (64, 5, 1, "valid", 1, 1),
+                                                      (32, 9, 2, "same", 1, 1)])
 def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
-    """8 or 16 channels put 32 / ch pixels in one register (rows whose width is no multiple of
-    that, padding, stride, dilation); 24 channels take the one-pixel path; channel multipliers
-    2 and 4 repeat input lanes (10 and 48 output channels): all vs TFLM"""
+    """8 or 16 channels (any stride, here 1, 2, 3) and multiples of 32 at stride 1 take the row-band
+    path (an output row as one stream of pixel-channel slots: rows whose slot count is no multiple
+    of 32, padding on both borders, VALID with unused columns, dilation); 24 channels and 32 at
+    stride 2 take the one-pixel path; channel multipliers 2 and 4 repeat input lanes (10 and 48
+    output channels): all vs TFLM"""
     import keras
     from int8_models import convert_int8
 

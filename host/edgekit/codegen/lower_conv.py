@@ -147,7 +147,14 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
     channel order vpunpck{l,h}wd leaves, in_offset * sum(w) folded into the bias;
     x86_64/ek_depthwise_conv2d_avx2.c: int8 weights packed [ch/8][taps/4][8][4], the VNNI conv's fold."""
     taps, ch = taps_w.shape
-    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(ch // 2 + 8)})   # zp row (VNNI)
+    scratch = ch // 2 + 8   # the zp row
+    if ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and \
+            (ch in (8, 16) or (ch % 32 == 0 and fields["stride_w"] == 1)):
+        # dw_rows (x86_64/ek_depthwise_conv2d_vnni.c): the zp row rounded up to 64, then the band
+        sw = fields["stride_w"]
+        bw = (fields["out_w"] - 1) * sw + (fields["k_w"] - 1) * fields["dil_w"] + 1
+        scratch = (-(-ch // 64) * 64 + fields["k_h"] * sw * (-(-bw // sw) * ch + 64)) // 2 + 8
+    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(scratch)})
     wsum = taps_w.astype(np.int64).sum(axis=0)
     if ctx.variant == "x86-64-avx512vnni":
         tp, cb = -(-taps // 2), -(-ch // 32)

@@ -10,9 +10,12 @@
  * scratch (w * zp + in_offset * w = 0, as TFLM skipping them); a missing odd tap has zero weights.
  * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate. With m > 1, output
  * channel k of a 32-channel block reads input channel k / m of the block's 32 / m (vpermw).
- * With 8 or 16 channels, one register takes 32 / ch adjacent output pixels of a row (their rows
- * of a tap gathered, padding taps from the zp row); the weights, packed once more after the block
- * with channel k of the 32 lanes = k % ch, and the bias, mult and shift repeat per pixel. */
+ * With m 1 and 8, 16 channels (any stride) or a multiple of 32 (stride_w 1), dw_rows treats an
+ * output row as a flat stream of pixel-channel slots read from a band of padded input rows; for
+ * 8 and 16 channels it uses the weights packed once more after the block with lane k = channel
+ * k % ch. Scratch: the zp row (ch bytes rounded up to 64), then dw_rows' band, k_h * stride_w *
+ * (ceil(bw / stride_w) * ch + 64) bytes, bw = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1
+ * (mirrored in edgekit.codegen.lower_conv). */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -42,84 +45,91 @@ EK_TARGET static __m512i row32m(const int8_t *row, int32_t n_in, __m512i rep) {
 #define TAP_ROW(iy, ix) ((iy) < 0 || (iy) >= p->in_h || (ix) < 0 || (ix) >= p->in_w \
                          ? zp_row : in_b + ((size_t)(iy) * p->in_w + (ix)) * ch)
 
-/* one tap of 32 / ch pixels as int16 lanes: ch 8 -> 4 pixels, 16 -> 2 */
-EK_TARGET static __m512i rows_of_pixels(const int8_t *const *r, int32_t ch) {
-    __m256i v;
-    if (ch == 16) {
-        v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)r[0])),
-                                    _mm_loadu_si128((const __m128i *)(const void *)r[1]), 1);
-    } else {
-        const __m128i a = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)r[0]),
-                                             _mm_loadl_epi64((const __m128i *)(const void *)r[1]));
-        const __m128i b = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)r[2]),
-                                             _mm_loadl_epi64((const __m128i *)(const void *)r[3]));
-        v = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+/* one pixel's ch bytes */
+EK_TARGET static void copy_px(int8_t *dst, const int8_t *src, int32_t ch) {
+    for (; ch > 0; ch -= 64, src += 64, dst += 64) {
+        const __mmask64 m = ch >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << ch) - 1);
+        _mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
     }
-    return _mm512_cvtepi8_epi16(v);
 }
 
-/* one tap of the 32 / ch pixels ox0.. (input column x0 of the first) of a row the windows fully
- * cover (x interior, stride_w * (px - 1) * ch + ch <= 64): one load, no gather. Stride 1: the
- * pixels' bytes are contiguous; stride s: a masked load of the span keeps every s-th 8-byte group
- * (ch 8) or 16-byte pair (ch 16) by vpcompressq. */
-EK_TARGET static __m512i tap_direct(const int8_t *src, int32_t span, __mmask8 keep) {
-    if (keep == 0) return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)src));
-    return _mm512_cvtepi8_epi16(_mm512_castsi512_si256(_mm512_maskz_compress_epi64(
-        keep, _mm512_maskz_loadu_epi8((__mmask64)(~(__mmask64)0 >> (64 - span)), src))));
-}
-
-/* ch 8 or 16: 32 / ch pixels per register (see the top of the file) */
-EK_TARGET static void dw_pixels(const ek_conv_params *p, const int8_t *in, const int16_t *w_rep,
-                                const int32_t *bias_packed, const int8_t *zp_row, int8_t *out) {
-    const int32_t ch = p->in_c, px = 32 / ch, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2, sw = p->stride_w;
-    const int32_t span = ((px - 1) * sw + 1) * ch, reach = (px - 1) * sw + (p->k_w - 1) * p->dil_w;
+/* channel multiplier 1, ch 8 or 16 or a multiple of 32: along a row, output slot s = ox * ch + c
+ * of tap (fy, fx) reads byte s + a * ch of phase r of band row fy, where fx * dil_w = a * stride_w + r
+ * and phase r holds the input pixels of row iy at columns j * stride_w + r - pad_w, j = 0, 1, ..
+ * (padding = zp). So 32 slots take one 32-byte load per tap, whatever the pixel boundaries. Slot
+ * lane l of a block starting at s0 is channel (s0 + l) % ch: for ch 8 or 16 every block uses the
+ * repeated weights, for a multiple of 32 block s0 uses channel block (s0 % ch) / 32. The k_h band
+ * rows of an output row are filled before any of its pixels is written (raster order). */
+EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const int16_t *wp, const int32_t *bias_packed,
+                              int8_t *band, int8_t *out) {
+    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2, ns = p->out_w * ch, sw = p->stride_w;
+    const int32_t bw = (p->out_w - 1) * sw + (p->k_w - 1) * p->dil_w + 1;   /* band pixels per row */
+    const size_t prs = (size_t)((bw + sw - 1) / sw) * ch + 64;   /* phase row, + slack for the last block's loads */
+    const size_t rs = prs * (size_t)sw;
     const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-    const __m512i zpv = _mm512_set1_epi16((int16_t)(-p->in_offset));
-    int32_t bias16[16], mult16[16], shift16[16];
-    const int8_t *r[EK_DW_VNNI_MAX_TAPS + 1][4];
-    __m512i xv[EK_DW_VNNI_MAX_TAPS + 1];
-    __mmask8 keep = 0;
-    ek_x86_rq16 rq;
-    int32_t b, oy, ox, fy, fx, t, j, q, k;
-    for (j = 0; sw > 1 && span <= 64 && j < px; ++j) keep |= (__mmask8)(((1u << (ch / 8)) - 1u) << (j * sw * ch / 8));
-    for (k = 0; k < 16; ++k) bias16[k] = bias_packed[k % ch], mult16[k] = p->mult[k % ch], shift16[k] = p->shift[k % ch];
-    rq = ek_x86_rq16_load(bias16, mult16, shift16, 16);
-    xv[2 * pairs - 1] = zpv;   /* an odd tap count: zero weights there */
+    const int8_t zp = (int8_t)(-p->in_offset);
+    const int16_t *w_blk = ch < 32 ? wp + (size_t)pairs * 64 : wp;   /* ch 8, 16: the repeated weights */
+    int32_t bias_r[32], mult_r[32], shift_r[32];
+    size_t off[EK_DW_VNNI_MAX_TAPS + 1];
+    ek_x86_rq16 rq_r[2];
+    int32_t b, oy, fy, fx, t, s0, q, h, k;
+    for (fy = 0, t = 0; fy < p->k_h; ++fy)
+        for (fx = 0; fx < p->k_w; ++fx, ++t)
+            off[t] = (size_t)fy * rs + (size_t)(fx * p->dil_w % sw) * prs + (size_t)(fx * p->dil_w / sw) * ch;
+    off[taps] = off[taps - 1];   /* an odd tap count: zero weights there */
+    for (k = 0; k < 32; ++k)   /* ch 8, 16: the constants of every slot block */
+        bias_r[k] = bias_packed[k % ch], mult_r[k] = p->mult[k % ch], shift_r[k] = p->shift[k % ch];
+    rq_r[0] = ek_x86_rq16_load(bias_r, mult_r, shift_r, 16);
+    rq_r[1] = ek_x86_rq16_load(bias_r + 16, mult_r + 16, shift_r + 16, 16);
+    memset(band, zp, rs * (size_t)p->k_h);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ox += px) {
-                const int32_t nb = ek_min_i32(px, p->out_w - ox) * ch;   /* output bytes */
-                const int32_t x0 = ox * sw - p->pad_w;
-                int8_t *o = out + (((size_t)b * p->out_h + oy) * p->out_w + ox) * ch;
-                __m512i lo = _mm512_setzero_si512(), hi = lo;
-                if (ox + px <= p->out_w && x0 >= 0 && x0 + reach < p->in_w && span <= 64) {
-                    for (fy = 0, t = 0; fy < p->k_h; ++fy) {
-                        const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
-                        const int8_t *row = iy < 0 || iy >= p->in_h ? NULL : in_b + ((size_t)iy * p->in_w + x0) * ch;
-                        for (fx = 0; fx < p->k_w; ++fx, ++t)
-                            xv[t] = row == NULL ? zpv : tap_direct(row + (size_t)fx * p->dil_w * ch, span, keep);
-                    }
+            int8_t *o = out + ((size_t)b * p->out_h + oy) * (size_t)ns;
+            for (fy = 0; fy < p->k_h; ++fy) {   /* band row fy: zp | input row iy | zp, split into phases */
+                const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
+                const int32_t lo = ek_min_i32(p->pad_w, bw), hi = ek_max_i32(ek_min_i32(p->pad_w + p->in_w, bw), lo);
+                int8_t *r = band + (size_t)fy * rs;
+                if (iy < 0 || iy >= p->in_h) {
+                    memset(r, zp, rs);
+                } else if (sw == 1) {
+                    memset(r, zp, (size_t)lo * ch);
+                    memcpy(r + (size_t)lo * ch, in_b + (size_t)iy * p->in_w * ch, (size_t)(hi - lo) * ch);
+                    memset(r + (size_t)hi * ch, zp, (size_t)(bw - hi) * ch);
                 } else {
-                    for (j = 0; j < px; ++j) {   /* pixels past the row end repeat the last one */
-                        const int32_t xj = ek_min_i32(ox + j, p->out_w - 1) * sw - p->pad_w;
-                        for (fy = 0, t = 0; fy < p->k_h; ++fy) {
-                            const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
-                            for (fx = 0; fx < p->k_w; ++fx, ++t) r[t][j] = TAP_ROW(iy, xj + fx * p->dil_w);
-                        }
+                    const int8_t *src = in_b + ((size_t)iy * p->in_w - p->pad_w) * ch;
+                    memset(r, zp, rs);
+                    int32_t ph = lo % sw, j = lo / sw;   /* k = j * sw + ph */
+                    for (k = lo; k < hi; ++k) {
+                        copy_px(r + (size_t)ph * prs + (size_t)j * ch, src + (size_t)k * ch, ch);
+                        if (++ph == sw) ph = 0, ++j;
                     }
-                    for (t = 0; t < taps; ++t) xv[t] = rows_of_pixels(r[t], ch);
                 }
-                for (q = 0; q < pairs; ++q) {
-                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(xv[2 * q], xv[2 * q + 1]), _mm512_loadu_si512((const void *)(w_rep + 64 * q)));
-                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(xv[2 * q], xv[2 * q + 1]), _mm512_loadu_si512((const void *)(w_rep + 64 * q + 32)));
+            }
+            for (s0 = 0; s0 < ns; s0 += 32) {
+                const int32_t n = ek_min_i32(32, ns - s0), cb = ch < 32 ? 0 : (s0 % ch) / 32;
+                const int16_t *wq = w_blk + (size_t)cb * pairs * 64;
+                const int8_t *base = band + s0;
+                __m512i lo = _mm512_setzero_si512(), hi = lo;
+                for (q = 0; q < pairs; ++q, wq += 64) {
+                    const __m512i x0 = row32(base + off[2 * q], 32), x1 = row32(base + off[2 * q + 1], 32);
+                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)wq));
+                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(wq + 32)));
                 }
-                ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order0, hi), rq.bias), &rq),
-                               (__mmask16)((1u << ek_min_i32(16, nb)) - 1u), p->out_offset, p->act_min, p->act_max, o);
-                if (nb > 16)
-                    ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(_mm512_permutex2var_epi32(lo, order1, hi), rq.bias), &rq),
-                                   (__mmask16)((1u << (nb - 16)) - 1u), p->out_offset, p->act_min, p->act_max, o + 16);
+                for (h = 0; h < 2 && 16 * h < n; ++h) {
+                    const __m512i acc = _mm512_permutex2var_epi32(lo, h ? order1 : order0, hi);
+                    const __mmask16 m = (__mmask16)((1u << ek_min_i32(16, n - 16 * h)) - 1u);
+                    if (ch < 32) {
+                        ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, rq_r[h].bias), &rq_r[h]), m, p->out_offset,
+                                       p->act_min, p->act_max, o + s0 + 16 * h);
+                    } else {
+                        const int32_t c = 32 * cb + 16 * h;
+                        const ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, 16);
+                        ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, r.bias), &r), m, p->out_offset, p->act_min,
+                                       p->act_max, o + s0 + 16 * h);
+                    }
+                }
             }
         }
     }
@@ -142,8 +152,8 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
     for (t = 0; t < 32; ++t) rep_idx[t] = (int16_t)(t / m);
     rep = _mm512_loadu_si512((const void *)rep_idx);
-    if (m == 1 && (ch == 8 || ch == 16)) {
-        dw_pixels(p, in, wp + (size_t)pairs * 64, bias_packed, zp_row, out);
+    if (m == 1 && (ch == 8 || ch == 16 || (ch % 32 == 0 && p->stride_w == 1))) {
+        dw_rows(p, in, wp, bias_packed, zp_row + ((ch + 63) & ~63), out);
         return;
     }
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
