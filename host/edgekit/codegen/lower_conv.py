@@ -120,6 +120,10 @@ def _conv_rows(ctx, fields, w, bias, x, y):
     wp[:oc, :, :kw * ic] = w.reshape(oc, kh, kw * ic)
     packed = wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3)
     b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
+    if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:
+        # pointwise: the image is one row of pixels (blocks of 8 pixels then span rows: small
+        # images such as 6x6 or 3x3 would leave most of a block's lanes idle)
+        fields.update(in_w=fields["in_h"] * fields["in_w"], in_h=1, out_w=fields["out_h"] * fields["out_w"], out_h=1)
     pw = (fields["out_w"] - 1) * fields["stride_w"] + kw
     fields["scratch"] = ctx.scratch(-(-((kh + 1) * pw * ic + 64) // 2))
     p = ctx.params("ek_conv_params", fields)
