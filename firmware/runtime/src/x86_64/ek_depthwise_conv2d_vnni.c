@@ -59,30 +59,36 @@ EK_TARGET static void copy_px(int8_t *dst, const int8_t *src, int32_t ch) {
  * (padding = zp). So 32 slots take one 32-byte load per tap, whatever the pixel boundaries. Slot
  * lane l of a block starting at s0 is channel (s0 + l) % ch: for ch 8 or 16 every block uses the
  * repeated weights, for a multiple of 32 block s0 uses channel block (s0 % ch) / 32. The k_h band
- * rows of an output row are filled before any of its pixels is written (raster order). */
+ * rows of an output row are filled before any of its pixels is written (raster order). At stride_w
+ * 1 without left padding and with every window inside the row (VALID, or a width-1 image), the
+ * taps read the input rows in place (rows above or below the input: a zp row). */
 EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const int16_t *wp, const int32_t *bias_packed,
                               int8_t *band, int8_t *out) {
     const int32_t ch = p->in_c, taps = p->k_h * p->k_w, pairs = (taps + 1) / 2, ns = p->out_w * ch, sw = p->stride_w;
     const int32_t bw = (p->out_w - 1) * sw + (p->k_w - 1) * p->dil_w + 1;   /* band pixels per row */
-    const size_t prs = (size_t)((bw + sw - 1) / sw) * ch + 64;   /* phase row, + slack for the last block's loads */
+    const size_t prs = (size_t)((bw + sw - 1) / sw) * ch + 64;   /* phase row (+ 64: the zp row of direct reads) */
     const size_t rs = prs * (size_t)sw;
+    /* stride_w 1 without left padding or columns past the row: windows read the input rows in place */
+    const int direct = sw == 1 && p->pad_w == 0 && bw <= p->in_w;
     const __m512i order0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const __m512i order1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
     const int8_t zp = (int8_t)(-p->in_offset);
     const int16_t *w_blk = ch < 32 ? wp + (size_t)pairs * 64 : wp;   /* ch 8, 16: the repeated weights */
     int32_t bias_r[32], mult_r[32], shift_r[32];
-    size_t off[EK_DW_VNNI_MAX_TAPS + 1];
+    size_t off[EK_DW_VNNI_MAX_TAPS + 1];   /* tap offset within its band row (phase, column) */
+    int32_t tfy[EK_DW_VNNI_MAX_TAPS + 1];
+    const int8_t *row[EK_DW_VNNI_MAX_TAPS], *tp[EK_DW_VNNI_MAX_TAPS + 1];
     ek_x86_rq16 rq_r[2];
     int32_t b, oy, fy, fx, t, s0, q, h, k;
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
         for (fx = 0; fx < p->k_w; ++fx, ++t)
-            off[t] = (size_t)fy * rs + (size_t)(fx * p->dil_w % sw) * prs + (size_t)(fx * p->dil_w / sw) * ch;
-    off[taps] = off[taps - 1];   /* an odd tap count: zero weights there */
+            off[t] = (size_t)(fx * p->dil_w % sw) * prs + (size_t)(fx * p->dil_w / sw) * ch, tfy[t] = fy;
+    off[taps] = off[taps - 1], tfy[taps] = tfy[taps - 1];   /* an odd tap count: zero weights there */
     for (k = 0; k < 32; ++k)   /* ch 8, 16: the constants of every slot block */
         bias_r[k] = bias_packed[k % ch], mult_r[k] = p->mult[k % ch], shift_r[k] = p->shift[k % ch];
     rq_r[0] = ek_x86_rq16_load(bias_r, mult_r, shift_r, 16);
     rq_r[1] = ek_x86_rq16_load(bias_r + 16, mult_r + 16, shift_r + 16, 16);
-    memset(band, zp, rs * (size_t)p->k_h);
+    memset(band, zp, rs * (size_t)(direct ? 1 : p->k_h));   /* direct: one zp row for rows outside */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -91,6 +97,11 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                 const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
                 const int32_t lo = ek_min_i32(p->pad_w, bw), hi = ek_max_i32(ek_min_i32(p->pad_w + p->in_w, bw), lo);
                 int8_t *r = band + (size_t)fy * rs;
+                if (direct) {
+                    row[fy] = iy < 0 || iy >= p->in_h ? band : in_b + (size_t)iy * p->in_w * ch;
+                    continue;
+                }
+                row[fy] = r;
                 if (iy < 0 || iy >= p->in_h) {
                     memset(r, zp, rs);
                 } else if (sw == 1) {
@@ -107,13 +118,14 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                     }
                 }
             }
+            for (t = 0; t <= taps; ++t) tp[t] = row[tfy[t]] + off[t];
             for (s0 = 0; s0 < ns; s0 += 32) {
+                /* n < 32 (the row's last block): loads of n bytes, within the row */
                 const int32_t n = ek_min_i32(32, ns - s0), cb = ch < 32 ? 0 : (s0 % ch) / 32;
                 const int16_t *wq = w_blk + (size_t)cb * pairs * 64;
-                const int8_t *base = band + s0;
                 __m512i lo = _mm512_setzero_si512(), hi = lo;
                 for (q = 0; q < pairs; ++q, wq += 64) {
-                    const __m512i x0 = row32(base + off[2 * q], 32), x1 = row32(base + off[2 * q + 1], 32);
+                    const __m512i x0 = row32(tp[2 * q] + s0, n), x1 = row32(tp[2 * q + 1] + s0, n);
                     lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(x0, x1), _mm512_loadu_si512((const void *)wq));
                     hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512((const void *)(wq + 32)));
                 }
