@@ -32,10 +32,12 @@ void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int
  * x86-64 AVX-512 VNNI conv (groups == 1): w_packed [ceil(out_c/16)][k_len/4][16][4] int8,
  * bias_packed[ceil(out_c/16)*16] = bias + (in_offset - 128) * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
-/* x86-64 AVX-512 VNNI conv without im2col (dilation 1, groups == 1, k_h <= EK_CONV_ROWS_MAX_KH):
- * w_packed [ceil(out_c/16)][k_h][ceil(k_w*in_c/4)][16][4] int8, bias_packed as for the VNNI conv,
- * scratch (k_h + 1) * ((out_w - 1) * stride_w + k_w) * in_c + 64 bytes. */
-#define EK_CONV_ROWS_MAX_KH 16
+/* x86-64 AVX-512 VNNI conv without im2col (dilation 1, groups == 1, EK_CONV_ROWS_RING <= EK_CONV_ROWS_MAX_RING):
+ * w_packed [ceil(out_c/16)][k_h][ceil(k_w*in_c/4)][16][4] int8, bias_packed as for the VNNI conv, scratch
+ * 2 * EK_CONV_ROWS_RING * ((out_w - 1) * stride_w + k_w) * in_c + 64 bytes (a mirrored ring of input rows
+ * that the windows of 8 consecutive output pixels read). */
+#define EK_CONV_ROWS_RING(k_h, stride_h, out_w) ((k_h) + (stride_h) * (((out_w) + 6) / (out_w)))
+#define EK_CONV_ROWS_MAX_RING 32
 void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
 void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);

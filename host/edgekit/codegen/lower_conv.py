@@ -106,13 +106,19 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
 
 
 def _rows_fit(f):
-    """ek_conv2d_s8_vnni_rows (no im2col) applies: dilation 1, k_h <= EK_CONV_ROWS_MAX_KH."""
-    return f["dil_h"] == 1 and f["dil_w"] == 1 and f["k_h"] <= 16
+    """ek_conv2d_s8_vnni_rows (no im2col) applies: dilation 1, ring of input rows within
+    EK_CONV_ROWS_MAX_RING (ek_kernels.h)."""
+    return f["dil_h"] == 1 and f["dil_w"] == 1 and _ring_rows(f) <= 32
+
+
+def _ring_rows(f):
+    """EK_CONV_ROWS_RING: the input rows the windows of 8 consecutive output pixels span"""
+    return f["k_h"] + f["stride_h"] * -(-7 // f["out_w"])
 
 
 def _conv_rows(ctx, fields, w, bias, x, y):
     """x86_64/ek_conv2d_rows_vnni.c: weights packed [oc/16][k_h][w4][16][4], each window row
-    (k_w * in_c bytes) zero-padded to w4 * 4; the VNNI conv's bias fold; a ring of k_h input rows."""
+    (k_w * in_c bytes) zero-padded to w4 * 4; the VNNI conv's bias fold; a mirrored ring of input rows."""
     oc, kh, kw, ic = w.shape
     w4 = -(-kw * ic // 4)
     ocp = -(-oc // 16) * 16
@@ -125,7 +131,7 @@ def _conv_rows(ctx, fields, w, bias, x, y):
         # images such as 6x6 or 3x3 would leave most of a block's lanes idle)
         fields.update(in_w=fields["in_h"] * fields["in_w"], in_h=1, out_w=fields["out_h"] * fields["out_w"], out_h=1)
     pw = (fields["out_w"] - 1) * fields["stride_w"] + kw
-    fields["scratch"] = ctx.scratch(-(-((kh + 1) * pw * ic + 64) // 2))
+    fields["scratch"] = ctx.scratch(-(-(2 * _ring_rows(fields) * pw * ic + 64) // 2))
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_rows_vnni")
     bname = ctx.const(b, "int32_t", "bias_packed")

@@ -1,18 +1,19 @@
 /* CONV_2D int8, x86-64 AVX-512 VNNI, without im2col (dilation 1, groups == 1): bit-identical to
  * ../ek_conv2d.c (TFLM ConvPerChannel).
  *
- * The input rows a window reads are copied once, as u8 = x ^ 0x80 and padded left/right with
- * zp ^ 0x80, into a ring of k_h rows of pw = (out_w - 1) * stride_w + k_w pixels in the scratch
- * (row iy in slot iy % k_h, reused by the next output rows); rows above/below the input read a
- * constant padding row. With dilation 1, a window's row fy is then k_w * in_c contiguous bytes of
- * a ring row, read as w4 = ceil(k_w * in_c / 4) quads straight by vpdpbusd: no per-pixel patch.
- * Bytes past k_w * in_c meet zero weights (the scratch ends with zeroed slack for the last row).
+ * The input rows the windows read are copied once, as u8 = x ^ 0x80 padded left/right with
+ * zp ^ 0x80 (rows above/below the input: all padding), into a ring of r rows of pw = (out_w - 1) *
+ * stride_w + k_w pixels: row iy in slot iy mod r, written twice (slot and slot + r), so that the
+ * k_h rows of any window are contiguous, rowb bytes apart. r (EK_CONV_ROWS_RING) covers the rows of
+ * 8 consecutive output pixels, which may span output rows. With dilation 1, a window's row fy is
+ * then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4) quads straight by vpdpbusd:
+ * no per-pixel patch. Bytes past k_w * in_c meet zero weights (zeroed slack after the ring).
  * Sums, bias fold and padding value as ek_conv2d_vnni.c: bias_packed = bias + (in_offset - 128) * sum(w).
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
- * Micro-kernel: 8 output pixels of a row x 32 channels = 16 zmm accumulators (8 x 16 for a last
- * block of 16). Raster order (ek_kernels.h): an output row's input rows are copied before any of
- * its pixels is written, so every read precedes the writes it must precede. */
+ * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
+ * 16). Raster order (ek_kernels.h): a block's input rows are copied before any of its pixels is
+ * written, so every read precedes the writes it must precede. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -90,54 +91,74 @@ EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off,
     acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
 }
 
+/* ring slot of input row iy (iy >= -pad_h) */
+static int32_t slot_of(int32_t iy, int32_t r) {
+    return (iy % r + r) % r;
+}
+
 EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                       const int32_t *bias_packed, int8_t *out) {
-    const int32_t c = p->in_c, k_h = p->k_h, oc = p->out_c, sw = p->stride_w;
-    const int32_t pw = (p->out_w - 1) * sw + p->k_w, w4 = (p->k_w * c + 3) / 4, wlen = k_h * w4 * 4;
+    const int32_t c = p->in_c, k_h = p->k_h, oc = p->out_c, sw = p->stride_w, sh = p->stride_h, ow = p->out_w;
+    const int32_t pw = (ow - 1) * sw + p->k_w, w4 = (p->k_w * c + 3) / 4, wlen = k_h * w4 * 4;
+    const int32_t r = EK_CONV_ROWS_RING(k_h, sh, ow), total = p->out_h * ow;
     const size_t rowb = (size_t)pw * c;
     const uint8_t pad = (uint8_t)((-p->in_offset) ^ 0x80);
-    uint8_t *ring = (uint8_t *)p->scratch, *pad_row = ring + (size_t)k_h * rowb;   /* then SLACK zero bytes */
-    int32_t slot_iy[EK_CONV_ROWS_MAX_KH];
-    size_t row_off[EK_CONV_ROWS_MAX_KH];
+    uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r rows, then SLACK zero bytes */
+    size_t row_off[EK_CONV_ROWS_MAX_RING];
     __m512i acc[PX][2];
-    int32_t b, oy, ox, fy, i, ob, q;
-    memset(pad_row, pad, rowb);
-    memset(pad_row + rowb, 0, SLACK);
+    int32_t b, px, fy, i, ob, q;
+    for (fy = 0; fy < k_h; ++fy) row_off[fy] = (size_t)fy * rowb;
+    memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
-        int8_t *out_b = out + (size_t)b * p->out_h * p->out_w * oc;
-        for (fy = 0; fy < k_h; ++fy) slot_iy[fy] = -1;   /* no input row held */
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (fy = 0; fy < k_h; ++fy) {
-                const int32_t iy = oy * p->stride_h - p->pad_h + fy, s = iy % k_h;
-                if (iy < 0 || iy >= p->in_h) {
-                    row_off[fy] = (size_t)k_h * rowb;
-                    continue;
-                }
-                if (slot_iy[s] != iy) {
-                    fill_row(p, in_b + (size_t)iy * p->in_w * c, -p->pad_w, pw, pad, ring + (size_t)s * rowb);
-                    slot_iy[s] = iy;
-                }
-                row_off[fy] = (size_t)s * rowb;
+        int8_t *out_b = out + (size_t)b * total * oc;
+        /* rows are filled in increasing order: next_iy is the first not yet filled, in next_slot;
+         * a block needs at most r rows up to next_iy - 1, none of them overwritten yet */
+        int32_t next_iy = INT32_MIN, next_slot = 0, oy_a = 0, ox_a = 0, slot_a = slot_of(-p->pad_h, r);
+        for (px = 0; px < total; px += PX) {
+            const int32_t np = ek_min_i32(PX, total - px), oy_b = (px + np - 1) / ow;
+            const int32_t first = oy_a * sh - p->pad_h, last = oy_b * sh - p->pad_h + k_h;   /* rows [first, last) */
+            int8_t *o = out_b + (size_t)px * oc;
+            const uint8_t *u[PX];
+            int32_t ox = ox_a, sl = slot_a;
+            if (next_iy < first) {
+                next_iy = first;
+                next_slot = slot_a;
             }
-            for (ox = 0; ox < p->out_w; ox += PX) {
-                const int32_t np = ek_min_i32(PX, p->out_w - ox);
-                int8_t *o = out_b + ((size_t)oy * p->out_w + ox) * oc;
-                const uint8_t *u[PX];
-                for (i = 0; i < PX; ++i) u[i] = ring + (size_t)(ox + ek_min_i32(i, np - 1)) * sw * c;   /* repeat the last */
-                for (ob = 0; ob < oc; ob += 32) {
-                    const int32_t n = ek_min_i32(32, oc - ob);
-                    const int8_t *w0p = w_packed + (size_t)ob * wlen;
-                    if (n > 16)
-                        block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
-                    else
-                        block_8x16(u, row_off, k_h, w4, w0p, acc);
-                    for (q = 0; q < 2 && 16 * q < n; ++q) {
-                        const int32_t cc = ob + 16 * q;
-                        const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
-                        for (i = 0; i < np; ++i)
-                            ek_x86_rq16_store(acc[i][q], &rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
-                    }
+            for (; next_iy < last; ++next_iy) {
+                uint8_t *dst = ring + (size_t)next_slot * rowb;
+                if (next_iy < 0 || next_iy >= p->in_h)
+                    memset(dst, pad, rowb);
+                else
+                    fill_row(p, in_b + (size_t)next_iy * p->in_w * c, -p->pad_w, pw, pad, dst);
+                memcpy(dst + (size_t)r * rowb, dst, rowb);   /* the mirror: k_h rows from any slot are contiguous */
+                if (++next_slot == r) next_slot = 0;
+            }
+            for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
+                u[i] = ring + (size_t)sl * rowb + (size_t)ox * sw * c;
+                if (i + 1 < np && ++ox == ow) {
+                    ox = 0;
+                    sl = (sl + sh) % r;
+                }
+            }
+            for (i = 0; i < PX; ++i) {   /* the next block's first pixel */
+                if (++ox_a == ow) {
+                    ox_a = 0, ++oy_a;
+                    slot_a = (slot_a + sh) % r;
+                }
+            }
+            for (ob = 0; ob < oc; ob += 32) {
+                const int32_t n = ek_min_i32(32, oc - ob);
+                const int8_t *w0p = w_packed + (size_t)ob * wlen;
+                if (n > 16)
+                    block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
+                else
+                    block_8x16(u, row_off, k_h, w4, w0p, acc);
+                for (q = 0; q < 2 && 16 * q < n; ++q) {
+                    const int32_t cc = ob + 16 * q;
+                    const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
+                    for (i = 0; i < np; ++i)
+                        ek_x86_rq16_store(acc[i][q], &rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
                 }
             }
         }
