@@ -158,7 +158,7 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
     x86_64/ek_depthwise_conv2d_avx2.c: int8 weights packed [ch/8][taps/4][8][4], the VNNI conv's fold."""
     taps, ch = taps_w.shape
     scratch = ch // 2 + 8   # the zp row
-    if ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and \
+    if ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and fields["out_w"] > 1 and \
             (ch in (8, 16) or (ch % 32 == 0 and fields["stride_w"] == 1)):
         # dw_rows (x86_64/ek_depthwise_conv2d_vnni.c): the zp row rounded up to 64, then the band
         sw = fields["stride_w"]

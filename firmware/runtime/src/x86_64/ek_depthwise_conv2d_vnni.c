@@ -10,12 +10,12 @@
  * scratch (w * zp + in_offset * w = 0, as TFLM skipping them); a missing odd tap has zero weights.
  * |x| <= 128, |w| <= 128: a pair sum fits int32 with room to accumulate. With m > 1, output
  * channel k of a 32-channel block reads input channel k / m of the block's 32 / m (vpermw).
- * With m 1 and 8, 16 channels (any stride) or a multiple of 32 (stride_w 1), dw_rows treats an
- * output row as a flat stream of pixel-channel slots read from a band of padded input rows; for
- * 8 and 16 channels it uses the weights packed once more after the block with lane k = channel
- * k % ch. Scratch: the zp row (ch bytes rounded up to 64), then dw_rows' band, k_h * stride_w *
- * (ceil(bw / stride_w) * ch + 64) bytes, bw = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 1
- * (mirrored in edgekit.codegen.lower_conv). */
+ * With m 1, out_w > 1 and 8, 16 channels (any stride) or a multiple of 32 (stride_w 1), dw_rows
+ * treats an output row as a flat stream of pixel-channel slots read from a band of padded input
+ * rows; for 8 and 16 channels it uses the weights packed once more after the block with lane
+ * k = channel k % ch. Scratch: the zp row (ch bytes rounded up to 64), then dw_rows' band,
+ * k_h * stride_w * (ceil(bw / stride_w) * ch + 64) bytes, bw = (out_w - 1) * stride_w +
+ * (k_w - 1) * dil_w + 1 (mirrored in edgekit.codegen.lower_conv). */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -26,6 +26,7 @@
 
 #define EK_TARGET EK_TARGET_VNNI
 #define RQ_KEEP 4
+#define RQ_ROWS 8   /* dw_rows keeps the first 128 channels' requant constants */
 
 /* 32 channels c0.. of a tap row as int16; n < 32 reads only n bytes: plain loads of 8 or 16 where
  * they fit (a masked load past the row can wait on the stores of pixels just written) */
@@ -78,16 +79,22 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
     size_t off[EK_DW_VNNI_MAX_TAPS + 1];   /* tap offset within its band row (phase, column) */
     int32_t tfy[EK_DW_VNNI_MAX_TAPS + 1];
     const int8_t *row[EK_DW_VNNI_MAX_TAPS], *tp[EK_DW_VNNI_MAX_TAPS + 1];
-    ek_x86_rq16 rq_r[2];
-    int32_t b, oy, fy, fx, t, s0, q, h, k;
+    ek_x86_rq16 rq_r[RQ_ROWS];   /* 16-lane requant constants: ch 8, 16 repeated, else the first channels' */
+    const int32_t nb = ch < 32 ? 1 : ch / 32;   /* channel blocks; slot block s0 uses block (s0 % ch) / 32 */
+    int32_t b, oy, fy, fx, t, s0, q, h, k, cb;
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
         for (fx = 0; fx < p->k_w; ++fx, ++t)
             off[t] = (size_t)(fx * p->dil_w % sw) * prs + (size_t)(fx * p->dil_w / sw) * ch, tfy[t] = fy;
     off[taps] = off[taps - 1], tfy[taps] = tfy[taps - 1];   /* an odd tap count: zero weights there */
-    for (k = 0; k < 32; ++k)   /* ch 8, 16: the constants of every slot block */
-        bias_r[k] = bias_packed[k % ch], mult_r[k] = p->mult[k % ch], shift_r[k] = p->shift[k % ch];
-    rq_r[0] = ek_x86_rq16_load(bias_r, mult_r, shift_r, 16);
-    rq_r[1] = ek_x86_rq16_load(bias_r + 16, mult_r + 16, shift_r + 16, 16);
+    if (ch < 32) {
+        for (k = 0; k < 32; ++k)
+            bias_r[k] = bias_packed[k % ch], mult_r[k] = p->mult[k % ch], shift_r[k] = p->shift[k % ch];
+        rq_r[0] = ek_x86_rq16_load(bias_r, mult_r, shift_r, 16);
+        rq_r[1] = ek_x86_rq16_load(bias_r + 16, mult_r + 16, shift_r + 16, 16);
+    } else {
+        for (h = 0; h < RQ_ROWS && 16 * h < ch; ++h)
+            rq_r[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, 16);
+    }
     memset(band, zp, rs * (size_t)(direct ? 1 : p->k_h));   /* direct: one zp row for rows outside */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
@@ -119,9 +126,9 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                 }
             }
             for (t = 0; t <= taps; ++t) tp[t] = row[tfy[t]] + off[t];
-            for (s0 = 0; s0 < ns; s0 += 32) {
+            for (s0 = 0, cb = 0; s0 < ns; s0 += 32, cb = cb + 1 == nb ? 0 : cb + 1) {
                 /* n < 32 (the row's last block): loads of n bytes, within the row */
-                const int32_t n = ek_min_i32(32, ns - s0), cb = ch < 32 ? 0 : (s0 % ch) / 32;
+                const int32_t n = ek_min_i32(32, ns - s0);
                 const int16_t *wq = w_blk + (size_t)cb * pairs * 64;
                 __m512i lo = _mm512_setzero_si512(), hi = lo;
                 for (q = 0; q < pairs; ++q, wq += 64) {
@@ -132,11 +139,11 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                 for (h = 0; h < 2 && 16 * h < n; ++h) {
                     const __m512i acc = _mm512_permutex2var_epi32(lo, h ? order1 : order0, hi);
                     const __mmask16 m = (__mmask16)((1u << ek_min_i32(16, n - 16 * h)) - 1u);
-                    if (ch < 32) {
-                        ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, rq_r[h].bias), &rq_r[h]), m, p->out_offset,
-                                       p->act_min, p->act_max, o + s0 + 16 * h);
+                    const int32_t c = 32 * cb + 16 * h;   /* ch 8, 16: cb 0 */
+                    if (c < 16 * RQ_ROWS) {
+                        ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, rq_r[c / 16].bias), &rq_r[c / 16]), m,
+                                       p->out_offset, p->act_min, p->act_max, o + s0 + 16 * h);
                     } else {
-                        const int32_t c = 32 * cb + 16 * h;
                         const ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, 16);
                         ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, r.bias), &r), m, p->out_offset, p->act_min,
                                        p->act_max, o + s0 + 16 * h);
@@ -164,7 +171,9 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
     for (t = 0; t < 32; ++t) rep_idx[t] = (int16_t)(t / m);
     rep = _mm512_loadu_si512((const void *)rep_idx);
-    if (m == 1 && (ch == 8 || ch == 16 || (ch % 32 == 0 && p->stride_w == 1))) {
+    /* dw_rows where a row has several pixels (measured: on width-1 images such as str_ww's the
+     * one-pixel path below is faster) */
+    if (m == 1 && p->out_w > 1 && (ch == 8 || ch == 16 || (ch % 32 == 0 && p->stride_w == 1))) {
         dw_rows(p, in, wp, bias_packed, zp_row + ((ch + 63) & ~63), out);
         return;
     }
