@@ -61,7 +61,7 @@ EK_TARGET static void copy_px(int8_t *dst, const int8_t *src, int32_t ch) {
  * lane l of a block starting at s0 is channel (s0 + l) % ch: for ch 8 or 16 every block uses the
  * repeated weights, for a multiple of 32 block s0 uses channel block (s0 % ch) / 32. The k_h band
  * rows of an output row are filled before any of its pixels is written (raster order). At stride_w
- * 1 without left padding and with every window inside the row (VALID, or a width-1 image), the
+ * 1 without left padding and with every window inside the row (VALID padding), the
  * taps read the input rows in place (rows above or below the input: a zp row). */
 EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const int16_t *wp, const int32_t *bias_packed,
                               int8_t *band, int8_t *out) {
