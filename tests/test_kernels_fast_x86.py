@@ -196,12 +196,13 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
 @pytest.mark.parametrize("ic,w,k,stride,pad,oc,dil", [(3, 9, 3, 2, "same", 8, 1), (5, 7, 3, 1, "valid", 40, 1),
                                                      (16, 11, 5, 2, "same", 16, 1), (13, 6, 1, 1, "valid", 33, 1),
                                                      (1, 13, (3, 5), 1, "same", 12, 1), (7, 10, 4, 2, "valid", 17, 1),
-                                                     (6, 9, 3, 1, "same", 20, 2)])
+                                                     (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2)])
 def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     """the im2col-free VNNI conv (ring of input rows, window rows of k_w * in_c bytes read as
     quads): in_c not a multiple of 4, odd widths, stride 2 with SAME padding on both borders, VALID
     with unused columns, even and non-square kernels, out_c with a last block of 16 or fewer, and
-    rows a block of 8 pixels does not fill; dilation 2 stays on the im2col kernel: all vs TFLM"""
+    rows a block of 8 pixels does not fill (blocks then span output rows), out_c 8 and 5 (two pixels
+    per register); dilation 2 stays on the im2col kernel: all vs TFLM"""
     import keras
     from int8_models import convert_int8
 

@@ -38,6 +38,8 @@ void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *
  * that the windows of 8 consecutive output pixels read). */
 #define EK_CONV_ROWS_RING(k_h, stride_h, out_w) ((k_h) + (stride_h) * (((out_w) + 6) / (out_w)))
 #define EK_CONV_ROWS_MAX_RING 32
+/* out_c <= 8: two pixels per register; w_packed [k_h][ceil(k_w*in_c/4)][16][4], lane l = channel l % 8 */
+#define EK_CONV_ROWS_PAIRS(out_c) ((out_c) <= 8)
 void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
 void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);

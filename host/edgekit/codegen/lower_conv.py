@@ -124,6 +124,9 @@ def _conv_rows(ctx, fields, w, bias, x, y):
     ocp = -(-oc // 16) * 16
     wp = np.zeros((ocp, kh, 4 * w4), np.int8)
     wp[:oc, :, :kw * ic] = w.reshape(oc, kh, kw * ic)
+    if oc <= 8:   # EK_CONV_ROWS_PAIRS: two pixels per register, lane l = channel l % 8 (zero past oc)
+        wp = wp[np.arange(16) % 8]
+        wp[(np.arange(16) % 8) >= oc] = 0
     packed = wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3)
     b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
     if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:

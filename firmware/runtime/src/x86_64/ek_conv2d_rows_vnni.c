@@ -91,6 +91,41 @@ EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off,
     acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
 }
 
+/* out_c <= 8 (EK_CONV_ROWS_PAIRS): lanes 0-7 hold pixel 2j's channels, lanes 8-15 pixel 2j + 1's, so one
+ * vpdpbusd and one requantization serve two pixels; the weights' 16 lanes are channel lane % 8
+ * (zero past out_c). Two accumulators per pair (even and odd quads) keep 8 chains in flight. */
+#define PAIR(acc, j, o, w) do { const __m512i x = _mm512_mask_set1_epi32(_mm512_set1_epi32(ld4(u[2 * (j)] + (o))), \
+                                                                       (__mmask16)0xFF00, ld4(u[2 * (j) + 1] + (o))); \
+        acc##j = _mm512_dpbusd_epi32(acc##j, x, w); } while (0)
+
+static int32_t ld4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+EK_TARGET static void block_pairs(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+                                  const int8_t *wp, __m512i acc[PX][2]) {
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int32_t fy, g;
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g + 1 < w4; g += 2, wp += 128) {
+            const size_t o = row_off[fy] + 4 * (size_t)g, o1 = o + 4;
+            const __m512i w0 = _mm512_loadu_si512((const void *)wp), w1 = _mm512_loadu_si512((const void *)(wp + 64));
+            PAIR(a, 0, o, w0); PAIR(a, 1, o, w0); PAIR(a, 2, o, w0); PAIR(a, 3, o, w0);
+            PAIR(b, 0, o1, w1); PAIR(b, 1, o1, w1); PAIR(b, 2, o1, w1); PAIR(b, 3, o1, w1);
+        }
+        if (g < w4) {
+            const size_t o = row_off[fy] + 4 * (size_t)g;
+            const __m512i w0 = _mm512_loadu_si512((const void *)wp);
+            PAIR(a, 0, o, w0); PAIR(a, 1, o, w0); PAIR(a, 2, o, w0); PAIR(a, 3, o, w0);
+            wp += 64;
+        }
+    }
+    acc[0][0] = _mm512_add_epi32(a0, b0); acc[1][0] = _mm512_add_epi32(a1, b1);
+    acc[2][0] = _mm512_add_epi32(a2, b2); acc[3][0] = _mm512_add_epi32(a3, b3);
+}
+
 /* ring slot of input row iy (iy >= -pad_h) */
 static int32_t slot_of(int32_t iy, int32_t r) {
     return (iy % r + r) % r;
@@ -107,7 +142,16 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     size_t row_off[EK_CONV_ROWS_MAX_RING];
     __m512i acc[PX][2];
     int32_t b, px, fy, i, ob, q;
+    ek_x86_rq16 rq2;   /* EK_CONV_ROWS_PAIRS: channel lane % 8 in every lane */
     for (fy = 0; fy < k_h; ++fy) row_off[fy] = (size_t)fy * rowb;
+    if (EK_CONV_ROWS_PAIRS(oc)) {
+        int32_t bias16[16], mult16[16], shift16[16];
+        for (i = 0; i < 16; ++i) {
+            const int32_t k = ek_min_i32(i % 8, oc - 1);   /* lanes past out_c: any channel, never stored */
+            bias16[i] = bias_packed[k], mult16[i] = p->mult[k], shift16[i] = p->shift[k];
+        }
+        rq2 = ek_x86_rq16_load(bias16, mult16, shift16, 16);
+    }
     memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
@@ -146,6 +190,22 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                     ox_a = 0, ++oy_a;
                     slot_a = (slot_a + sh) % r;
                 }
+            }
+            if (EK_CONV_ROWS_PAIRS(oc)) {
+                block_pairs(u, row_off, k_h, w4, w_packed, acc);
+                for (i = 0; 2 * i < np; ++i) {   /* pixels 2i and 2i + 1 */
+                    const __m512i y = ek_x86_mbqm16(_mm512_add_epi32(acc[i][0], rq2.bias), &rq2);
+                    const __mmask16 ma = (__mmask16)((1u << oc) - 1u);
+                    if (oc == 8 && 2 * i + 1 < np) {   /* the two pixels' outputs are adjacent */
+                        ek_x86_store16(y, (__mmask16)0xFFFF, p->out_offset, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+                        continue;
+                    }
+                    ek_x86_store16(y, ma, p->out_offset, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+                    if (2 * i + 1 < np)
+                        ek_x86_store16(_mm512_alignr_epi32(y, y, 8), ma, p->out_offset, p->act_min, p->act_max,
+                                       o + (size_t)(2 * i + 1) * oc);
+                }
+                continue;
             }
             for (ob = 0; ob < oc; ob += 32) {
                 const int32_t n = ek_min_i32(32, oc - ob);
