@@ -12,7 +12,7 @@
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
  * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
- * 16). Raster order (ek_kernels.h): a block's input rows are copied before any of its pixels is
+ * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Raster order (ek_kernels.h): a block's input rows are copied before any of its pixels is
  * written, so every read precedes the writes it must precede. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
