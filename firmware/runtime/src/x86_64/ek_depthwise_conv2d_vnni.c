@@ -25,8 +25,7 @@
 #include "ek_requant_x86.h"
 
 #define EK_TARGET EK_TARGET_VNNI
-#define RQ_KEEP 4
-#define RQ_ROWS 8   /* dw_rows keeps the first 128 channels' requant constants */
+#define RQ_KEEP 8   /* the first 128 channels' requant constants are loaded once per call */
 
 /* 32 channels c0.. of a tap row as int16; n < 32 reads only n bytes: plain loads of 8 or 16 where
  * they fit (a masked load past the row can wait on the stores of pixels just written) */
@@ -79,7 +78,7 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
     size_t off[EK_DW_VNNI_MAX_TAPS + 1];   /* tap offset within its band row (phase, column) */
     int32_t tfy[EK_DW_VNNI_MAX_TAPS + 1];
     const int8_t *row[EK_DW_VNNI_MAX_TAPS], *tp[EK_DW_VNNI_MAX_TAPS + 1];
-    ek_x86_rq16 rq_r[RQ_ROWS];   /* 16-lane requant constants: ch 8, 16 repeated, else the first channels' */
+    ek_x86_rq16 rq_r[RQ_KEEP];   /* 16-lane requant constants: ch 8, 16 repeated, else the first channels' */
     const int32_t nb = ch < 32 ? 1 : ch / 32;   /* channel blocks; slot block s0 uses block (s0 % ch) / 32 */
     int32_t b, oy, fy, fx, t, s0, q, h, k, cb;
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
@@ -92,7 +91,7 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
         rq_r[0] = ek_x86_rq16_load(bias_r, mult_r, shift_r, 16);
         rq_r[1] = ek_x86_rq16_load(bias_r + 16, mult_r + 16, shift_r + 16, 16);
     } else {
-        for (h = 0; h < RQ_ROWS && 16 * h < ch; ++h)
+        for (h = 0; h < RQ_KEEP && 16 * h < ch; ++h)
             rq_r[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, 16);
     }
     memset(band, zp, rs * (size_t)(direct ? 1 : p->k_h));   /* direct: one zp row for rows outside */
@@ -140,7 +139,7 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                     const __m512i acc = _mm512_permutex2var_epi32(lo, h ? order1 : order0, hi);
                     const __mmask16 m = (__mmask16)((1u << ek_min_i32(16, n - 16 * h)) - 1u);
                     const int32_t c = 32 * cb + 16 * h;   /* ch 8, 16: cb 0 */
-                    if (c < 16 * RQ_ROWS) {
+                    if (c < 16 * RQ_KEEP) {
                         ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, rq_r[c / 16].bias), &rq_r[c / 16]), m,
                                        p->out_offset, p->act_min, p->act_max, o + s0 + 16 * h);
                     } else {
