@@ -53,6 +53,42 @@ EK_TARGET static void copy_px(int8_t *dst, const int8_t *src, int32_t ch) {
     }
 }
 
+/* band pixels 0 .. bw - 1 into the sw phases of band row r (phase ph holds pixels j * sw + ph at
+ * index j): pixels lo .. hi - 1 from src (band pixel 0), the others zp. For ch 8 or 16 and sw <= 8,
+ * 64 / ch pixels per load, each phase's pixels packed by vpcompressq in a register and stored
+ * whole (unmasked: masked stores cost more here; the spill lands on later pixels of the phase,
+ * stored next, or on the padding written last, or on the row's 64 spare bytes) */
+EK_TARGET static void split_phases(int8_t *r, size_t prs, const int8_t *src, int32_t lo, int32_t hi, int32_t bw,
+                                   int32_t ch, int32_t sw, int8_t zp) {
+    const int32_t g = 64 / ch, q = ch / 8;   /* pixels per load, qwords per pixel */
+    const int vec = ch % 8 == 0 && ch <= 64 && sw <= 8;
+    __mmask8 sel[8][8];   /* [phase of the load's first pixel][phase]: that phase's qwords */
+    int32_t m, ph, j, k, b0 = 0, m0 = 0;   /* pixel k = b0 * sw + m0 */
+    for (m = 0; vec && m < sw; ++m) {
+        for (ph = 0; ph < sw; ++ph) sel[m][ph] = 0;
+        for (j = 0, ph = m; j < g; ++j, ph = ph + 1 == sw ? 0 : ph + 1)   /* ph = (m + j) % sw */
+            sel[m][ph] |= (__mmask8)(((1u << q) - 1u) << (j * q));
+    }
+    for (k = 0; k < lo; ++k) {   /* left padding */
+        memset(r + (size_t)m0 * prs + (size_t)b0 * ch, zp, (size_t)ch);
+        if (++m0 == sw) m0 = 0, ++b0;
+    }
+    for (; vec && k + g <= hi; k += g) {
+        const __m512i v = _mm512_loadu_si512((const void *)(src + (size_t)k * ch));
+        for (ph = 0; ph < sw; ++ph)   /* the load's first pixel of phase ph has index b0, or b0 + 1 if ph < m0 */
+            _mm512_storeu_si512((void *)(r + (size_t)ph * prs + (size_t)(b0 + (ph < m0)) * ch),
+                                _mm512_maskz_compress_epi64(sel[m0][ph], v));
+        for (m0 += g; m0 >= sw; m0 -= sw) ++b0;
+    }
+    for (; k < bw; ++k) {   /* the last pixels, then right padding */
+        if (k < hi)
+            copy_px(r + (size_t)m0 * prs + (size_t)b0 * ch, src + (size_t)k * ch, ch);
+        else
+            memset(r + (size_t)m0 * prs + (size_t)b0 * ch, zp, (size_t)ch);
+        if (++m0 == sw) m0 = 0, ++b0;
+    }
+}
+
 /* channel multiplier 1, ch 8 or 16 or a multiple of 32: along a row, output slot s = ox * ch + c
  * of tap (fy, fx) reads byte s + a * ch of phase r of band row fy, where fx * dil_w = a * stride_w + r
  * and phase r holds the input pixels of row iy at columns j * stride_w + r - pad_w, j = 0, 1, ..
@@ -115,13 +151,7 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                     memcpy(r + (size_t)lo * ch, in_b + (size_t)iy * p->in_w * ch, (size_t)(hi - lo) * ch);
                     memset(r + (size_t)hi * ch, zp, (size_t)(bw - hi) * ch);
                 } else {
-                    const int8_t *src = in_b + ((size_t)iy * p->in_w - p->pad_w) * ch;
-                    memset(r, zp, rs);
-                    int32_t ph = lo % sw, j = lo / sw;   /* k = j * sw + ph */
-                    for (k = lo; k < hi; ++k) {
-                        copy_px(r + (size_t)ph * prs + (size_t)j * ch, src + (size_t)k * ch, ch);
-                        if (++ph == sw) ph = 0, ++j;
-                    }
+                    split_phases(r, prs, in_b + ((size_t)iy * p->in_w - p->pad_w) * ch, lo, hi, bw, ch, sw, zp);
                 }
             }
             for (t = 0; t <= taps; ++t) tp[t] = row[tfy[t]] + off[t];
