@@ -62,7 +62,8 @@ void ek_depthwise_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, cons
 void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed, const int32_t *bias_fold, int8_t *out);
 /* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed int16
  * [ceil(c/32)][ceil(taps/2)][2][32] (order: x86_64/ek_depthwise_conv2d_vnni.c), bias_packed =
- * bias + in_offset * sum(w), and for c 8 or 16 the weights once more with lane k = channel k % c; scratch: c bytes. */
+ * bias + in_offset * sum(w), and for c 8 or 16 the weights once more with lane k = channel k % c; scratch:
+ * a zp row, then the row-band path's band (size: x86_64/ek_depthwise_conv2d_vnni.c). */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
