@@ -78,7 +78,8 @@ def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pil
         assert rep["variant"]["selected"] == variant
         calls = rep["variant"]["kernel_calls"]
         if name != "ad01_int8":   # ad01 is FULLY_CONNECTED only; every other model has a CONV_2D
-            assert calls.get(f"ek_conv2d_s8_{sfx}", 0) > 0, name
+            # the VNNI tier lowers dilation-1 convs to its im2col-free kernel (_rows)
+            assert calls.get(f"ek_conv2d_s8_{sfx}", 0) + calls.get(f"ek_conv2d_s8_{sfx}_rows", 0) > 0, name
         else:
             assert calls.get(f"ek_fully_connected_s8_{sfx}", 0) > 0, name
         if name in ("vww_96_int8", "kws_ref_model", "str_ww_ref_model"):   # depthwise models
@@ -166,11 +167,15 @@ def test_vectorised_requant_equals_scalar_over_int32(tmp_path):
 @pytest.mark.parametrize("ch,w,stride,pad,dil,mult", [(8, 7, 1, "same", 1, 1), (16, 9, 2, "same", 1, 1),
                                                       (8, 10, 2, "valid", 1, 1), (16, 11, 1, "valid", 2, 1),
                                                       (24, 5, 1, "same", 1, 1), (5, 6, 1, "same", 1, 2),
-                                                      (12, 5, 2, "same", 1, 4)])
+                                                      (12, 5, 2, "same", 1, 4), (8, 13, 3, "same", 1, 1),
+                                                      (32, 7, 1, "same", 2, 1), (64, 5, 1, "valid", 1, 1),
+                                                      (32, 9, 2, "same", 1, 1)])
 def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
-    """8 or 16 channels put 32 / ch pixels in one register (rows whose width is no multiple of
-    that, padding, stride, dilation); 24 channels take the one-pixel path; channel multipliers
-    2 and 4 repeat input lanes (10 and 48 output channels): all vs TFLM"""
+    """8 or 16 channels (any stride, here 1, 2, 3) and multiples of 32 at stride 1 take the row-band
+    path (an output row as one stream of pixel-channel slots: rows whose slot count is no multiple
+    of 32, padding on both borders, VALID with unused columns, dilation); 24 channels and 32 at
+    stride 2 take the one-pixel path; channel multipliers 2 and 4 repeat input lanes (10 and 48
+    output channels): all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
@@ -184,4 +189,32 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
     path = convert_int8(model, [rng.normal(0, 2, (1, 6, w, ch)) for _ in range(8)], tmp_path / "dw.tflite")
     rep = verify(path, n_inputs=4, seed=ch, out_dir=tmp_path / "c", variant=VNNI)
     assert rep["variant"]["kernel_calls"].get("ek_depthwise_conv2d_s8_vnni") == 2
+    assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")
+
+
+@needs_vnni
+@pytest.mark.parametrize("ic,w,k,stride,pad,oc,dil", [(3, 9, 3, 2, "same", 8, 1), (5, 7, 3, 1, "valid", 40, 1),
+                                                     (16, 11, 5, 2, "same", 16, 1), (13, 6, 1, 1, "valid", 33, 1),
+                                                     (1, 13, (3, 5), 1, "same", 12, 1), (7, 10, 4, 2, "valid", 17, 1),
+                                                     (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2)])
+def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
+    """the im2col-free VNNI conv (ring of input rows, window rows of k_w * in_c bytes read as
+    quads): in_c not a multiple of 4, odd widths, stride 2 with SAME padding on both borders, VALID
+    with unused columns, even and non-square kernels, out_c with a last block of 16 or fewer, and
+    rows a block of 8 pixels does not fill (blocks then span output rows), out_c 8 and 5 (two pixels
+    per register); dilation 2 stays on the im2col kernel: all vs TFLM"""
+    import keras
+    from int8_models import convert_int8
+
+    from edgekit.golden.verify import verify
+    keras.utils.set_random_seed(ic + w)
+    inp = keras.Input((7, w, ic), batch_size=1)
+    x = keras.layers.Conv2D(oc, k, strides=stride, padding=pad, dilation_rate=dil, activation="relu")(inp)
+    model = keras.Model(inp, keras.layers.Conv2D(8, 3, padding="same")(x))
+    rng = np.random.default_rng(w)
+    path = convert_int8(model, [rng.normal(0, 2, (1, 7, w, ic)) for _ in range(8)], tmp_path / "conv.tflite")
+    rep = verify(path, n_inputs=4, seed=ic, out_dir=tmp_path / "c", variant=VNNI)
+    calls = rep["variant"]["kernel_calls"]
+    assert calls.get("ek_conv2d_s8_vnni_rows") == (1 if dil > 1 else 2), calls
+    assert calls.get("ek_conv2d_s8_vnni", 0) == (1 if dil > 1 else 0), calls
     assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")

@@ -32,6 +32,15 @@ void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int
  * x86-64 AVX-512 VNNI conv (groups == 1): w_packed [ceil(out_c/16)][k_len/4][16][4] int8,
  * bias_packed[ceil(out_c/16)*16] = bias + (in_offset - 128) * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX-512 VNNI conv without im2col (dilation 1, groups == 1, EK_CONV_ROWS_RING <= EK_CONV_ROWS_MAX_RING):
+ * w_packed [ceil(out_c/16)][k_h][ceil(k_w*in_c/4)][16][4] int8, bias_packed as for the VNNI conv, scratch
+ * 2 * EK_CONV_ROWS_RING * ((out_w - 1) * stride_w + k_w) * in_c + 64 bytes (a mirrored ring of input rows
+ * that the windows of 8 consecutive output pixels read). */
+#define EK_CONV_ROWS_RING(k_h, stride_h, out_w) ((k_h) + (stride_h) * (((out_w) + 6) / (out_w)))
+#define EK_CONV_ROWS_MAX_RING 32
+/* out_c <= 8: two pixels per register; w_packed [k_h][ceil(k_w*in_c/4)][16][4], lane l = channel l % 8 */
+#define EK_CONV_ROWS_PAIRS(out_c) ((out_c) <= 8)
+void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
 void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
@@ -53,7 +62,8 @@ void ek_depthwise_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, cons
 void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed, const int32_t *bias_fold, int8_t *out);
 /* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed int16
  * [ceil(c/32)][ceil(taps/2)][2][32] (order: x86_64/ek_depthwise_conv2d_vnni.c), bias_packed =
- * bias + in_offset * sum(w), and for c 8 or 16 the weights once more with lane k = channel k % c; scratch: c bytes. */
+ * bias + in_offset * sum(w), and for c 8 or 16 the weights once more with lane k = channel k % c; scratch:
+ * a zp row, then the row-band path's band (size: x86_64/ek_depthwise_conv2d_vnni.c). */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed

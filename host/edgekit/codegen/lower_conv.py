@@ -52,6 +52,8 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
+        return _conv_rows(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
         return _conv_packed(ctx, fields, rows, bias, x, y)
     if not depthwise and ctx.variant == "armv7e-m-dsp" and w.shape[3] == ic:
@@ -103,6 +105,43 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
     return [src], f"{fn}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});"
 
 
+def _rows_fit(f):
+    """ek_conv2d_s8_vnni_rows (no im2col) applies: dilation 1, ring of input rows within
+    EK_CONV_ROWS_MAX_RING (ek_kernels.h)."""
+    return f["dil_h"] == 1 and f["dil_w"] == 1 and _ring_rows(f) <= 32
+
+
+def _ring_rows(f):
+    """EK_CONV_ROWS_RING: the input rows the windows of 8 consecutive output pixels span"""
+    return f["k_h"] + f["stride_h"] * -(-7 // f["out_w"])
+
+
+def _conv_rows(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_rows_vnni.c: weights packed [oc/16][k_h][w4][16][4], each window row
+    (k_w * in_c bytes) zero-padded to w4 * 4; the VNNI conv's bias fold; a mirrored ring of input rows."""
+    oc, kh, kw, ic = w.shape
+    w4 = -(-kw * ic // 4)
+    ocp = -(-oc // 16) * 16
+    wp = np.zeros((ocp, kh, 4 * w4), np.int8)
+    wp[:oc, :, :kw * ic] = w.reshape(oc, kh, kw * ic)
+    if oc <= 8:   # EK_CONV_ROWS_PAIRS: two pixels per register, lane l = channel l % 8 (zero past oc)
+        wp = wp[np.arange(16) % 8]
+        wp[(np.arange(16) % 8) >= oc] = 0
+    packed = wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3)
+    b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
+    if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:
+        # pointwise: the image is one row of pixels (blocks of 8 pixels then span rows: small
+        # images such as 6x6 or 3x3 would leave most of a block's lanes idle)
+        fields.update(in_w=fields["in_h"] * fields["in_w"], in_h=1, out_w=fields["out_h"] * fields["out_w"], out_h=1)
+    pw = (fields["out_w"] - 1) * fields["stride_w"] + kw
+    fields["scratch"] = ctx.scratch(-(-(2 * _ring_rows(fields) * pw * ic + 64) // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_rows_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_rows_vnni.c"],
+            f"ek_conv2d_s8_vnni_rows(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
 # x86 tiers sharing the packed layouts and bias folds -> function/file suffix
 _X86 = {"x86-64-avx512vnni": "vnni", "x86-64-avx2": "avx2"}
 
@@ -121,7 +160,14 @@ def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
     channel order vpunpck{l,h}wd leaves, in_offset * sum(w) folded into the bias;
     x86_64/ek_depthwise_conv2d_avx2.c: int8 weights packed [ch/8][taps/4][8][4], the VNNI conv's fold."""
     taps, ch = taps_w.shape
-    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(ch // 2 + 8)})   # zp row (VNNI)
+    scratch = ch // 2 + 8   # the zp row
+    if ctx.variant == "x86-64-avx512vnni" and fields["depth_mult"] == 1 and fields["out_w"] > 1 and \
+            (ch in (8, 16) or (ch % 32 == 0 and fields["stride_w"] == 1)):
+        # dw_rows (x86_64/ek_depthwise_conv2d_vnni.c): the zp row rounded up to 64, then the band
+        sw = fields["stride_w"]
+        bw = (fields["out_w"] - 1) * sw + (fields["k_w"] - 1) * fields["dil_w"] + 1
+        scratch = (-(-ch // 64) * 64 + fields["k_h"] * sw * (-(-bw // sw) * ch + 64)) // 2 + 8
+    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(scratch)})
     wsum = taps_w.astype(np.int64).sum(axis=0)
     if ctx.variant == "x86-64-avx512vnni":
         tp, cb = -(-taps // 2), -(-ch // 32)

@@ -1,0 +1,227 @@
+/* CONV_2D int8, x86-64 AVX-512 VNNI, without im2col (dilation 1, groups == 1): bit-identical to
+ * ../ek_conv2d.c (TFLM ConvPerChannel).
+ *
+ * The input rows the windows read are copied once, as u8 = x ^ 0x80 padded left/right with
+ * zp ^ 0x80 (rows above/below the input: all padding), into a ring of r rows of pw = (out_w - 1) *
+ * stride_w + k_w pixels: row iy in slot iy mod r, written twice (slot and slot + r), so that the
+ * k_h rows of any window are contiguous, rowb bytes apart. r (EK_CONV_ROWS_RING) covers the rows of
+ * 8 consecutive output pixels, which may span output rows. With dilation 1, a window's row fy is
+ * then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4) quads straight by vpdpbusd:
+ * no per-pixel patch. Bytes past k_w * in_c meet zero weights (zeroed slack after the ring).
+ * Sums, bias fold and padding value as ek_conv2d_vnni.c: bias_packed = bias + (in_offset - 128) * sum(w).
+ *
+ * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
+ * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
+ * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Raster order (ek_kernels.h): a block's input rows are copied before any of its pixels is
+ * written, so every read precedes the writes it must precede. */
+#include "ek_kernels.h"
+#include "ek_quant.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <string.h>
+
+#include "ek_requant_x86.h"
+
+#define EK_TARGET EK_TARGET_VNNI
+#define PX 8
+#define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
+
+/* dst[0..n) = src ^ 0x80 */
+EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (; n >= 64; n -= 64, src += 64, dst += 64)
+        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
+    if (n > 0) {
+        const __mmask64 m = ((__mmask64)1 << n) - 1;
+        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
+    }
+}
+
+/* ring row: input row iy, pixels ix0 .. ix0 + pw, outside columns = pad */
+EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
+                               uint8_t *dst) {
+    const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
+    memset(dst, pad, (size_t)a * c);
+    if (e > a) flip_copy(dst + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, (e - a) * c);
+    memset(dst + (size_t)e * c, pad, (size_t)(pw - e) * c);
+}
+
+EK_TARGET static __m512i bcast4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+#define DOT2(i) do { const __m512i x = bcast4(u[i] + o); \
+        a##i##0 = _mm512_dpbusd_epi32(a##i##0, x, w0); a##i##1 = _mm512_dpbusd_epi32(a##i##1, x, w1); } while (0)
+
+/* acc[8][2]: pixels at u[0..7] (row 0 of their windows), rows at row_off[0..k_h), against w0p, w1p */
+EK_TARGET static void block_8x32(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2]) {
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+    int32_t fy, g;
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g < w4; ++g, w0p += 64, w1p += 64) {
+            const size_t o = row_off[fy] + 4 * (size_t)g;
+            const __m512i w0 = _mm512_loadu_si512((const void *)w0p), w1 = _mm512_loadu_si512((const void *)w1p);
+            DOT2(0); DOT2(1); DOT2(2); DOT2(3); DOT2(4); DOT2(5); DOT2(6); DOT2(7);
+        }
+    }
+    acc[0][0] = a00; acc[0][1] = a01; acc[1][0] = a10; acc[1][1] = a11; acc[2][0] = a20; acc[2][1] = a21;
+    acc[3][0] = a30; acc[3][1] = a31; acc[4][0] = a40; acc[4][1] = a41; acc[5][0] = a50; acc[5][1] = a51;
+    acc[6][0] = a60; acc[6][1] = a61; acc[7][0] = a70; acc[7][1] = a71;
+}
+
+#define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + o), w0); } while (0)
+
+/* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
+EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, __m512i acc[PX][2]) {
+    __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
+    int32_t fy, g;
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g < w4; ++g, w0p += 64) {
+            const size_t o = row_off[fy] + 4 * (size_t)g;
+            const __m512i w0 = _mm512_loadu_si512((const void *)w0p);
+            DOT1(0); DOT1(1); DOT1(2); DOT1(3); DOT1(4); DOT1(5); DOT1(6); DOT1(7);
+        }
+    }
+    acc[0][0] = a00; acc[1][0] = a10; acc[2][0] = a20; acc[3][0] = a30;
+    acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
+}
+
+/* out_c <= 8 (EK_CONV_ROWS_PAIRS): lanes 0-7 hold pixel 2j's channels, lanes 8-15 pixel 2j + 1's, so one
+ * vpdpbusd and one requantization serve two pixels; the weights' 16 lanes are channel lane % 8
+ * (zero past out_c). Two accumulators per pair (even and odd quads) keep 8 chains in flight. */
+#define PAIR(acc, j, o, w) do { const __m512i x = _mm512_mask_set1_epi32(_mm512_set1_epi32(ld4(u[2 * (j)] + (o))), \
+                                                                       (__mmask16)0xFF00, ld4(u[2 * (j) + 1] + (o))); \
+        acc##j = _mm512_dpbusd_epi32(acc##j, x, w); } while (0)
+
+static int32_t ld4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+EK_TARGET static void block_pairs(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+                                  const int8_t *wp, __m512i acc[PX][2]) {
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int32_t fy, g;
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g + 1 < w4; g += 2, wp += 128) {
+            const size_t o = row_off[fy] + 4 * (size_t)g, o1 = o + 4;
+            const __m512i w0 = _mm512_loadu_si512((const void *)wp), w1 = _mm512_loadu_si512((const void *)(wp + 64));
+            PAIR(a, 0, o, w0); PAIR(a, 1, o, w0); PAIR(a, 2, o, w0); PAIR(a, 3, o, w0);
+            PAIR(b, 0, o1, w1); PAIR(b, 1, o1, w1); PAIR(b, 2, o1, w1); PAIR(b, 3, o1, w1);
+        }
+        if (g < w4) {
+            const size_t o = row_off[fy] + 4 * (size_t)g;
+            const __m512i w0 = _mm512_loadu_si512((const void *)wp);
+            PAIR(a, 0, o, w0); PAIR(a, 1, o, w0); PAIR(a, 2, o, w0); PAIR(a, 3, o, w0);
+            wp += 64;
+        }
+    }
+    acc[0][0] = _mm512_add_epi32(a0, b0); acc[1][0] = _mm512_add_epi32(a1, b1);
+    acc[2][0] = _mm512_add_epi32(a2, b2); acc[3][0] = _mm512_add_epi32(a3, b3);
+}
+
+/* ring slot of input row iy (iy >= -pad_h) */
+static int32_t slot_of(int32_t iy, int32_t r) {
+    return (iy % r + r) % r;
+}
+
+EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
+                                      const int32_t *bias_packed, int8_t *out) {
+    const int32_t c = p->in_c, k_h = p->k_h, oc = p->out_c, sw = p->stride_w, sh = p->stride_h, ow = p->out_w;
+    const int32_t pw = (ow - 1) * sw + p->k_w, w4 = (p->k_w * c + 3) / 4, wlen = k_h * w4 * 4;
+    const int32_t r = EK_CONV_ROWS_RING(k_h, sh, ow), total = p->out_h * ow;
+    const size_t rowb = (size_t)pw * c;
+    const uint8_t pad = (uint8_t)((-p->in_offset) ^ 0x80);
+    uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r rows, then SLACK zero bytes */
+    size_t row_off[EK_CONV_ROWS_MAX_RING];
+    __m512i acc[PX][2];
+    int32_t b, px, fy, i, ob, q;
+    ek_x86_rq16 rq2;   /* EK_CONV_ROWS_PAIRS: channel lane % 8 in every lane */
+    for (fy = 0; fy < k_h; ++fy) row_off[fy] = (size_t)fy * rowb;
+    if (EK_CONV_ROWS_PAIRS(oc)) {
+        int32_t bias16[16], mult16[16], shift16[16];
+        for (i = 0; i < 16; ++i) {
+            const int32_t k = ek_min_i32(i % 8, oc - 1);   /* lanes past out_c: any channel, never stored */
+            bias16[i] = bias_packed[k], mult16[i] = p->mult[k], shift16[i] = p->shift[k];
+        }
+        rq2 = ek_x86_rq16_load(bias16, mult16, shift16, 16);
+    }
+    memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
+        int8_t *out_b = out + (size_t)b * total * oc;
+        /* rows are filled in increasing order: next_iy is the first not yet filled, in next_slot;
+         * a block needs at most r rows up to next_iy - 1, none of them overwritten yet */
+        int32_t next_iy = INT32_MIN, next_slot = 0, oy_a = 0, ox_a = 0, slot_a = slot_of(-p->pad_h, r);
+        for (px = 0; px < total; px += PX) {
+            const int32_t np = ek_min_i32(PX, total - px), oy_b = (px + np - 1) / ow;
+            const int32_t first = oy_a * sh - p->pad_h, last = oy_b * sh - p->pad_h + k_h;   /* rows [first, last) */
+            int8_t *o = out_b + (size_t)px * oc;
+            const uint8_t *u[PX];
+            int32_t ox = ox_a, sl = slot_a;
+            if (next_iy < first) {
+                next_iy = first;
+                next_slot = slot_a;
+            }
+            for (; next_iy < last; ++next_iy) {
+                uint8_t *dst = ring + (size_t)next_slot * rowb;
+                if (next_iy < 0 || next_iy >= p->in_h)
+                    memset(dst, pad, rowb);
+                else
+                    fill_row(p, in_b + (size_t)next_iy * p->in_w * c, -p->pad_w, pw, pad, dst);
+                memcpy(dst + (size_t)r * rowb, dst, rowb);   /* the mirror: k_h rows from any slot are contiguous */
+                if (++next_slot == r) next_slot = 0;
+            }
+            for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
+                u[i] = ring + (size_t)sl * rowb + (size_t)ox * sw * c;
+                if (i + 1 < np && ++ox == ow) {
+                    ox = 0;
+                    sl = (sl + sh) % r;
+                }
+            }
+            for (i = 0; i < PX; ++i) {   /* the next block's first pixel */
+                if (++ox_a == ow) {
+                    ox_a = 0, ++oy_a;
+                    slot_a = (slot_a + sh) % r;
+                }
+            }
+            if (EK_CONV_ROWS_PAIRS(oc)) {
+                block_pairs(u, row_off, k_h, w4, w_packed, acc);
+                for (i = 0; 2 * i < np; ++i) {   /* pixels 2i and 2i + 1 */
+                    const __m512i y = ek_x86_mbqm16(_mm512_add_epi32(acc[i][0], rq2.bias), &rq2);
+                    const __mmask16 ma = (__mmask16)((1u << oc) - 1u);
+                    if (oc == 8 && 2 * i + 1 < np) {   /* the two pixels' outputs are adjacent */
+                        ek_x86_store16(y, (__mmask16)0xFFFF, p->out_offset, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+                        continue;
+                    }
+                    ek_x86_store16(y, ma, p->out_offset, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+                    if (2 * i + 1 < np)
+                        ek_x86_store16(_mm512_alignr_epi32(y, y, 8), ma, p->out_offset, p->act_min, p->act_max,
+                                       o + (size_t)(2 * i + 1) * oc);
+                }
+                continue;
+            }
+            for (ob = 0; ob < oc; ob += 32) {
+                const int32_t n = ek_min_i32(32, oc - ob);
+                const int8_t *w0p = w_packed + (size_t)ob * wlen;
+                if (n > 16)
+                    block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
+                else
+                    block_8x16(u, row_off, k_h, w4, w0p, acc);
+                for (q = 0; q < 2 && 16 * q < n; ++q) {
+                    const int32_t cc = ob + 16 * q;
+                    const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
+                    for (i = 0; i < np; ++i)
+                        ek_x86_rq16_store(acc[i][q], &rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                }
+            }
+        }
+    }
+}
+#endif
