@@ -18,20 +18,28 @@ from edgekit.paths import HIL_TESTS
 pytestmark = pytest.mark.slow
 
 
+def _suite_on_place(coord, place, env, out, model, edit=None):
+    """`edgekit farm env` for the place (optionally edited), acquire, the suite under --lg-env, release."""
+    subprocess.run(EDGEKIT + ["farm", "env", "--place", place, "--coordinator", coord, "-o", str(env)],
+                   check=True, timeout=300)
+    if edit:
+        doc = yaml.safe_load(env.read_text())
+        edit(doc)
+        env.write_text(yaml.safe_dump(doc, sort_keys=False))   # labgrid binds drivers in order
+    assert _client(coord, "-p", place, "acquire").returncode == 0
+    try:
+        return subprocess.run([lg_python(), "-m", "pytest", "--lg-env", str(env), str(HIL_TESTS), "-p", "no:cacheprovider",
+                               "-q", "-k", "test_inference_latency", "--hil-out", str(out), "--model", str(model),
+                               "--standin", "--quick"], cwd=HIL_TESTS, capture_output=True, text=True, timeout=1800)
+    finally:
+        _client(coord, "-p", place, "release")
+
+
 def test_hil_suite_under_lg_env_on_a_place(tmp_path):
     model = standin_pilot()
     with _farm() as (coord, _):
-        env = tmp_path / "env.yaml"
-        subprocess.run(EDGEKIT + ["farm", "env", "--place", "coral-2", "--coordinator", coord, "-o", str(env)],
-                       check=True, timeout=300)
-        assert _client(coord, "-p", "coral-2", "acquire").returncode == 0
         out = tmp_path / "hil"
-        try:
-            run = subprocess.run([lg_python(), "-m", "pytest", "--lg-env", str(env), str(HIL_TESTS), "-p", "no:cacheprovider",
-                                  "-q", "-k", "test_inference_latency", "--hil-out", str(out), "--model", str(model),
-                                  "--standin", "--quick"], cwd=HIL_TESTS, capture_output=True, text=True, timeout=1800)
-        finally:
-            _client(coord, "-p", "coral-2", "release")
+        run = _suite_on_place(coord, "coral-2", tmp_path / "env.yaml", out, model)
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
         res = json.loads((out / "results.json").read_text())
         assert res["verdict"] == "PASSED" and [t["outcome"] for t in res["tests"]] == ["passed"]
@@ -49,23 +57,11 @@ def test_hil_suite_under_lg_env_on_a_place(tmp_path):
         claimed = img["image"]
         fake = tmp_path / "claims_flashed.py"
         fake.write_text(f"import json\nprint(json.dumps({{'image': {claimed!r}}}, indent=2))\n")
-        env1 = tmp_path / "env1.yaml"
-        subprocess.run(EDGEKIT + ["farm", "env", "--place", "coral-1", "--coordinator", coord, "-o", str(env1)],
-                       check=True, timeout=300)
-        doc = yaml.safe_load(env1.read_text())
-        doc["targets"]["main"]["drivers"]["EdgekitStrategy"]["flash_command"] = f"{sys.executable} {fake}"
-        env1.write_text(yaml.safe_dump(doc, sort_keys=False))   # labgrid binds drivers in order
-        assert _client(coord, "-p", "coral-1", "acquire").returncode == 0
         out1 = tmp_path / "hil-mismatch"
-        try:
-            run = subprocess.run([lg_python(), "-m", "pytest", "--lg-env", str(env1), str(HIL_TESTS), "-p", "no:cacheprovider",
-                                  "-q", "-k", "test_inference_latency", "--hil-out", str(out1), "--model", str(model),
-                                  "--standin", "--quick"], cwd=HIL_TESTS, capture_output=True, text=True, timeout=1800)
-        finally:
-            _client(coord, "-p", "coral-1", "release")
+        run = _suite_on_place(coord, "coral-1", tmp_path / "env1.yaml", out1, model, edit=lambda doc: doc["targets"]["main"]
+                              ["drivers"]["EdgekitStrategy"].update(flash_command=f"{sys.executable} {fake}"))
         assert run.returncode != 0, run.stdout[-3000:]
         res = json.loads((out1 / "results.json").read_text())
-        factory = _image_hash(res["place"]["twin"]["factory_image"]) if "place" in res else None
         assert res["verdict"] == "FAILED", res.get("why")
-        assert img["hash"] in res["why"] and "runs image" in res["why"], res["why"]
-        assert factory is None or factory in res["why"]
+        factory = _image_hash(res["place"]["twin"]["factory_image"])
+        assert f"runs image {factory}" in res["why"] and img["hash"] in res["why"], res["why"]
