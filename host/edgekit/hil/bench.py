@@ -173,13 +173,20 @@ class Bench:
         if self.rig.car.kind != "simulated":
             raise Unavailable("a real car drives itself: closed-loop figures come from its telemetry (not wired yet)")
         try:
-            from edgekit.firmware.runner import firmware_for
             from edgekit.sim.runners import CompiledRunner
         except ImportError as exc:
             raise Unavailable(f"the compiled-model runner is not available ({exc})") from None
-        image = firmware_for(self.board.name, model)
-        return PilotRunner(CompiledRunner(image.parent / "model"), "measured-host",
-                           "the firmware's generated C model, run natively on the host (cffi)", False)
+        from edgekit.codegen import compiled_for
+        from edgekit.codegen.artifact import load_report
+
+        # The board's folder may use another ISA's kernel tier (armv7e-m-dsp on coral): the host runs
+        # the same generated C compiled for itself; every tier is bit-identical to the portable one.
+        source = model / load_report(model)["source"]["file"] if model.is_dir() else model
+        host_dir = compiled_for(source, "host")
+        tier = load_report(host_dir)["variant"]["selected"]
+        return PilotRunner(CompiledRunner(host_dir), "measured-host",
+                           f"the pilot's generated C compiled for this host ({tier} kernels, bit-identical to the "
+                           "board's), run natively (cffi)", False)
 
     def drive(self, laps: int):
         try:
