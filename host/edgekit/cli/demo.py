@@ -48,7 +48,7 @@ def _stages(out: Path, args) -> list[tuple[str, list[str], bool, bool]]:
         ("quantize", ["quantize", str(keras_model), "--calib", str(tub_a), "--out", str(int8), "--samples", "64",
                       "--layer-frames", "2", "--report", str(out / "quantize.json")], True, False),
         ("compile", ["compile", str(int8), "--board", BOARD, "--out", str(out / "compiled"), "--no-size"], True, False),
-        ("flash", ["flash", "--board", BOARD, "--model", str(int8), "--confirm"], False, False),
+        ("flash", ["flash", "--board", BOARD, "--model", str(int8), "--confirm", "--json"], False, False),
         ("hil", hil + ([] if args.full else ["--quick"]), False, False),
     ]
 
@@ -63,6 +63,18 @@ def _finish(job, stages, figure, status) -> str | None:
                    "seconds": figure(round(secs, 1), "s", "measured-host"), "log": str(log_path)})
     status(f"demo: {name}: {outcome} in {secs:.1f} s (measured-host)")
     return name if proc.returncode != 0 and required else None
+
+
+def _flashed_image(log_path: Path) -> str | None:
+    """The signed image `edgekit flash --json` wrote (its JSON result starts at a line `{`)."""
+    text = log_path.read_text()
+    start = 0 if text.startswith("{\n") else text.find("\n{\n") + 1
+    if start == 0 and not text.startswith("{\n"):
+        return None
+    try:
+        return json.loads(text[start:])["image"]
+    except (ValueError, KeyError):
+        return None
 
 
 def _available(group: str) -> bool:
@@ -84,12 +96,14 @@ def run(args) -> int:
     # disturbs nor is disturbed by other twins of the same board (tests, `edgekit twin`)
     env = {**os.environ, "EDGEKIT_STATE": os.environ.get("EDGEKIT_STATE") or str((out / "state").resolve())}
     stages, t_all = [], time.perf_counter()
-    failed, background = None, []
+    failed, background, flashed = None, [], None
     for k, (name, argv, required, in_background) in enumerate(_stages(out, args)):
         if not _available(argv[0]):
             stages.append({"stage": name, "outcome": "skipped", "reason": f"`edgekit {argv[0]}` is not in this checkout"})
             status(f"demo: {name}: skipped (edgekit {argv[0]} not available)")
             continue
+        if name == "hil" and flashed:   # the flash stage's artifact: the HIL boots and checks that image
+            argv = [*argv, "--image", flashed]
         status(f"demo: {name}: edgekit {' '.join(argv)}" + (" (in the background)" if in_background else ""))
         log_path = out / f"{k}-{name}.log"
         log = log_path.open("w")
@@ -103,6 +117,8 @@ def run(args) -> int:
         failed = _finish(job, stages, figure, status) or failed
         if failed:
             break
+        if name == "flash" and proc.returncode == 0:
+            flashed = _flashed_image(log_path)
     for job in background:
         _finish(job, stages, figure, status)
     total = figure(round(time.perf_counter() - t_all, 1), "s", "measured-host")
