@@ -66,13 +66,10 @@ def _finish(job, stages, figure, status) -> str | None:
 
 
 def _flashed_image(log_path: Path) -> str | None:
-    """The signed image `edgekit flash --json` wrote (its JSON result starts at a line `{`)."""
-    text = log_path.read_text()
-    start = 0 if text.startswith("{\n") else text.find("\n{\n") + 1
-    if start == 0 and not text.startswith("{\n"):
-        return None
+    """The signed image the flash stage (`edgekit flash --json`) wrote."""
+    from edgekit.cli.flash import read_result
     try:
-        return json.loads(text[start:])["image"]
+        return read_result(log_path.read_text())["image"]
     except (ValueError, KeyError):
         return None
 

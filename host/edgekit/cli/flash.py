@@ -19,6 +19,12 @@ from pathlib import Path
 from edgekit.errors import UserError
 
 
+def read_result(stdout: str) -> dict:
+    """The JSON result `edgekit flash --json` prints (indent 2, after any progress lines), for the
+    stages that run it as a process; ValueError when the output holds none."""
+    return json.loads(stdout[stdout.index("{\n"):])
+
+
 def register(sub) -> None:
     p = sub.add_parser("flash", help="sign and flash firmware over SMP (A/B slots, test, confirm or roll back)")
     p.add_argument("--board", required=True, help="board name (edgekit boards)")

@@ -102,7 +102,8 @@ def _flash(board: str, model: Path, url: str) -> dict:
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
         raise ToolError(f"edgekit flash on {url} failed (exit {proc.returncode}): {last[:300]}")
-    return json.loads(proc.stdout[proc.stdout.index("{\n"):])
+    from edgekit.cli.flash import read_result
+    return read_result(proc.stdout)
 
 
 def _run_flash(board: str, model: Path, url: str) -> subprocess.CompletedProcess:

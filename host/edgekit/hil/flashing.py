@@ -80,8 +80,8 @@ def flashed_image(board: str, model: Path, key_path: Path | None = None) -> Path
     if proc.returncode != 0:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
         raise ToolError(f"edgekit flash failed (exit {proc.returncode}): {last[:300]}")
-    out = proc.stdout
-    res = json.loads(out[out.index("{\n"):])
+    from edgekit.cli.flash import read_result
+    res = read_result(proc.stdout)
     running = next((s for s in res["slots"] if s["active"]), None)
     if not running or running["hash"] != res["hash"] or not running["confirmed"]:
         raise ToolError(f"edgekit flash left the {board} twin running {running}, not its image {res['hash']}")
