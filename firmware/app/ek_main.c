@@ -37,20 +37,18 @@ static int is_smp(void)
 
 static void rx_byte(uint8_t c)
 {
-    if (rx_n == 0 && (c == '\r' || c == '\n' || c == ' ')) return; /* between commands */
+    static uint8_t prev;
     /* An SMP frame start (06 09 / 04 14: control bytes no command or base64 holds) always begins
-     * a new buffer: bytes left over from a dropped link or a lost first byte would otherwise sit
-     * in front of every later frame, which then never parses as SMP (seen after the SMP reset). */
-    if (rx_n > 1 && ((rx[rx_n - 1] == 0x06 && c == 0x09) || (rx[rx_n - 1] == 0x04 && c == 0x14))) {
-        rx[0] = rx[rx_n - 1];
+     * a new buffer, full or not: bytes left over from a dropped link or a lost first byte would
+     * otherwise sit in front of every later frame, which then never parses as SMP (seen after the
+     * SMP reset). */
+    if ((prev == 0x06 && c == 0x09) || (prev == 0x04 && c == 0x14)) {
+        rx[0] = prev;
         rx_n = 1;
         rx_overflow = 0;
-    } else if (rx_overflow && rx_n == RX_MAX && c == 0x06) {  /* a full buffer can still resync */
-        rx[0] = c;
-        rx_n = 1;
-        rx_overflow = 0;
-        return;
     }
+    prev = c;
+    if (rx_n == 0 && (c == '\r' || c == '\n' || c == ' ')) return; /* between commands */
     if (rx_n < RX_MAX) rx[rx_n++] = c;
     else rx_overflow = 1;
     if (is_smp()) {
