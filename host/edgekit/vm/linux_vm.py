@@ -207,8 +207,9 @@ class LinuxVM:
             return ["-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2"]
         # An instruction-counted clock: the guest's time advances 2**shift ns per instruction, so
         # host load cannot stretch what the guest measures; sleep=off would let an idle guest jump
-        # from timer to timer, which stage2.sh's idle spinner prevents. One vCPU: icount runs vCPUs in turn on one thread anyway, and with two the
-        # guest's kernel hangs bringing up the second ("x86: Booting SMP configuration", QEMU 7.2).
+        # from timer to timer, which stage2.sh's idle spinner prevents. One vCPU: icount runs
+        # vCPUs in turn on one thread anyway, and with two the guest's kernel hangs bringing up the
+        # second ("x86: Booting SMP configuration", QEMU 7.2).
         self.accel = f"tcg-icount{self.icount_shift}"
         return ["-accel", "tcg", "-icount", f"shift={self.icount_shift},sleep=off", "-cpu", "max", "-smp", "1"]
 

@@ -41,7 +41,7 @@ echo "export PATH=$PATH EDGEKIT_STATE=/mnt/edgekit-state EK_CAR_BOARD=@BOARD@" >
 # Under -icount sleep=off an idle guest's clock jumps from timer to timer, ~1700x faster than the
 # host's (measured: 15 s idle = 7 h of guest uptime). A host-side pause of 0.2 s is then minutes of
 # guest time: TCP retransmits give up, dropbear's 300 s login limit and the service watchdog fire
-# (CI saw silent `ssh: exit 255`). A SCHED_IDLE spinner keeps the vCPU busy, so guest time advances
+# (the likely cause of a silent `ssh` exit 255 in CI). A SCHED_IDLE spinner keeps the vCPU busy, so guest time advances
 # one ns per instruction (about 0.4x the host's here); the car's threads preempt it at once.
 [ "@SPIN@" = 1 ] && /usr/bin/chrt -i 0 $bb sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &
 /usr/sbin/dropbear -F -E -s -r /run/ek/dropbear_hostkey -p 22 -P /run/dropbear.pid >/var/log/dropbear.log 2>&1 &
