@@ -62,7 +62,7 @@ def _update(twin, data, new_hash, marks=None):
 def test_power_cut_after_every_flash_write(tmp_path):
     from edgekit.flash import build, image, keys
     from edgekit.flash.flow import sign_quiet
-    from edgekit.flash.twin import FlashTwin
+    from edgekit.flash.twin import FlashTwin, boot_slot
 
     priv, _ = keys.generate(tmp_path / "k.pem")
     key = keys.load(priv)
@@ -112,12 +112,14 @@ def test_power_cut_after_every_flash_write(tmp_path):
                 pass
             assert twin.wait_power_cut(30), f"cut {n}: the power did not go at write {n} ({twin.proc.returncode})"
             assert len(twin.flash_ops()) == n      # exactly the writes before the cut
+            predicted = boot_slot(twin.flash)      # the host's reading of the trailers (hil reuse)
             twin.start()
             b = _connect(twin)
             assert b is not None, f"cut {n}: the board does not answer after power-on\n{twin.console()}"
             try:
                 run = next(s for s in b.state() if s["active"])
                 assert run["hash"] in (old_h, new_h) and run["bootable"], (n, run)
+                assert predicted is not None and run["slot"] == predicted[0], (n, predicted, run)
                 outcome = "old" if run["hash"] == old_h else ("new" if run["confirmed"] else "new (trial)")
                 row = table.setdefault(phase_of[n], {"cuts": 0, "trailer": 0, "data": 0})
                 row["cuts"] += 1

@@ -251,3 +251,42 @@ def test_serial_session_speaks_the_dut_protocol(tmp_path):
             assert s.wait_failsafe(60)["stop_after_us"] >= 90_000
         finally:
             s.close()
+
+
+def test_a_recorded_image_is_reused_only_while_the_bootloader_boots_it(tmp_path, monkeypatch):
+    """`hil run --model` without --image reuses the image it flashed last time only when the twin's
+    flash still boots it (confirmed, in the slot the bootloader picks by seq); left in the other slot
+    or pending its trial boot, it is flashed again instead of failing on the hash read back."""
+    import struct
+
+    from edgekit.flash.build import FLASH_END, FLASH_FILE_BASE, SLOT_BASES, SLOT_SIZE
+    from edgekit.flash.twin import BOOT_MAGIC, IMAGE_MAGIC, TR_LEN, TR_MAGIC, TR_OK, TR_SEQ, TR_TRIAL, boot_slot, twin_dir
+    from edgekit.hil.flashing import _boots
+
+    monkeypatch.setenv("EDGEKIT_STATE", str(tmp_path))
+    flash = twin_dir("coral") / "flash.bin"
+    mem = bytearray(b"\xff" * (FLASH_END - FLASH_FILE_BASE))
+    old, new = IMAGE_MAGIC + b"old image", IMAGE_MAGIC + b"new image"
+
+    def put(slot, img, seq, ok=True, trial=False):
+        base = SLOT_BASES[slot] - FLASH_FILE_BASE
+        mem[base:base + len(img)] = img
+        tr = base + SLOT_SIZE - TR_LEN
+        mem[tr:tr + TR_LEN] = b"\xff" * TR_LEN
+        struct.pack_into("<I", mem, tr + TR_SEQ, seq)
+        mem[tr + TR_MAGIC:tr + TR_MAGIC + 16] = BOOT_MAGIC
+        mem[tr + TR_OK] = 1 if ok else 0xFF
+        mem[tr + TR_TRIAL] = 1 if trial else 0xFF
+        flash.write_bytes(bytes(mem))
+
+    assert boot_slot(flash) is None and not _boots("coral", old)        # erased: nothing boots
+    put(0, old, 1)
+    put(1, new, 2)
+    assert boot_slot(flash) == (1, True) and _boots("coral", new) and not _boots("coral", old)
+    put(1, new, 2, ok=False)                                             # pending: boots once, on trial
+    assert boot_slot(flash) == (1, False) and not _boots("coral", new)
+    put(1, new, 2, ok=False, trial=True)                                 # trial not confirmed: reverted
+    assert boot_slot(flash) == (0, True) and _boots("coral", old) and not _boots("coral", new)
+    put(1, new, 0)                                                       # equal seq: slot 0 first
+    put(0, old, 0)
+    assert boot_slot(flash) == (0, True)

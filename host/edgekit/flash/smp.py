@@ -203,8 +203,8 @@ def _image_dict(i) -> dict:
 
 def wait_for_board(url: str, timeout: float = 20.0, probe_timeout: float = 10.0) -> Board:
     """Connect and retry an echo until the board answers (it may be rebooting). A probe sent while
-    the board boots is answered once the app runs; the flash twin under -icount on a busy host
-    answers no later probe once one timed out (seen here with 1-s probes), so probes wait long."""
+    the board boots is answered once the app runs (it waits in the UART), so probes wait long
+    rather than pile up: on a busy host under -icount the app may take seconds to come up."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:

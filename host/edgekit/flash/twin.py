@@ -30,9 +30,12 @@ from edgekit.firmware.twin import PtyBridge, Twin, free_port, twin_state_dir
 from edgekit.flash.build import FLASH_END, FLASH_FILE_BASE, SLOT_BASES, SLOT_SIZE
 
 __all__ = ["FlashTwin", "PtyBridge", "free_port", "twin_dir", "provision_anchor", "anchor", "bootloader_for",
-           "POWER_CUT_EXIT"]
+           "POWER_CUT_EXIT", "boot_slot"]
 
 BOOT_MAGIC = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
+# The slot trailer (the last 64 bytes of a slot): firmware/mgmt/ek_slots.c TR_SEQ/TR_TRIAL/TR_OK/TR_MAGIC
+TR_LEN, TR_SEQ, TR_TRIAL, TR_OK, TR_MAGIC = 64, 0, 16, 32, 48
+IMAGE_MAGIC = b"\x3d\xb8\xf3\x96"
 POWER_ADDR = 0x60FFFF00        # firmware/mgmt/ek_flash_twin.c: EK_POWER_ADDR (unused PSRAM)
 POWER_MAGIC = 0x5057524B
 POWER_CUT_EXIT = 86
@@ -71,7 +74,7 @@ class FlashTwin(Twin):
             return f.read(n)
 
     def has_image(self) -> bool:
-        return self.flash.exists() and any(self.read(b, 4) == b"\x3d\xb8\xf3\x96" for b in SLOT_BASES)
+        return self.flash.exists() and any(self.read(b, 4) == IMAGE_MAGIC for b in SLOT_BASES)
 
     def provision(self, signed_image: bytes, slot: int = 0, seq: int = 1) -> None:
         """Factory-install a confirmed image (what a production programmer would do)."""
@@ -79,11 +82,11 @@ class FlashTwin(Twin):
         base = SLOT_BASES[slot]
         self.write(base + SLOT_SIZE - 0x1000, b"\xff" * 0x1000)
         self.write(base, signed_image)
-        trailer = bytearray(b"\xff" * 64)
-        trailer[0:4] = struct.pack("<I", seq)
-        trailer[32] = 1            # image_ok
-        trailer[48:64] = BOOT_MAGIC
-        self.write(base + SLOT_SIZE - 64, bytes(trailer))
+        trailer = bytearray(b"\xff" * TR_LEN)
+        trailer[TR_SEQ:TR_SEQ + 4] = struct.pack("<I", seq)
+        trailer[TR_OK] = 1
+        trailer[TR_MAGIC:TR_MAGIC + 16] = BOOT_MAGIC
+        self.write(base + SLOT_SIZE - TR_LEN, bytes(trailer))
 
     # -- power ------------------------------------------------------------------------------
     def start(self, cut_after: int | None = None, trace: bool = False) -> str:  # type: ignore[override]
@@ -126,6 +129,26 @@ class FlashTwin(Twin):
 
     def __enter__(self) -> "FlashTwin":
         return self
+
+
+def boot_slot(flash: Path) -> tuple[int, bool] | None:
+    """(slot, confirmed) the bootloader will boot from this flash file, by its trailer rule
+    (firmware/bootloader/boot_main.c): the bootable slot with the highest seq, slot 0 on a tie;
+    bootable = confirmed, or set for test and not yet trial-booted. The image's signature is not
+    checked here (the bootloader does that): only that a slot starts with an image header."""
+    if not Path(flash).exists():
+        return None
+    data = Path(flash).read_bytes()
+    slots = []
+    for s, base in enumerate(SLOT_BASES):
+        tr = data[base - FLASH_FILE_BASE + SLOT_SIZE - TR_LEN:][:TR_LEN]
+        magic = tr[TR_MAGIC:TR_MAGIC + 16] == BOOT_MAGIC
+        ok, trial = tr[TR_OK] == 1, tr[TR_TRIAL] == 1
+        seq = struct.unpack_from("<I", tr, TR_SEQ)[0] if magic else 0
+        has_image = data[base - FLASH_FILE_BASE:][:4] == IMAGE_MAGIC
+        slots.append((seq, s, ok, has_image and (ok or (magic and not trial))))
+    order = sorted(slots, key=lambda t: (-t[0], t[1]))
+    return next(((s, ok) for _, s, ok, bootable in order if bootable), None)
 
 
 # -- trust anchor -------------------------------------------------------------------------------

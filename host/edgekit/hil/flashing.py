@@ -4,9 +4,10 @@
 deterministic clock (FlashTwin takes `icount`), the run flashes the model with the public
 `edgekit flash --board B --model M --json` (sign, SMP upload, trial boot, self-test, confirm) and
 names what it wrote; a later run with the same model reuses that image when the twin's flash file
-still holds it. A FlashTwin without -icount times inference on the host clock (load-dependent
-latency), so then the default stays the -kernel build and the results say why. Either way a flashed
-session asks the board which image it runs (sessions/flashed.py) and stops on a mismatch.
+still boots it (confirmed, in the slot the bootloader picks), else flashes it again. A FlashTwin
+without -icount times inference on the host clock (load-dependent latency), so then the default
+stays the -kernel build and the results say why. Either way a flashed session asks the board which
+image it runs (sessions/flashed.py) and stops on a mismatch.
 """
 from __future__ import annotations
 
@@ -41,21 +42,19 @@ def _record(board: str) -> Path:
     return state_dir() / "hil" / f"flashed-{board}.json"
 
 
-def _in_flash(board: str, image: bytes) -> bool:
-    """The signed image sits at the start of one of the twin's slots (read from its flash file)."""
-    from edgekit.flash.build import SLOT_BASES
-    from edgekit.flash.twin import twin_dir
+def _boots(board: str, image: bytes) -> bool:
+    """The signed image sits in the slot the twin's bootloader boots, confirmed (read from its flash
+    file): an image left in the other slot, or pending a trial boot, does not count."""
+    from edgekit.flash.build import FLASH_FILE_BASE, SLOT_BASES
+    from edgekit.flash.twin import boot_slot, twin_dir
 
     flash = twin_dir(board) / "flash.bin"
-    if not flash.exists():
+    booting = boot_slot(flash)
+    if booting is None or not booting[1]:
         return False
-    from edgekit.flash.build import FLASH_FILE_BASE
     with open(flash, "rb") as f:
-        for base in SLOT_BASES:
-            f.seek(base - FLASH_FILE_BASE)
-            if f.read(len(image)) == image:
-                return True
-    return False
+        f.seek(SLOT_BASES[booting[0]] - FLASH_FILE_BASE)
+        return f.read(len(image)) == image
 
 
 def flashed_image(board: str, model: Path, key_path: Path | None = None) -> Path:
@@ -68,7 +67,7 @@ def flashed_image(board: str, model: Path, key_path: Path | None = None) -> Path
     if rec_path.exists():
         rec = json.loads(rec_path.read_text())
         img = Path(rec.get("image", ""))
-        if rec.get("model_sha256") == sha and img.is_file() and _in_flash(board, img.read_bytes()):
+        if rec.get("model_sha256") == sha and img.is_file() and _boots(board, img.read_bytes()):
             return img
     from edgekit.progress import status
     status(f"hil: flashing {tflite.name} onto the {board} twin (edgekit flash)")
