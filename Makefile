@@ -19,7 +19,7 @@ demo: bootstrap
 	$(VENV)/bin/edgekit demo
 
 test: bootstrap
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --durations=25 $(PYTEST_ARGS)
 
 test-fast: bootstrap
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
