@@ -45,6 +45,9 @@ def register(sub) -> None:
                    "'portable' for the reference tier)")
     p.add_argument("--m7", action="store_true",
                    help="also count instructions per inference on the Cortex-M7 twin, portable and DSP tiers (emulated)")
+    p.add_argument("--aarch64", metavar="BOARD",
+                   help="also count instructions per inference on this AArch64 board's core under qemu-aarch64, "
+                        "portable and the board's tier (emulated; ~1 host second per million instructions)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -130,6 +133,9 @@ def run(args) -> int:
         raise UserError(f"no such model file: {args.model}")
     if args.runs < 1:
         raise UserError("--runs must be at least 1")
+    if args.aarch64:
+        from edgekit.firmware.bench_a64 import a64_core
+        a64_core(args.aarch64)   # a bad board fails now, not after the timed runs
     board_res = None
     if args.board:
         from edgekit.accel.bench import bench_board
@@ -157,12 +163,21 @@ def run(args) -> int:
             from edgekit.firmware.bench import m7_instructions
             m7 = {v: m7_instructions(args.model, Path(tmp) / f"m7_{v}", v)["instructions"]
                   for v in ("portable", "armv7e-m-dsp")}
+        a64 = None
+        if args.aarch64:
+            from edgekit.firmware.bench_a64 import a64_instructions
+            a64 = {}
+            for v in ("portable", None):
+                r = a64_instructions(args.model, Path(tmp) / f"a64_{v or 'board'}", args.aarch64, v)
+                a64.update(board=r["board"], core=r["core"])
+                a64[r["variant"]] = r["instructions"]
     out = {"model": args.model, "threads": 1, "cpu": cpu_info(),
            "edgekit_build": {"cflags": [*rt.HOST_CFLAGS, "-march=native"],
                              "variant": comp.report.get("variant", {"selected": "portable"})},
            "runtimes": results, "ratios": ratios(results),
            **({"cortex_m7_twin_instructions": m7, "cortex_m4_published_cycles": m4_published_cycles(args.model)}
               if m7 else {}),
+           **({"aarch64_twin_instructions": a64} if a64 else {}),
            **({"board": board_res} if board_res else {})}
     if args.json:
         print(json.dumps(out, indent=2))
@@ -180,6 +195,9 @@ def run(args) -> int:
         print("  published Cortex-M4 cycles beside them (an instruction count is not a cycle count):")
     for who, f in (out.get("cortex_m4_published_cycles") or {}).items():
         print(f"    {who:20s} {fmt(f)} per inference")
+    for v, f in ((a64 or {}).items()):
+        if isinstance(f, dict):
+            print(f"  {a64['board']} ({a64['core']}) under qemu-aarch64, {v:15s} {fmt(f)} per inference")
     if board_res:
         from edgekit.accel.bench import format_board
         print("\n".join(format_board(board_res)))
