@@ -18,4 +18,51 @@ EK_INLINE uint32_t sxtb16_ror8(uint32_t x) {
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
     return r;
 }
+
+/* Per-channel requantization constants (ek_rqc) for ek_rq_dsp, derived once per layer from mult/shift
+ * (TFLM QuantizeMultiplier: mult >= 0, shift in [-31, 30]); r = max(-shift, 0). */
+typedef struct {
+    int32_t mult, left;        /* multiplier, max(shift, 0) */
+    int32_t r, r2;             /* right shift; r2 = r, or 32 when r == 0 (LSR #32 gives 0) */
+    int32_t mask, half;        /* 2^r - 1; 2^(r-1) (0 when r == 0) */
+} ek_rqc;
+
+EK_INLINE void ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *shift, int32_t n) {
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t r = shift[i] < 0 ? -shift[i] : 0;
+        q[i].mult = mult[i];
+        q[i].left = shift[i] > 0 ? shift[i] : 0;
+        q[i].r = r;
+        q[i].r2 = r ? r : 32;
+        q[i].mask = (int32_t)(((uint32_t)1 << r) - 1u);
+        q[i].half = r ? (int32_t)((uint32_t)1 << (r - 1)) : 0;
+    }
+}
+
+/* ek_mbqm_nn32(acc, mult, shift), same result for every input, in 12 instructions:
+ * h = SaturatingRoundingDoublingHighMul as in ek_mbqm_nn32; then RoundingDivideByPOT(h, r) as
+ * (h ASR r) + (((h & mask) + half - (h < 0)) LSR r2): the low part is in [0, 2^(r+1)), so it never
+ * overflows (rem > threshold <=> rem + 2^(r-1) - (h < 0) >= 2^r); for r == 0 LSR #32 gives 0. */
+EK_INLINE int32_t ek_rq_dsp(int32_t acc, const ek_rqc *c) {
+    const uint64_t v = (uint64_t)((int64_t)(int32_t)((uint32_t)acc << c->left) * (int64_t)c->mult) + ((uint64_t)1 << 30);
+    const int32_t h = (int32_t)(uint32_t)(v >> 31);
+    int32_t a, b;
+    __asm__("asr %0, %2, %3\n\t"
+            "and %1, %2, %4\n\t"
+            "add %1, %1, %5\n\t"
+            "sub %1, %1, %2, lsr #31\n\t"
+            "lsr %1, %1, %6\n\t"
+            "add %0, %0, %1"
+            : "=&r"(a), "=&r"(b)
+            : "r"(h), "r"(c->r), "r"(c->mask), "r"(c->half), "r"(c->r2));
+    return a;
+}
+
+/* SSAT #8: clamp to the int8 range in one instruction */
+EK_INLINE int32_t ek_ssat8(int32_t x) {
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return r;
+}
 #endif

@@ -21,10 +21,14 @@ def dw_fits(fields) -> bool:
 
 def conv_dsp(ctx, fields, rows, bias, x, y):
     """cortex_m/ek_conv2d_dsp.c: filter rows zero-padded only to a multiple of 4 (k_len), each group
-    of 4 bytes stored w0 w2 w1 w3 for the kernel's SXTB16 pairs."""
+    of 4 bytes stored w0 w2 w1 w3 for the kernel's SXTB16 pairs, channel pairs interleaved
+    [ceil(oc/2)][k_len/4][2][4] (an odd oc gets a zero row); scratch: two int16 patches, then the
+    per-channel requantization constants (ek_rqc, 12 int16 each)."""
     oc, k_len = rows.shape
-    fields["k_len"] = k_len
-    dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+    fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 12 * oc))
+    pairs = np.zeros((-(-oc // 2) * 2, k_len), np.int8)
+    pairs[:oc] = rows
+    dsp_rows = pairs.reshape(-1, 2, k_len // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")

@@ -29,12 +29,6 @@ EK_INLINE uint32_t pack_hi(uint32_t a, uint32_t b) {
     return r;
 }
 
-static uint64_t ld64(const int16_t *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 static void st32(void *p, uint32_t v) { memcpy(p, &v, 4); }   /* one STR (unaligned allowed) */
 
 /* dst[i] = x[i] + off for n values, 4 at a time: SXTB16 / SXTB16 ROR 8 give (x0, x2), (x1, x3),
@@ -80,50 +74,81 @@ static void im2col_i16(const ek_conv_params *p, const int8_t *in_b, int32_t oy, 
     for (; k < p->k_len; ++k) patch[k] = 0;
 }
 
+/* requantize one channel's two accumulators (pixels 1, 0) and store them; constants copied to
+ * locals first, since the int8 stores could alias *c and force reloads */
+EK_INLINE void store2(int8_t *d0, int8_t *d1, int32_t a, int32_t b, const ek_rqc *c, int32_t off, int32_t lo,
+                      int32_t hi, int full) {
+    const ek_rqc k = *c;
+    const int32_t va = ek_rq_dsp(a, &k) + off, vb = ek_rq_dsp(b, &k) + off;
+    *d1 = (int8_t)(full ? ek_ssat8(vb) : ek_clamp_i32(vb, lo, hi));
+    *d0 = (int8_t)(full ? ek_ssat8(va) : ek_clamp_i32(va, lo, hi));
+}
+
+/* two words at *pp (word aligned) in one LDRD, pp += 8 bytes */
+#define EK_LDRD_INC(lo, hi, pp)                                                    \
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(lo), "=r"(hi), "+r"(pp)                 \
+            : "m"(*(const struct { uint8_t b[8]; } *)(const void *)(pp)))
+
+/* one step of 4 filter taps for 2 channels (words ua, ub) x 2 pixels (halfword pairs p, q) */
+#define EK_CONV_STEP()                                                             \
+    do {                                                                           \
+        uint32_t ua, ub, p0, p1, q0, q1;                                           \
+        int16x2_t t;                                                               \
+        EK_LDRD_INC(ua, ub, w);                                                    \
+        EK_LDRD_INC(p0, p1, xa);                                                   \
+        EK_LDRD_INC(q0, q1, xb);                                                   \
+        t = __sxtb16(ua);                                                          \
+        a0 = __smlad(t, (int16x2_t)p0, a0); b0 = __smlad(t, (int16x2_t)q0, b0);    \
+        t = (int16x2_t)sxtb16_ror8(ua);                                            \
+        a0 = __smlad(t, (int16x2_t)p1, a0); b0 = __smlad(t, (int16x2_t)q1, b0);    \
+        t = __sxtb16(ub);                                                          \
+        a1 = __smlad(t, (int16x2_t)p0, a1); b1 = __smlad(t, (int16x2_t)q0, b1);    \
+        t = (int16x2_t)sxtb16_ror8(ub);                                            \
+        a1 = __smlad(t, (int16x2_t)p1, a1); b1 = __smlad(t, (int16x2_t)q1, b1);    \
+    } while (0)
+
+/* all output channels of the pixel pair (x0, x1) -> d0, d1 (x1 == x0, d1 == d0 for a lone pixel) */
+EK_INLINE void channels(const ek_conv_params *p, const int16_t *x0, const int16_t *x1, const int8_t *w_packed,
+                        const int32_t *bias, const ek_rqc *rq, int8_t *d0, int8_t *d1, int full) {
+    const int32_t len = p->k_len, oc = p->out_c, out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t steps = len / 4;
+    const int8_t *w = w_packed;
+    int32_t o, n;
+    for (o = 0; o < oc; o += 2) {
+        const int two = o + 1 < oc;
+        const int16_t *xa = x0, *xb = x1;
+        int32_t a0 = bias ? bias[o] : 0, a1 = bias && two ? bias[o + 1] : 0, b0 = a0, b1 = a1;
+        if (steps & 1) EK_CONV_STEP();
+        for (n = steps >> 1; n > 0; --n) {
+            EK_CONV_STEP();
+            EK_CONV_STEP();
+        }
+        /* d1 == d0 for a lone pixel: its (equal) values are stored twice */
+        store2(d0 + o, d1 + o, a0, b0, rq + o, out_offset, lo, hi, full);
+        if (two) store2(d0 + o + 1, d1 + o + 1, a1, b1, rq + o + 1, out_offset, lo, hi, full);
+    }
+}
+
 void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out) {
-    /* locals, not p->...: the int8 output stores could alias *p and force reloads */
     const int32_t len = p->k_len, pixels = p->out_h * p->out_w, oc = p->out_c;
-    const int32_t out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t *const mult = p->mult, *const shift = p->shift;
+    const int full = p->act_min == -128 && p->act_max == 127;
     int16_t *const x0 = p->scratch;
-    int32_t b, px, o, k, j;
+    ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + 2 * len);   /* len % 4 == 0: 8-byte aligned */
+    int32_t b, px;
+    ek_rq_dsp_prepare(rq, p->mult, p->shift, oc);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + (size_t)b * pixels * oc;
         for (px = 0; px < pixels; px += 2) {
             const int pair = px + 1 < pixels;
             int16_t *const x1 = pair ? p->scratch + len : x0;
-            int8_t *const d[2] = {out_b + (size_t)px * oc, out_b + (size_t)px * oc + oc};
+            int8_t *const d0 = out_b + (size_t)px * oc, *const d1 = pair ? d0 + oc : d0;
             im2col_i16(p, in_b, px / p->out_w, px % p->out_w, x0);
             if (pair) im2col_i16(p, in_b, (px + 1) / p->out_w, (px + 1) % p->out_w, x1);
-            for (o = 0; o < oc; o += 2) {
-                const int two = o + 1 < oc;
-                const int8_t *wa = w_packed + (size_t)o * len, *wb = two ? wa + len : wa;
-                const int32_t ba = bias ? bias[o] : 0, bb = bias && two ? bias[o + 1] : 0;
-                int32_t acc[2][2];
-                /* patches start 8-byte aligned (EK_ALIGN16 scratch, len a multiple of 4): GCC then
-                 * walks each patch with one pre-indexed pointer instead of two */
-                const int16_t *xa = __builtin_assume_aligned(x0, 8), *xb = __builtin_assume_aligned(x1, 8);
-                int32_t a0 = ba, a1 = bb, b0 = ba, b1 = bb;
-
-                for (k = 0; k < len; k += 4) {
-                    const uint32_t ua = ld32(wa + k), ub = ld32(wb + k);
-                    const int16x2_t wa_lo = __sxtb16(ua), wa_hi = (int16x2_t)sxtb16_ror8(ua);
-                    const int16x2_t wb_lo = __sxtb16(ub), wb_hi = (int16x2_t)sxtb16_ror8(ub);
-                    const uint64_t pp = ld64(xa + k), qq = ld64(xb + k);
-                    const int16x2_t p0 = (int16x2_t)(uint32_t)pp, p1 = (int16x2_t)(uint32_t)(pp >> 32);
-                    const int16x2_t q0 = (int16x2_t)(uint32_t)qq, q1 = (int16x2_t)(uint32_t)(qq >> 32);
-                    a0 = __smlad(wa_lo, p0, a0); a0 = __smlad(wa_hi, p1, a0);
-                    a1 = __smlad(wb_lo, p0, a1); a1 = __smlad(wb_hi, p1, a1);
-                    b0 = __smlad(wa_lo, q0, b0); b0 = __smlad(wa_hi, q1, b0);
-                    b1 = __smlad(wb_lo, q0, b1); b1 = __smlad(wb_hi, q1, b1);
-                }
-                acc[0][0] = a0, acc[0][1] = a1, acc[1][0] = b0, acc[1][1] = b1;
-                for (j = 0; j < 1 + pair; ++j) {
-                    d[j][o] = (int8_t)ek_clamp_i32(ek_mbqm_nn32(acc[j][0], mult[o], shift[o]) + out_offset, lo, hi);
-                    if (two) d[j][o + 1] = (int8_t)ek_clamp_i32(ek_mbqm_nn32(acc[j][1], mult[o + 1], shift[o + 1]) + out_offset, lo, hi);
-                }
-            }
+            if (full)
+                channels(p, x0, x1, w_packed, bias, rq, d0, d1, 1);
+            else
+                channels(p, x0, x1, w_packed, bias, rq, d0, d1, 0);
         }
     }
 }
