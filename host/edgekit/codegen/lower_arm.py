@@ -37,7 +37,7 @@ def conv_dsp(ctx, fields, rows, bias, x, y):
 
 def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     """cortex_m/ek_depthwise_conv2d_dsp.c: weights int16 [ceil(c/4)][taps][w0 w2 w1 w3],
-    bias + in_offset * sum(w) folded."""
+    bias + in_offset * sum(w) folded; scratch: zero point row, requantization constants."""
     taps, ch = taps_w.shape
     cp = -(-ch // 4) * 4
     wp = np.zeros((taps, cp), np.int16)
@@ -45,7 +45,8 @@ def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     packed = wp.reshape(taps, cp // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
     b = np.zeros(ch, np.int64) if bias is None else bias.data.astype(np.int64)
     b = wrap_i32(b + fields["in_offset"] * taps_w.astype(np.int64).sum(axis=0))
-    fields["scratch"] = ctx.scratch(-(-ch // 2))   # one row of zero points
+    # one row of zero points (rounded up to 8 bytes), then the requantization constants (ek_rqc)
+    fields["scratch"] = ctx.scratch(-(-ch // 8) * 4 + 12 * ch)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_dsp")
     bname = ctx.const(b, "int32_t", "bias_dsp")
