@@ -54,6 +54,22 @@ def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
             f"ek_depthwise_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
+def fc_dsp(ctx, wdata, fused, fields, x, y):
+    """cortex_m/ek_fully_connected_dsp.c: rows zero-padded to in_pad (a multiple of 4), blocks of 4
+    rows interleaved [ceil(out/4)][in_pad/4][4 rows][w0 w2 w1 w3] (zero rows past out_depth);
+    scratch: the widened input row, then the requantization constants (ek_rqc, 12 int16 each)."""
+    n_out, n_in = wdata.shape
+    in_pad = -(-n_in // 4) * 4
+    wp = np.zeros((-(-n_out // 4) * 4, in_pad), np.int8)
+    wp[:n_out, :n_in] = wdata
+    wp = wp.reshape(-1, 4, in_pad // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
+    fields.update(in_pad=in_pad, scratch=ctx.scratch(in_pad + 12 * n_out))
+    p = ctx.params("ek_fc_params", fields)
+    wname, bf = ctx.const(np.ascontiguousarray(wp), "int8_t", "filter_dsp"), ctx.const(fused, "int32_t", "bias")
+    return (["cortex_m/ek_fully_connected_dsp.c"],
+            f"ek_fully_connected_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bf}, {ctx.ptr(y.index)});")
+
+
 def depthwise_neon(ctx, fields, taps_w, w, bias, x, y):
     """aarch64/ek_depthwise_conv2d_neon.c (both AArch64 tiers): weights as in the model (1HWO),
     bias + in_offset * sum(w) folded."""
