@@ -119,7 +119,8 @@ def _edge_program(seed):
                  in_offset=int(rng.integers(-127, 129)), out_offset=int(rng.integers(-128, 128)),
                  act_min=lo, act_max=hi, mult=arr(f"{tag}_m", mult, "int32_t"), shift=arr(f"{tag}_s", shift, "int32_t"))
         x = io(tag, n * h * w * c, n * oh * ow * oc)
-        b = NS(index=arr(f"{tag}_b", rng.integers(-50000, 50000, oc).astype(np.int32), "int32_t")) if has_b else None
+        bias = rng.integers(-50000, 50000, oc).astype(np.int32)
+        b = NS(index=arr(f"{tag}_b", bias, "int32_t"), data=bias) if has_b else None
         k16 = -(-k // 16) * 16
         rows = np.zeros((oc, k16), np.int8)
         rows[:, :k] = wts

@@ -20,19 +20,25 @@ def dw_fits(fields) -> bool:
 
 
 def conv_dsp(ctx, fields, rows, bias, x, y):
-    """cortex_m/ek_conv2d_dsp.c: filter rows zero-padded only to a multiple of 4 (k_len), each group
-    of 4 bytes stored w0 w2 w1 w3 for the kernel's SXTB16 pairs, channel pairs interleaved
-    [ceil(oc/2)][k_len/4][2][4] (an odd oc gets a zero row); scratch: two int16 patches, then the
-    per-channel requantization constants (ek_rqc, 12 int16 each)."""
-    oc, k_len = rows.shape
+    """cortex_m/ek_conv2d_dsp.c: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
+    multiple of 4 (k_len = k_h * that), channel pairs interleaved [ceil(oc/2)][k_len/4][2][4] (an
+    odd oc gets a zero row); bias_fold = bias +
+    in_offset * sum(w row); scratch: two int16 patches, then the per-channel requantization
+    constants (ek_rqc, 12 int16 each)."""
+    oc, kh, run = rows.shape[0], fields["k_h"], fields["k_w"] * fields["in_c"]
+    run4 = -(-run // 4) * 4   # each filter row (k_w * in_c taps) padded to 4: rows start 4-aligned
+    k_len = kh * run4
     fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 12 * oc))
-    pairs = np.zeros((-(-oc // 2) * 2, k_len), np.int8)
-    pairs[:oc] = rows
-    dsp_rows = pairs.reshape(-1, 2, k_len // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
+    pairs = np.zeros((-(-oc // 2) * 2, kh, run4), np.int8)
+    pairs[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
+    dsp_rows = pairs.reshape(-1, 2, k_len // 4, 4).transpose(0, 2, 1, 3)
+    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * rows.astype(np.int64).sum(axis=1))
     p = ctx.params("ek_conv_params", fields)
-    b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
-    return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+    bname = ctx.const(b, "int32_t", "bias_dsp")
+    return (["cortex_m/ek_conv2d_dsp.c"],
+            f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
