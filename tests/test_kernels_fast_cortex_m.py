@@ -66,12 +66,14 @@ DW_EDGES = [(6, 7, 7, 3, 3, 1, 1, True), (9, 8, 8, 3, 3, 2, 1, True), (7, 7, 6, 
 FC_EDGES = [(13, 7, 1, True), (640, 128, 1, False), (8, 5, 3, True), (3, 1, 1, False)]
 
 
-def _quant(rng, n, k_len):
-    """per-channel (mult, shift) with outputs spread over the int8 range; one left shift"""
+def _quant(rng, n, k_len, left):
+    """per-channel (mult, shift) with outputs spread over the int8 range; with `left`, one channel
+    shifts left (the kernels' general requantization; else all shift right: the short form)"""
     mult = rng.integers(2**30, 2**31, n, dtype=np.int64).astype(np.int32)
-    base = -int(np.log2(max(k_len, 1) * 128)) + 1
-    shift = rng.integers(base - 2, base + 2, n).astype(np.int32)
-    shift[rng.integers(0, n)] = 1
+    base = min(-int(np.log2(max(k_len, 1) * 128)) + 1, -1)
+    shift = np.minimum(rng.integers(base - 2, base + 2, n), -1).astype(np.int32)
+    if left:
+        shift[rng.integers(0, n)] = 1
     return mult, shift
 
 
@@ -112,7 +114,7 @@ def _edge_program(seed):
         k = kh * kw * c
         wts = rng.integers(-128, 128, (oc, k), dtype=np.int8)
         wts[0, 0] = -128
-        mult, shift = _quant(rng, oc, k)
+        mult, shift = _quant(rng, oc, k, i % 3 == 0)
         lo, hi = _act(rng, i % 2 == 0)
         f = dict(batches=n, in_h=h, in_w=w, in_c=c, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
                  stride_h=s, stride_w=s, dil_h=d, dil_w=d, pad_h=ph, pad_w=pw, depth_mult=1, filter_in_c=c,
@@ -138,7 +140,7 @@ def _edge_program(seed):
         ow, pw = conv_padding(0 if same else 1, w, kw, s, d)
         wts = rng.integers(-128, 128, (kh * kw, ch), dtype=np.int8)
         wts[0, 0] = -128
-        mult, shift = _quant(rng, ch, kh * kw)
+        mult, shift = _quant(rng, ch, kh * kw, i % 3 == 0)
         lo, hi = _act(rng, i % 2 == 1)
         f = dict(batches=1, in_h=h, in_w=w, in_c=ch, out_h=oh, out_w=ow, out_c=ch, k_h=kh, k_w=kw,
                  stride_h=s, stride_w=s, dil_h=d, dil_w=d, pad_h=ph, pad_w=pw, depth_mult=1, filter_in_c=1,
@@ -157,7 +159,7 @@ def _edge_program(seed):
     for i, (n_in, n_out, n, per_ch) in enumerate(FC_EDGES):
         tag = f"fc{i}"
         wts = rng.integers(-127, 128, (n_out, n_in), dtype=np.int8)
-        mult, shift = _quant(rng, n_out if per_ch else 1, n_in)
+        mult, shift = _quant(rng, n_out if per_ch else 1, n_in, i % 3 == 0)
         in_offset = int(rng.integers(-127, 129))
         fused = (rng.integers(-20000, 20000, n_out) + in_offset * wts.astype(np.int64).sum(axis=1)).astype(np.int32)
         lo, hi = _act(rng, i % 2 == 0)
@@ -234,8 +236,11 @@ static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
 static int32_t bad, n;
 static void one(int32_t x, int32_t m, int32_t sh) {
     ek_rqc c;
-    ek_rq_dsp_prepare(&c, &m, &sh, 1);
-    bad += ek_rq_dsp(x, &c) != ek_mbqm(x, m, sh);   /* TFLM MultiplyByQuantizedMultiplier */
+    const int32_t want = ek_mbqm(x, m, sh);   /* TFLM MultiplyByQuantizedMultiplier */
+    const int right = ek_rq_dsp_prepare(&c, &m, &sh, 1);
+    bad += right != (sh <= -1);
+    bad += ek_rq_dsp(x, &c, 0) != want;        /* general form, every shift */
+    if (right) bad += ek_rq_dsp(x, &c, 1) != want, ++n;   /* short form */
     ++n;
 }
 int main(int argc, char **argv) {
@@ -265,8 +270,9 @@ int main(int argc, char **argv) {
 
 @pytest.mark.slow
 def test_dsp_requantization_equals_tflm_rounding_on_the_m7_twin(tmp_path):
-    """ek_rq_dsp (12 instructions) against ek_mbqm (TFLM's double rounding) for every shift, the int32
-    extremes and random values: a left shift, r == 0 (LSR #32), r == 31, negative ties."""
+    """ek_rq_dsp, its general form (12 instructions) for every shift and its short form (5) for the right
+    shifts, against ek_mbqm (TFLM's double rounding): the int32 extremes and random values, left shifts,
+    r == 0 (LSR #32), r == 1 and 31, negative ties."""
     import shutil
     import subprocess
 
@@ -288,4 +294,4 @@ def test_dsp_requantization_equals_tflm_rounding_on_the_m7_twin(tmp_path):
                        capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     bad, n = map(int, r.stdout.split())
-    assert n == 62 * 14 * 5 + 100000 and bad == 0
+    assert n > 62 * 14 * 5 + 100000 and bad == 0

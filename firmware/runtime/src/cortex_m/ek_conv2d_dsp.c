@@ -78,11 +78,11 @@ static void im2col(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int3
 /* requantize one channel's two accumulators (pixels 1, 0) and store them; constants copied to
  * locals first, since the int8 stores could alias *c and force reloads */
 EK_INLINE void store2(int8_t *d0, int8_t *d1, int32_t a, int32_t b, const ek_rqc *c, int32_t off, int32_t lo,
-                      int32_t hi, int full) {
+                      int32_t hi, int mode) {
     const ek_rqc k = *c;
-    const int32_t va = ek_rq_dsp(a, &k) + off, vb = ek_rq_dsp(b, &k) + off;
-    *d1 = (int8_t)(full ? ek_ssat8(vb) : ek_clamp_i32(vb, lo, hi));
-    *d0 = (int8_t)(full ? ek_ssat8(va) : ek_clamp_i32(va, lo, hi));
+    const int32_t va = ek_rq_dsp(a, &k, mode & EK_RQ_RIGHT) + off, vb = ek_rq_dsp(b, &k, mode & EK_RQ_RIGHT) + off;
+    *d1 = (int8_t)(mode & EK_RQ_FULL ? ek_ssat8(vb) : ek_clamp_i32(vb, lo, hi));
+    *d0 = (int8_t)(mode & EK_RQ_FULL ? ek_ssat8(va) : ek_clamp_i32(va, lo, hi));
 }
 
 /* two words at *pp (word aligned) in one LDRD, pp += 8 bytes */
@@ -110,7 +110,7 @@ EK_INLINE void store2(int8_t *d0, int8_t *d1, int32_t a, int32_t b, const ek_rqc
 
 /* all output channels of the pixel pair (x0, x1) -> d0, d1 (x1 == x0, d1 == d0 for a lone pixel) */
 EK_INLINE void channels(const ek_conv_params *p, const int16_t *x0, const int16_t *x1, const int8_t *w_packed,
-                        const int32_t *bias, const ek_rqc *rq, int8_t *d0, int8_t *d1, int full) {
+                        const int32_t *bias, const ek_rqc *rq, int8_t *d0, int8_t *d1, int mode) {
     const int32_t len = p->k_len, oc = p->out_c, out_offset = p->out_offset, lo = p->act_min, hi = p->act_max;
     const int32_t steps = len / 4;
     const int8_t *w = w_packed;
@@ -125,20 +125,20 @@ EK_INLINE void channels(const ek_conv_params *p, const int16_t *x0, const int16_
             EK_CONV_STEP();
         }
         /* d1 == d0 for a lone pixel: its (equal) values are stored twice */
-        store2(d0 + o, d1 + o, a0, b0, rq + o, out_offset, lo, hi, full);
-        if (two) store2(d0 + o + 1, d1 + o + 1, a1, b1, rq + o + 1, out_offset, lo, hi, full);
+        store2(d0 + o, d1 + o, a0, b0, rq + o, out_offset, lo, hi, mode);
+        if (two) store2(d0 + o + 1, d1 + o + 1, a1, b1, rq + o + 1, out_offset, lo, hi, mode);
     }
 }
 
 void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out) {
     const int32_t len = p->k_len, pixels = p->out_h * p->out_w, oc = p->out_c, out_w = p->out_w;
-    const int full = p->act_min == -128 && p->act_max == 127;
+    const int full = p->act_min == -128 && p->act_max == 127 ? EK_RQ_FULL : 0;
     const int16_t zp = (int16_t)-p->in_offset;
     const int32_t rs = len / p->k_h;
     int16_t *const x0 = p->scratch;
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + 2 * len);   /* len % 4 == 0: 8-byte aligned */
     int32_t b, px, oy, ox;
-    ek_rq_dsp_prepare(rq, p->mult, p->shift, oc);
+    const int mode = full | (ek_rq_dsp_prepare(rq, p->mult, p->shift, oc) ? EK_RQ_RIGHT : 0);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + (size_t)b * pixels * oc;
@@ -152,10 +152,12 @@ void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w
                 im2col(p, in_b, oy, ox, x1, zp, rs);
                 if (++ox == out_w) ox = 0, ++oy;
             }
-            if (full)
-                channels(p, x0, x1, w_packed, bias, rq, d0, d1, 1);
-            else
-                channels(p, x0, x1, w_packed, bias, rq, d0, d1, 0);
+            switch (mode) {   /* one inlined copy per requantization mode */
+            case 0: channels(p, x0, x1, w_packed, bias, rq, d0, d1, 0); break;
+            case EK_RQ_FULL: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_FULL); break;
+            case EK_RQ_RIGHT: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_RIGHT); break;
+            default: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_FULL | EK_RQ_RIGHT); break;
+            }
         }
     }
 }

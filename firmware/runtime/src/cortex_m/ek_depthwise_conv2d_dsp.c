@@ -44,26 +44,26 @@
 #define EK_DW_TAP(xp) EK_DW_TAP_ASM("[%[b]]", xp, 0)
 
 typedef struct {
-    int32_t out_offset, lo, hi, full;
+    int32_t out_offset, lo, hi;
 } ek_dw_out;
 
-/* full: a constant at each inlined call site (the act range is the whole int8 range: SSAT) */
-EK_INLINE int8_t rq1(int32_t a, const ek_rqc *c, const ek_dw_out *q, int full) {
-    const int32_t v = ek_rq_dsp(a, c) + q->out_offset;
-    return (int8_t)(full ? ek_ssat8(v) : ek_clamp_i32(v, q->lo, q->hi));
+/* mode (EK_RQ_FULL | EK_RQ_RIGHT bits): a constant at each inlined call site */
+EK_INLINE int8_t rq1(int32_t a, const ek_rqc *c, const ek_dw_out *q, int mode) {
+    const int32_t v = ek_rq_dsp(a, c, mode & EK_RQ_RIGHT) + q->out_offset;
+    return (int8_t)(mode & EK_RQ_FULL ? ek_ssat8(v) : ek_clamp_i32(v, q->lo, q->hi));
 }
 
 /* requantize 4 channels and store them (all loads before the int8 stores, which could alias) */
 EK_INLINE void store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const ek_rqc *rq,
-                      const ek_dw_out *q, int full) {
-    const int8_t v0 = rq1(a0, rq, q, full), v1 = rq1(a1, rq + 1, q, full);
-    const int8_t v2 = rq1(a2, rq + 2, q, full), v3 = rq1(a3, rq + 3, q, full);
+                      const ek_dw_out *q, int mode) {
+    const int8_t v0 = rq1(a0, rq, q, mode), v1 = rq1(a1, rq + 1, q, mode);
+    const int8_t v2 = rq1(a2, rq + 2, q, mode), v3 = rq1(a3, rq + 3, q, mode);
     o[0] = v0, o[1] = v1, o[2] = v2, o[3] = v3;
 }
 
 /* interior pixel, 3x3, dilation 1: row0 = top-left input pixel, rs = input row stride (bytes) */
 EK_INLINE void px_3x3(const int8_t *row0, int32_t rs, int32_t ch, int32_t ch4, const int16_t *w,
-                      const int32_t *bias, const ek_rqc *rq, const ek_dw_out *q, int8_t *o, int full) {
+                      const int32_t *bias, const ek_rqc *rq, const ek_dw_out *q, int8_t *o, int mode) {
     const int8_t *r0 = row0, *r1 = row0 + rs, *r2 = row0 + 2 * rs;
     int32_t c;
     for (c = 0; c < ch4; c += 4, r0 += 4, r1 += 4, r2 += 4) {
@@ -71,20 +71,20 @@ EK_INLINE void px_3x3(const int8_t *row0, int32_t rs, int32_t ch, int32_t ch4, c
         EK_DW_TAP(r0); EK_DW_TAP_ASM("[%[b], %[c]]", r0, ch); EK_DW_TAP_ASM("[%[b], %[c], lsl #1]", r0, ch);
         EK_DW_TAP(r1); EK_DW_TAP_ASM("[%[b], %[c]]", r1, ch); EK_DW_TAP_ASM("[%[b], %[c], lsl #1]", r1, ch);
         EK_DW_TAP(r2); EK_DW_TAP_ASM("[%[b], %[c]]", r2, ch); EK_DW_TAP_ASM("[%[b], %[c], lsl #1]", r2, ch);
-        store4(o + c, a0, a1, a2, a3, rq + c, q, full);
+        store4(o + c, a0, a1, a2, a3, rq + c, q, mode);
     }
 }
 
-/* any pixel, taps from the table, all channel groups; taps and full: constants at each call site
+/* any pixel, taps from the table, all channel groups; taps and mode: constants at each call site
  * (taps 9: fully unrolled) */
 EK_INLINE void px_table(const int8_t *const *tap, int32_t taps, int32_t ch4, const int16_t *w,
-                        const int32_t *bias, const ek_rqc *rq, const ek_dw_out *q, int8_t *o, int full) {
+                        const int32_t *bias, const ek_rqc *rq, const ek_dw_out *q, int8_t *o, int mode) {
     int32_t c, t;
     for (c = 0; c < ch4; c += 4) {
         int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
 #pragma GCC unroll 9
         for (t = 0; t < taps; ++t) EK_DW_TAP_ASM("[%[b], %[c]]", tap[t], c);
-        store4(o + c, a0, a1, a2, a3, rq + c, q, full);
+        store4(o + c, a0, a1, a2, a3, rq + c, q, mode);
     }
 }
 
@@ -93,7 +93,7 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
     /* locals, not p->...: the int8 output stores could alias *p and force reloads */
     const int32_t ch = p->out_c, taps = p->k_h * p->k_w, ch4 = ch & ~3;
     const int32_t in_h = p->in_h, in_w = p->in_w, rs = in_w * ch;
-    const ek_dw_out q = {p->out_offset, p->act_min, p->act_max, p->act_min == -128 && p->act_max == 127};
+    const ek_dw_out q = {p->out_offset, p->act_min, p->act_max};
     int8_t *const zrow = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + ((ch + 7) / 8) * 4);   /* 8-byte aligned */
     const int fast = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
@@ -102,7 +102,8 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     int32_t off[EK_DW_DSP_MAX_TAPS];   /* tap offsets from the window's top-left input pixel */
     memset(zrow, (int8_t)(-p->in_offset), (size_t)ch);
-    ek_rq_dsp_prepare(rq, p->mult, p->shift, ch);
+    const int mode = (p->act_min == -128 && p->act_max == 127 ? EK_RQ_FULL : 0) |
+                     (ek_rq_dsp_prepare(rq, p->mult, p->shift, ch) ? EK_RQ_RIGHT : 0);
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
         for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = (fy * p->dil_h * in_w + fx * p->dil_w) * ch;
     for (b = 0; b < p->batches; ++b) {
@@ -116,10 +117,12 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
                 const int inside = rows_in && ix0 >= 0 && ix0 + span_w < in_w;
                 const int8_t *base = inside ? in_b + ((size_t)iy0 * in_w + ix0) * ch : in_b;
                 if (inside && fast) {
-                    if (q.full)
-                        px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, 1);
-                    else
-                        px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, 0);
+                    switch (mode) {   /* one inlined copy per requantization mode */
+                    case 0: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, 0); break;
+                    case EK_RQ_FULL: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_FULL); break;
+                    case EK_RQ_RIGHT: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_RIGHT); break;
+                    default: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_FULL | EK_RQ_RIGHT);
+                    }
                     if (ch4 == ch) continue;
                 }
                 if (inside) {
@@ -136,8 +139,8 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
                 }
                 if (inside && fast)
                     ;
-                else if (taps == 9 && q.full)
-                    px_table(tap, 9, ch4, w_packed, bias_fold, rq, &q, o, 1);
+                else if (taps == 9 && mode == (EK_RQ_FULL | EK_RQ_RIGHT))
+                    px_table(tap, 9, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_FULL | EK_RQ_RIGHT);
                 else if (taps == 9)
                     px_table(tap, 9, ch4, w_packed, bias_fold, rq, &q, o, 0);
                 else

@@ -40,8 +40,8 @@
                   "m"(*(const struct { int8_t b[16]; } *)(const void *)w));          \
     } while (0)
 
-EK_INLINE int8_t requant(const ek_fc_params *p, int32_t acc, const ek_rqc *c) {
-    return (int8_t)ek_clamp_i32(ek_rq_dsp(acc, c) + p->out_offset, p->act_min, p->act_max);
+EK_INLINE int8_t requant(const ek_fc_params *p, int32_t acc, const ek_rqc *c, int right) {
+    return (int8_t)ek_clamp_i32(ek_rq_dsp(acc, c, right) + p->out_offset, p->act_min, p->act_max);
 }
 
 void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed,
@@ -51,7 +51,7 @@ void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const in
     int16_t *const x = p->scratch;
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + len);   /* len % 4 == 0: 8-byte aligned */
     int32_t b, i, o, n;
-    ek_rq_dsp_prepare(rq, p->mult, p->shift, n_rq);
+    const int right = ek_rq_dsp_prepare(rq, p->mult, p->shift, n_rq);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *xb = in + (size_t)b * n_in;
         const int8_t *w = w_packed;
@@ -69,7 +69,10 @@ void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const in
                 EK_FC_STEP();
             }
             acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-            for (i = 0; i < 4 && o + i < n_out; ++i) y[o + i] = requant(p, acc[i], rq + (p->per_channel ? o + i : 0));
+            for (i = 0; i < 4 && o + i < n_out; ++i) {
+                const ek_rqc *c = rq + (p->per_channel ? o + i : 0);
+                y[o + i] = right ? requant(p, acc[i], c, 1) : requant(p, acc[i], c, 0);
+            }
         }
     }
 }
