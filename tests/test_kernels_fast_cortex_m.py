@@ -295,3 +295,21 @@ def test_dsp_requantization_equals_tflm_rounding_on_the_m7_twin(tmp_path):
     assert r.returncode == 0, r.stderr
     bad, n = map(int, r.stdout.split())
     assert n > 62 * 14 * 5 + 100000 and bad == 0
+
+
+@pytest.mark.slow
+def test_m7_per_op_breakdown_adds_up_to_the_inference(tmp_path):
+    """m7_layer_instructions: one figure per op of the generated C, emulated, that add up to
+    m7_instructions' whole inference (each op read +-1 tick of 40 instructions, plus the reads)."""
+    import shutil
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        pytest.skip("arm-none-eabi-gcc or qemu-system-arm missing")
+    from edgekit.firmware.bench import m7_instructions, m7_layer_instructions
+    path = MLPERF_TINY / "kws_ref_model.tflite"
+    whole = m7_instructions(path, tmp_path / "a")["instructions"]["value"]
+    rows = m7_layer_instructions(path, tmp_path / "b")
+    assert [r["kind"] for r in rows][:3] == ["CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D"] and len(rows) == 13
+    assert {r["instructions"]["provenance"] for r in rows} == {"emulated"}
+    convs = [r for r in rows if r["kernel"] == "ek_conv2d_s8_dsp"]
+    assert len(convs) == 5 and all(r["instructions"]["value"] > 100_000 for r in convs)
+    assert abs(sum(r["instructions"]["value"] for r in rows) - whole) <= 40 * (len(rows) + 1) + 10 * len(rows)
