@@ -238,7 +238,7 @@ static void one(int32_t x, int32_t m, int32_t sh) {
     ek_rqc c;
     const int32_t want = ek_mbqm(x, m, sh);   /* TFLM MultiplyByQuantizedMultiplier */
     const int right = ek_rq_dsp_prepare(&c, &m, &sh, 1);
-    bad += right != (sh <= -1);
+    bad += right != (sh <= -1 || m == 0);
     bad += ek_rq_dsp(x, &c, 0) != want;        /* general form, every shift */
     if (right) bad += ek_rq_dsp(x, &c, 1) != want, ++n;   /* short form */
     ++n;

@@ -35,8 +35,8 @@ typedef struct {
 #define EK_RQ_FULL 1    /* act range = the whole int8 range: SSAT */
 #define EK_RQ_RIGHT 2   /* every shift <= -1: ek_rq_dsp's short form */
 
-/* fills q[0..n) and returns 1 when every shift is <= -1 (a right shift only: ek_rq_dsp's short
- * form applies, the usual case for conv and FC layers) */
+/* fills q[0..n) and returns 1 when every shift is <= -1 or its multiplier 0 (a right shift only:
+ * ek_rq_dsp's short form applies, the usual case for conv and FC layers) */
 EK_INLINE int ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *shift, int32_t n) {
     int32_t i;
     int right = 1;
@@ -47,13 +47,18 @@ EK_INLINE int ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *s
         q[i].rm1 = r - 1;
         q[i].klo = (uint32_t)k0;
         q[i].khi = (uint32_t)(k0 >> 32);
+        if (mult[i] == 0) {   /* result 0 (an all-zero filter): a high word of 0 for either sign */
+            q[i].rm1 = 0;
+            q[i].klo = 0x80000000u;
+            q[i].khi = 0;
+        }
         q[i].left = shift[i] > 0 ? shift[i] : 0;
         q[i].r = r;
         q[i].r2 = r ? r : 32;
         q[i].mask = (int32_t)(((uint32_t)1 << r) - 1u);
         q[i].half = r ? (int32_t)((uint32_t)1 << (r - 1)) : 0;
         q[i].pad = 0;
-        right &= r >= 1;
+        right &= r >= 1 || mult[i] == 0;
     }
     return right;
 }

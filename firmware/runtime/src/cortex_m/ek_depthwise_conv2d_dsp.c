@@ -88,70 +88,97 @@ EK_INLINE void px_table(const int8_t *const *tap, int32_t taps, int32_t ch4, con
     }
 }
 
+/* what every pixel of one call shares */
+typedef struct {
+    const ek_conv_params *p;
+    const int16_t *w;
+    const int32_t *bias;
+    const ek_rqc *rq;
+    const int8_t *zrow;
+    ek_dw_out q;
+    int32_t ch, ch4, taps, mode;
+    int32_t off[EK_DW_DSP_MAX_TAPS];   /* tap offsets from the window's top-left input pixel */
+} ek_dw_call;
+
+/* one output pixel through the tap table (borders, other filters, channel tails) */
+static void px_any(const ek_dw_call *k, const int8_t *in_b, int32_t iy0, int32_t ix0, int8_t *o) {
+    const ek_conv_params *p = k->p;
+    const int32_t ch = k->ch, ch4 = k->ch4, taps = k->taps, in_h = p->in_h, in_w = p->in_w;
+    const int8_t *tap[EK_DW_DSP_MAX_TAPS];
+    int32_t fy, fx, t, c;
+    if (iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < in_h && ix0 >= 0 && ix0 + (p->k_w - 1) * p->dil_w < in_w) {
+        const int8_t *base = in_b + ((size_t)iy0 * in_w + ix0) * ch;   /* no padding tap */
+        for (t = 0; t < taps; ++t) tap[t] = base + k->off[t];
+    } else {
+        for (fy = 0, t = 0; fy < p->k_h; ++fy) {
+            const int32_t iy = iy0 + fy * p->dil_h;
+            for (fx = 0; fx < p->k_w; ++fx, ++t) {
+                const int32_t ix = ix0 + fx * p->dil_w;
+                tap[t] = (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) ? k->zrow : in_b + ((size_t)iy * in_w + ix) * ch;
+            }
+        }
+    }
+    if (taps == 9 && k->mode == (EK_RQ_FULL | EK_RQ_RIGHT))
+        px_table(tap, 9, ch4, k->w, k->bias, k->rq, &k->q, o, EK_RQ_FULL | EK_RQ_RIGHT);
+    else if (taps == 9)
+        px_table(tap, 9, ch4, k->w, k->bias, k->rq, &k->q, o, 0);
+    else
+        px_table(tap, taps, ch4, k->w, k->bias, k->rq, &k->q, o, 0);
+    for (c = ch4; c < ch; ++c) {   /* last ch % 4 channels: their slots in the final packed group */
+        static const int8_t slot[4] = {0, 2, 1, 3};
+        const int16_t *wk = k->w + (size_t)ch4 * taps + slot[c & 3];
+        int32_t a = k->bias[c];
+        for (t = 0; t < taps; ++t, wk += 4) a += (int32_t)*wk * tap[t][c];
+        o[c] = rq1(a, k->rq + c, &k->q, 0);
+    }
+}
+
+/* n interior pixels of a 3x3 filter (dilation 1, c % 4 == 0) from base, step input bytes apart */
+EK_INLINE void run_3x3(const ek_dw_call *k, const int8_t *base, int32_t step, int32_t n, int8_t *o, int mode) {
+    const int32_t ch = k->ch, rs = k->p->in_w * ch;
+    for (; n > 0; --n, base += step, o += ch) px_3x3(base, rs, ch, ch, k->w, k->bias, k->rq, &k->q, o, mode);
+}
+
 void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed,
                                 const int32_t *bias_fold, int8_t *out) {
-    /* locals, not p->...: the int8 output stores could alias *p and force reloads */
-    const int32_t ch = p->out_c, taps = p->k_h * p->k_w, ch4 = ch & ~3;
-    const int32_t in_h = p->in_h, in_w = p->in_w, rs = in_w * ch;
-    const ek_dw_out q = {p->out_offset, p->act_min, p->act_max};
-    int8_t *const zrow = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
-    ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + ((ch + 7) / 8) * 4);   /* 8-byte aligned */
-    const int fast = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1;
-    const int8_t *tap[EK_DW_DSP_MAX_TAPS];
-    int32_t b, oy, ox, fy, fx, c, t;
+    const int32_t ch = p->out_c, in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, sw = p->stride_w;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
-    int32_t off[EK_DW_DSP_MAX_TAPS];   /* tap offsets from the window's top-left input pixel */
+    ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + ((ch + 7) / 8) * 4);   /* after the zp row, 8-byte aligned */
+    int8_t *const zrow = (int8_t *)(void *)p->scratch;   /* ch bytes of the input zero point */
+    ek_dw_call k;
+    int32_t b, oy, ox, fy, fx, t;
+    /* the interior columns [ox_lo, ox_hi): no padding tap in x */
+    const int32_t ox_lo = ek_min_i32((p->pad_w + sw - 1) / sw, out_w);
+    const int32_t last = in_w - 1 - span_w + p->pad_w;
+    const int32_t ox_hi = ek_max_i32(ox_lo, last < 0 ? 0 : ek_min_i32(last / sw + 1, out_w));
     memset(zrow, (int8_t)(-p->in_offset), (size_t)ch);
-    const int mode = (p->act_min == -128 && p->act_max == 127 ? EK_RQ_FULL : 0) |
-                     (ek_rq_dsp_prepare(rq, p->mult, p->shift, ch) ? EK_RQ_RIGHT : 0);
+    k.p = p, k.w = w_packed, k.bias = bias_fold, k.rq = rq, k.zrow = zrow;
+    k.q.out_offset = p->out_offset, k.q.lo = p->act_min, k.q.hi = p->act_max;
+    k.ch = ch, k.ch4 = ch & ~3, k.taps = p->k_h * p->k_w;
+    k.mode = (p->act_min == -128 && p->act_max == 127 ? EK_RQ_FULL : 0) |
+             (ek_rq_dsp_prepare(rq, p->mult, p->shift, ch) ? EK_RQ_RIGHT : 0);
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
-        for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = (fy * p->dil_h * in_w + fx * p->dil_w) * ch;
+        for (fx = 0; fx < p->k_w; ++fx, ++t) k.off[t] = (fy * p->dil_h * in_w + fx * p->dil_w) * ch;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * in_h * in_w * ch;
-        int8_t *o = out + (size_t)b * p->out_h * p->out_w * ch;
-        for (oy = 0; oy < p->out_h; ++oy) {
+        int8_t *o = out + (size_t)b * p->out_h * out_w * ch;
+        for (oy = 0; oy < p->out_h; ++oy, o += (size_t)out_w * ch) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            const int rows_in = iy0 >= 0 && iy0 + span_h < in_h;
-            for (ox = 0; ox < p->out_w; ++ox, o += ch) {
-                const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                const int inside = rows_in && ix0 >= 0 && ix0 + span_w < in_w;
-                const int8_t *base = inside ? in_b + ((size_t)iy0 * in_w + ix0) * ch : in_b;
-                if (inside && fast) {
-                    switch (mode) {   /* one inlined copy per requantization mode */
-                    case 0: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, 0); break;
-                    case EK_RQ_FULL: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_FULL); break;
-                    case EK_RQ_RIGHT: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_RIGHT); break;
-                    default: px_3x3(base, rs, ch, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_FULL | EK_RQ_RIGHT);
-                    }
-                    if (ch4 == ch) continue;
+            if (p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && (ch & 3) == 0 &&
+                iy0 >= 0 && iy0 + span_h < in_h && ox_lo < ox_hi) {
+                const int8_t *base = in_b + ((size_t)iy0 * in_w + (ox_lo * sw - p->pad_w)) * ch;
+                int8_t *oi = o + (size_t)ox_lo * ch;
+                const int32_t n = ox_hi - ox_lo;
+                for (ox = 0; ox < ox_lo; ++ox) px_any(&k, in_b, iy0, ox * sw - p->pad_w, o + (size_t)ox * ch);
+                switch (k.mode) {   /* one inlined copy per requantization mode */
+                case 0: run_3x3(&k, base, sw * ch, n, oi, 0); break;
+                case EK_RQ_FULL: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_FULL); break;
+                case EK_RQ_RIGHT: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_RIGHT); break;
+                default: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_FULL | EK_RQ_RIGHT);
                 }
-                if (inside) {
-                    for (t = 0; t < taps; ++t) tap[t] = base + off[t];
-                } else {
-                    for (fy = 0, t = 0; fy < p->k_h; ++fy) {
-                        const int32_t iy = iy0 + fy * p->dil_h;
-                        for (fx = 0; fx < p->k_w; ++fx, ++t) {
-                            const int32_t ix = ix0 + fx * p->dil_w;
-                            tap[t] = (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w)
-                                         ? zrow : in_b + ((size_t)iy * in_w + ix) * ch;
-                        }
-                    }
-                }
-                if (inside && fast)
-                    ;
-                else if (taps == 9 && mode == (EK_RQ_FULL | EK_RQ_RIGHT))
-                    px_table(tap, 9, ch4, w_packed, bias_fold, rq, &q, o, EK_RQ_FULL | EK_RQ_RIGHT);
-                else if (taps == 9)
-                    px_table(tap, 9, ch4, w_packed, bias_fold, rq, &q, o, 0);
-                else
-                    px_table(tap, taps, ch4, w_packed, bias_fold, rq, &q, o, 0);
-                for (c = ch4; c < ch; ++c) {   /* last ch % 4 channels: their slots in the final packed group */
-                    static const int8_t slot[4] = {0, 2, 1, 3};
-                    const int16_t *wk = w_packed + (size_t)ch4 * taps + slot[c & 3];
-                    int32_t a = bias_fold[c];
-                    for (t = 0; t < taps; ++t, wk += 4) a += (int32_t)*wk * tap[t][c];
-                    o[c] = rq1(a, rq + c, &q, 0);
-                }
+                for (ox = ox_hi; ox < out_w; ++ox) px_any(&k, in_b, iy0, ox * sw - p->pad_w, o + (size_t)ox * ch);
+            } else {
+                for (ox = 0; ox < out_w; ++ox) px_any(&k, in_b, iy0, ox * sw - p->pad_w, o + (size_t)ox * ch);
             }
         }
     }
