@@ -51,12 +51,18 @@ EK_INLINE void put_val(int16_t *patch, int32_t k, int32_t n, int16_t v) {
 
 /* rs: taps per filter row in the patch (k_w * in_c rounded up to 4: rows start 4-aligned; the
  * pad taps have weight 0 and keep whatever the scratch held) */
-static void im2col(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *patch,
-                   int16_t zp, int32_t rs) {
+EK_INLINE void im2col(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int16_t *patch,
+                      int16_t zp, int32_t rs) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
     const int32_t c_in = p->in_c, run = p->k_w * c_in, in_w = p->in_w;
     const int cols_in = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= in_w;
     int32_t fy, fx, k = 0;
+    if (cols_in && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h) {   /* no padding tap */
+        const int8_t *src = in_b + ((size_t)iy0 * in_w + ix0) * c_in;
+        const int32_t step = p->dil_h * in_w * c_in;
+        for (fy = p->k_h; fy > 0; --fy, src += step, patch += rs) put_run(patch, 0, src, run);
+        return;
+    }
     for (fy = 0; fy < p->k_h; ++fy, k += rs) {
         const int32_t iy = iy0 + fy * p->dil_h;
         if (iy < 0 || iy >= p->in_h) {
