@@ -64,6 +64,11 @@ DW_EDGES = [(6, 7, 7, 3, 3, 1, 1, True), (9, 8, 8, 3, 3, 2, 1, True), (7, 7, 6, 
             (6, 6, 9, 5, 1, 1, 1, True)]
 # fully connected: (in, out, batches, per-channel?)  out not a multiple of 4, in not a multiple of 4
 FC_EDGES = [(13, 7, 1, True), (640, 128, 1, False), (8, 5, 3, True), (3, 1, 1, False)]
+# add: (shape, b's shape, scale a, scale b, scale out)  the larger scale on either side or both,
+# broadcast and an output shift >= 0 (both: ek_add_s8's path), a length not a multiple of 4
+ADD_EDGES = [((1, 5, 7, 6), (1, 5, 7, 6), 0.05, 0.02, 0.06), ((1, 3, 3, 5), (1, 3, 3, 5), 0.01, 0.03, 0.02),
+             ((1, 4, 4, 8), (1, 4, 4, 8), 0.04, 0.04, 0.05), ((1, 4, 3, 6), (1, 1, 1, 6), 0.05, 0.02, 0.06),
+             ((1, 2, 3, 4), (1, 2, 3, 4), 0.05, 0.02, 0.1 / 2**21)]
 
 
 def _quant(rng, n, k_len, left):
@@ -87,7 +92,8 @@ def _edge_program(seed):
 
     from edgekit.codegen import lower_arm
     from edgekit.codegen.emitter import EmitContext
-    from edgekit.codegen.quant import conv_padding
+    from edgekit.codegen.lower_misc import broadcast_strides
+    from edgekit.codegen.quant import conv_padding, quantize_multiplier
 
     rng = np.random.default_rng(seed)
     ctx = EmitContext(None, None, "t", variant="armv7e-m-dsp")
@@ -175,6 +181,25 @@ def _edge_program(seed):
         _, dsp = lower_arm.fc_dsp(ctx, wts, fused, dict(f), NS(index=x), NS(index=f"{tag}_dsp"))
         check(tag, ref, dsp, n * n_out)
 
+    for i, (shape, shape_b, s_a, s_b, s_y) in enumerate(ADD_EDGES):
+        tag = f"add{i}"
+        n_out, n_b = int(np.prod(shape)), int(np.prod(shape_b))
+        sa, out_shape = broadcast_strides(shape, shape)
+        sb, _ = broadcast_strides(shape_b, shape)
+        twice_max = 2 * max(s_a, s_b)
+        lo, hi = _act(rng, i % 2 == 0)
+        f = dict(out_shape=out_shape, a_stride=sa, b_stride=sb, a_offset=int(rng.integers(-127, 129)),
+                 b_offset=int(rng.integers(-127, 129)), out_offset=int(rng.integers(-128, 128)), act_min=lo,
+                 act_max=hi, left_shift=20)
+        f["a_mult"], f["a_shift"] = quantize_multiplier(s_a / twice_max)
+        f["b_mult"], f["b_shift"] = quantize_multiplier(s_b / twice_max)
+        f["out_mult"], f["out_shift"] = quantize_multiplier(twice_max / ((1 << 20) * s_y))
+        x = io(tag, n_out, n_out)
+        xb = arr(f"{tag}_inb", rng.integers(-128, 128, n_b, dtype=np.int8), "int8_t")
+        ctx.op_index = tag
+        pp = ctx.params("ek_binary_params", f)
+        check(tag, f"ek_add_s8(&{pp}, {x}, {xb}, {tag}_ref);", f"ek_add_s8_dsp(&{pp}, {x}, {xb}, {tag}_dsp);", n_out)
+
     src = "\n".join([
         "#include <stdint.h>", "#include <string.h>", '#include "ek_kernels.h"',
         "#define EK_ALIGN16 __attribute__((aligned(16)))",
@@ -204,8 +229,8 @@ def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(tmp_path):
     src, names = _edge_program(seed=14)
     (tmp_path / "main.c").write_text(src)
     rt, bsp = FIRMWARE / "runtime", FIRMWARE / "bsp" / "mps2"
-    kernels = ["ek_conv2d.c", "ek_depthwise_conv2d.c", "ek_fully_connected.c", "cortex_m/ek_conv2d_dsp.c",
-               "cortex_m/ek_depthwise_conv2d_dsp.c", "cortex_m/ek_fully_connected_dsp.c"]
+    kernels = ["ek_conv2d.c", "ek_depthwise_conv2d.c", "ek_fully_connected.c", "ek_add.c", "cortex_m/ek_conv2d_dsp.c",
+               "cortex_m/ek_depthwise_conv2d_dsp.c", "cortex_m/ek_fully_connected_dsp.c", "cortex_m/ek_add_dsp.c"]
     elf = tmp_path / "edges.elf"
     subprocess.run(["arm-none-eabi-gcc", *M7, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles",
                     "--specs=nano.specs", "--specs=nosys.specs", f"-T{bsp / 'mps2.ld'}",
