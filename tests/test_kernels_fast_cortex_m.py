@@ -261,11 +261,16 @@ static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return s; }
 static int32_t bad, n;
 static void one(int32_t x, int32_t m, int32_t sh) {
     ek_rqc c;
+    const int32_t off = (int32_t)(rnd() % 256u) - 128;
     const int32_t want = ek_mbqm(x, m, sh);   /* TFLM MultiplyByQuantizedMultiplier */
-    const int right = ek_rq_dsp_prepare(&c, &m, &sh, 1);
-    bad += right != (sh <= -1 || m == 0);
-    bad += ek_rq_dsp(x, &c, 0) != want;        /* general form, every shift */
-    if (right) bad += ek_rq_dsp(x, &c, 1) != want, ++n;   /* short form */
+    const int mode = ek_rq_dsp_prepare(&c, &m, &sh, 1, off);
+    bad += (mode != 0) != (sh <= -1 || m == 0);
+    bad += (mode & EK_RQ_FOLD) != 0 && !(sh >= -23 || m == 0);
+    bad += ek_rq_dsp(x, &c, 0) != want;   /* general form, every shift */
+    if (mode & EK_RQ_FOLD)                /* short form, the offset folded in */
+        bad += ek_rq_dsp(x, &c, 1) != (int32_t)((uint32_t)want + (uint32_t)off), ++n;
+    else if (mode)                        /* short form */
+        bad += ek_rq_dsp(x, &c, 1) != want, ++n;
     ++n;
 }
 int main(int argc, char **argv) {
@@ -295,9 +300,9 @@ int main(int argc, char **argv) {
 
 @pytest.mark.slow
 def test_dsp_requantization_equals_tflm_rounding_on_the_m7_twin(tmp_path):
-    """ek_rq_dsp, its general form (12 instructions) for every shift and its short form (5) for the right
-    shifts, against ek_mbqm (TFLM's double rounding): the int32 extremes and random values, left shifts,
-    r == 0 (LSR #32), r == 1 and 31, negative ties."""
+    """ek_rq_dsp, its general form (12 instructions) for every shift and its short form (5, the output
+    offset folded in) for right shifts up to 23, against ek_mbqm (TFLM's double rounding) + offset: the
+    int32 extremes and random values, left shifts, r == 0 (LSR #32), r == 1, 23 and 31, negative ties."""
     import shutil
     import subprocess
 

@@ -33,13 +33,16 @@ typedef struct {
 #define EK_RQC_I16 20
 /* requantization modes (bits) the kernels specialise their output loops on */
 #define EK_RQ_FULL 1    /* act range = the whole int8 range: SSAT */
-#define EK_RQ_RIGHT 2   /* every shift <= -1: ek_rq_dsp's short form */
+#define EK_RQ_RIGHT 2   /* every shift <= -1 (or multiplier 0): ek_rq_dsp's short form */
+#define EK_RQ_FOLD 4    /* and every shift >= -23: the output offset is in the short form's constant */
 
-/* fills q[0..n) and returns 1 when every shift is <= -1 or its multiplier 0 (a right shift only:
- * ek_rq_dsp's short form applies, the usual case for conv and FC layers) */
-EK_INLINE int ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *shift, int32_t n) {
+/* fills q[0..n) and returns EK_RQ_RIGHT when every shift is <= -1 or its multiplier 0 (a right
+ * shift only: ek_rq_dsp's short form applies, the usual case for conv and FC layers), with
+ * EK_RQ_FOLD when every such shift is also >= -23: then the output offset off is folded into the
+ * short form's constant (the caller adds off itself otherwise) */
+EK_INLINE int ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *shift, int32_t n, int32_t off) {
     int32_t i;
-    int right = 1;
+    int right = 1, fold = 1;
     for (i = 0; i < n; ++i) {
         const int32_t r = shift[i] < 0 ? -shift[i] : 0;
         const uint64_t k0 = ((uint64_t)1 << 30) + (r ? (uint64_t)1 << (r + 30) : 0);
@@ -59,11 +62,15 @@ EK_INLINE int ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *s
         q[i].half = r ? (int32_t)((uint32_t)1 << (r - 1)) : 0;
         q[i].pad = 0;
         right &= r >= 1 || mult[i] == 0;
+        fold &= r <= 23;
     }
-    return right;
+    if (!right) return 0;
+    if (!fold) return EK_RQ_RIGHT;
+    for (i = 0; i < n; ++i) q[i].khi += (uint32_t)off << q[i].rm1;   /* + off * 2^(31+r), |.| <= 2^29 */
+    return EK_RQ_RIGHT | EK_RQ_FOLD;
 }
 
-/* ek_mbqm_nn32(acc, mult, shift), same result for every input.
+/* ek_mbqm_nn32(acc, mult, shift), same result for every input (+ off in a folded short form).
  * General form, 12 instructions: h = SaturatingRoundingDoublingHighMul as in ek_mbqm_nn32; then
  * RoundingDivideByPOT(h, r) as (h ASR r) + (((h & mask) + half - (h < 0)) LSR r2): the low part is
  * in [0, 2^(r+1)), so it never overflows (rem > threshold <=> rem + 2^(r-1) - (h < 0) >= 2^r); for
@@ -73,7 +80,8 @@ EK_INLINE int ek_rq_dsp_prepare(ek_rqc *q, const int32_t *mult, const int32_t *s
  * nested floors merge: = floor((v + (2^(r-1) - s) * 2^31) / 2^(31+r)), a 64-bit SMLAL onto the
  * constant 2^30 + 2^(r+30) - s * 2^31, of which the high word shifted by r - 1 is the result.
  * s = (acc < 0) serves: acc < 0 <=> h < 0 except where h == 0, and there both values of s give 0
- * (2^(r-1) - s < 2^r). |v| < 2^62: no 64-bit overflow. */
+ * (2^(r-1) - s < 2^r). A folded offset rides in the constant as off * 2^(31+r) (an exact multiple
+ * of the divisor); r <= 23 keeps |v + constant| < 2^63, else |v + constant| < 2^62 + 2^61. */
 EK_INLINE int32_t ek_rq_dsp(int32_t acc, const ek_rqc *c, int right) {
     if (right) {
         uint32_t lo, hi, sg;

@@ -31,42 +31,40 @@ EK_INLINE int32_t scale_in(int8_t x, int32_t off, int32_t ls, const ek_rqc *c, i
     return r0 ? smmulr((int32_t)((uint32_t)v << 1), c->mult) : ek_rq_dsp(v, c, 1);
 }
 
-/* r0a, r0b: constants at each call site */
+/* r0a, r0b: constants at each call site; fold: the output offset is in q[2]'s constant */
 EK_INLINE void add_all(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out, size_t total,
-                       const ek_rqc *q, int r0a, int r0b) {
-    const int32_t a_off = p->a_offset, b_off = p->b_offset, out_off = p->out_offset, ls = p->left_shift;
+                       const ek_rqc *q, int r0a, int r0b, int fold) {
+    const int32_t a_off = p->a_offset, b_off = p->b_offset, ls = p->left_shift, add = fold ? 0 : p->out_offset;
     const int32_t lo = p->act_min, hi = p->act_max;
     const ek_rqc ca = q[0], cb = q[1], co = q[2];
     size_t n;
     for (n = 0; n < total; ++n) {
         const int32_t s = scale_in(a[n], a_off, ls, &ca, r0a) + scale_in(b[n], b_off, ls, &cb, r0b);
-        out[n] = (int8_t)ek_clamp_i32(ek_rq_dsp(s, &co, 1) + out_off, lo, hi);
+        out[n] = (int8_t)ek_clamp_i32(ek_rq_dsp(s, &co, 1) + add, lo, hi);
     }
 }
-
-/* ek_rq_dsp's short form applies (as ek_rq_dsp_prepare decides) */
-EK_INLINE int short_ok(int32_t mult, int32_t shift) { return shift <= -1 || mult == 0; }
 
 void ek_add_s8_dsp(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out) {
     const int32_t mult[3] = {p->a_mult, p->b_mult, p->out_mult}, shift[3] = {p->a_shift, p->b_shift, p->out_shift};
     const int r0a = p->a_shift == 0, r0b = p->b_shift == 0;
     ek_rqc q[3];
     size_t total;
-    if (!dense(p->out_shape, p->a_stride) || !dense(p->out_shape, p->b_stride) || p->left_shift > 22 ||
-        !short_ok(p->out_mult, p->out_shift) || !(r0a || short_ok(p->a_mult, p->a_shift)) ||
-        !(r0b || short_ok(p->b_mult, p->b_shift))) {
+    /* short form for the inputs not of shift 0 (offset 0) and for the sum (the output offset) */
+    const int ok_a = ek_rq_dsp_prepare(q, mult, shift, 1, 0), ok_b = ek_rq_dsp_prepare(q + 1, mult + 1, shift + 1, 1, 0);
+    const int ok_o = ek_rq_dsp_prepare(q + 2, mult + 2, shift + 2, 1, p->out_offset), fold = (ok_o & EK_RQ_FOLD) != 0;
+    if (!dense(p->out_shape, p->a_stride) || !dense(p->out_shape, p->b_stride) || p->left_shift > 22 || !ok_o ||
+        !(r0a || ok_a) || !(r0b || ok_b)) {
         ek_add_s8(p, a, b, out);
         return;
     }
-    ek_rq_dsp_prepare(q, mult, shift, 3);
     total = (size_t)p->out_shape[0] * p->out_shape[1] * p->out_shape[2] * p->out_shape[3];
     if (r0a && r0b)
-        add_all(p, a, b, out, total, q, 1, 1);
+        add_all(p, a, b, out, total, q, 1, 1, fold);
     else if (r0a)
-        add_all(p, a, b, out, total, q, 1, 0);
+        add_all(p, a, b, out, total, q, 1, 0, fold);
     else if (r0b)
-        add_all(p, a, b, out, total, q, 0, 1);
+        add_all(p, a, b, out, total, q, 0, 1, fold);
     else
-        add_all(p, a, b, out, total, q, 0, 0);
+        add_all(p, a, b, out, total, q, 0, 0, fold);
 }
 #endif

@@ -86,7 +86,8 @@ EK_INLINE void im2col(const ek_conv_params *p, const int8_t *in_b, int32_t oy, i
 EK_INLINE void store2(int8_t *d0, int8_t *d1, int32_t a, int32_t b, const ek_rqc *c, int32_t off, int32_t lo,
                       int32_t hi, int mode) {
     const ek_rqc k = *c;
-    const int32_t va = ek_rq_dsp(a, &k, mode & EK_RQ_RIGHT) + off, vb = ek_rq_dsp(b, &k, mode & EK_RQ_RIGHT) + off;
+    const int32_t add = mode & EK_RQ_FOLD ? 0 : off;
+    const int32_t va = ek_rq_dsp(a, &k, mode & EK_RQ_RIGHT) + add, vb = ek_rq_dsp(b, &k, mode & EK_RQ_RIGHT) + add;
     *d1 = (int8_t)(mode & EK_RQ_FULL ? ek_ssat8(vb) : ek_clamp_i32(vb, lo, hi));
     *d0 = (int8_t)(mode & EK_RQ_FULL ? ek_ssat8(va) : ek_clamp_i32(va, lo, hi));
 }
@@ -144,7 +145,7 @@ void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w
     int16_t *const x0 = p->scratch;
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + 2 * len);   /* len % 4 == 0: 8-byte aligned */
     int32_t b, px, oy, ox;
-    const int mode = full | (ek_rq_dsp_prepare(rq, p->mult, p->shift, oc) ? EK_RQ_RIGHT : 0);
+    const int mode = full | ek_rq_dsp_prepare(rq, p->mult, p->shift, oc, p->out_offset);
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * p->in_c;
         int8_t *out_b = out + (size_t)b * pixels * oc;
@@ -162,7 +163,11 @@ void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w
             case 0: channels(p, x0, x1, w_packed, bias, rq, d0, d1, 0); break;
             case EK_RQ_FULL: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_FULL); break;
             case EK_RQ_RIGHT: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_RIGHT); break;
-            default: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_FULL | EK_RQ_RIGHT); break;
+            case EK_RQ_FULL | EK_RQ_RIGHT: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_FULL | EK_RQ_RIGHT); break;
+            case EK_RQ_RIGHT | EK_RQ_FOLD:
+                channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_RIGHT | EK_RQ_FOLD);
+                break;
+            default: channels(p, x0, x1, w_packed, bias, rq, d0, d1, EK_RQ_FULL | EK_RQ_RIGHT | EK_RQ_FOLD); break;
             }
         }
     }

@@ -49,7 +49,7 @@ typedef struct {
 
 /* mode (EK_RQ_FULL | EK_RQ_RIGHT bits): a constant at each inlined call site */
 EK_INLINE int8_t rq1(int32_t a, const ek_rqc *c, const ek_dw_out *q, int mode) {
-    const int32_t v = ek_rq_dsp(a, c, mode & EK_RQ_RIGHT) + q->out_offset;
+    const int32_t v = ek_rq_dsp(a, c, mode & EK_RQ_RIGHT) + (mode & EK_RQ_FOLD ? 0 : q->out_offset);
     return (int8_t)(mode & EK_RQ_FULL ? ek_ssat8(v) : ek_clamp_i32(v, q->lo, q->hi));
 }
 
@@ -118,7 +118,9 @@ static void px_any(const ek_dw_call *k, const int8_t *in_b, int32_t iy0, int32_t
             }
         }
     }
-    if (taps == 9 && k->mode == (EK_RQ_FULL | EK_RQ_RIGHT))
+    if (taps == 9 && k->mode == (EK_RQ_FULL | EK_RQ_RIGHT | EK_RQ_FOLD))
+        px_table(tap, 9, ch4, k->w, k->bias, k->rq, &k->q, o, EK_RQ_FULL | EK_RQ_RIGHT | EK_RQ_FOLD);
+    else if (taps == 9 && k->mode == (EK_RQ_FULL | EK_RQ_RIGHT))
         px_table(tap, 9, ch4, k->w, k->bias, k->rq, &k->q, o, EK_RQ_FULL | EK_RQ_RIGHT);
     else if (taps == 9)
         px_table(tap, 9, ch4, k->w, k->bias, k->rq, &k->q, o, 0);
@@ -129,7 +131,7 @@ static void px_any(const ek_dw_call *k, const int8_t *in_b, int32_t iy0, int32_t
         const int16_t *wk = k->w + (size_t)ch4 * taps + slot[c & 3];
         int32_t a = k->bias[c];
         for (t = 0; t < taps; ++t, wk += 4) a += (int32_t)*wk * tap[t][c];
-        o[c] = rq1(a, k->rq + c, &k->q, 0);
+        o[c] = k->mode & EK_RQ_FOLD ? rq1(a, k->rq + c, &k->q, EK_RQ_RIGHT | EK_RQ_FOLD) : rq1(a, k->rq + c, &k->q, 0);
     }
 }
 
@@ -156,7 +158,7 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
     k.q.out_offset = p->out_offset, k.q.lo = p->act_min, k.q.hi = p->act_max;
     k.ch = ch, k.ch4 = ch & ~3, k.taps = p->k_h * p->k_w;
     k.mode = (p->act_min == -128 && p->act_max == 127 ? EK_RQ_FULL : 0) |
-             (ek_rq_dsp_prepare(rq, p->mult, p->shift, ch) ? EK_RQ_RIGHT : 0);
+             ek_rq_dsp_prepare(rq, p->mult, p->shift, ch, p->out_offset);
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
         for (fx = 0; fx < p->k_w; ++fx, ++t) k.off[t] = (fy * p->dil_h * in_w + fx * p->dil_w) * ch;
     for (b = 0; b < p->batches; ++b) {
@@ -174,7 +176,9 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
                 case 0: run_3x3(&k, base, sw * ch, n, oi, 0); break;
                 case EK_RQ_FULL: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_FULL); break;
                 case EK_RQ_RIGHT: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_RIGHT); break;
-                default: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_FULL | EK_RQ_RIGHT);
+                case EK_RQ_FULL | EK_RQ_RIGHT: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_FULL | EK_RQ_RIGHT); break;
+                case EK_RQ_RIGHT | EK_RQ_FOLD: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_RIGHT | EK_RQ_FOLD); break;
+                default: run_3x3(&k, base, sw * ch, n, oi, EK_RQ_FULL | EK_RQ_RIGHT | EK_RQ_FOLD);
                 }
                 for (ox = ox_hi; ox < out_w; ++ox) px_any(&k, in_b, iy0, ox * sw - p->pad_w, o + (size_t)ox * ch);
             } else {

@@ -40,40 +40,50 @@
                   "m"(*(const struct { int8_t b[16]; } *)(const void *)w));          \
     } while (0)
 
-EK_INLINE int8_t requant(const ek_fc_params *p, int32_t acc, const ek_rqc *c, int right) {
-    return (int8_t)ek_clamp_i32(ek_rq_dsp(acc, c, right) + p->out_offset, p->act_min, p->act_max);
+/* mode: EK_RQ_RIGHT | EK_RQ_FOLD bits, a constant at each call site */
+EK_INLINE int8_t requant(const ek_fc_params *p, int32_t acc, const ek_rqc *c, int mode) {
+    const int32_t v = ek_rq_dsp(acc, c, mode & EK_RQ_RIGHT) + (mode & EK_RQ_FOLD ? 0 : p->out_offset);
+    return (int8_t)ek_clamp_i32(v, p->act_min, p->act_max);
+}
+
+/* one batch row: x widened, all outputs; mode a constant at each call site */
+EK_INLINE void rows(const ek_fc_params *p, const int16_t *x, const int8_t *w, const int32_t *bias_fused,
+                    const ek_rqc *rq, int8_t *y, int mode) {
+    const int32_t n_out = p->out_depth, steps = p->in_pad / 4, pc = p->per_channel;
+    int32_t o, i, n;
+    for (o = 0; o < n_out; o += 4) {
+        const int16_t *xp = x;
+        int32_t a0 = bias_fused[o], a1 = o + 1 < n_out ? bias_fused[o + 1] : 0;
+        int32_t a2 = o + 2 < n_out ? bias_fused[o + 2] : 0, a3 = o + 3 < n_out ? bias_fused[o + 3] : 0;
+        int32_t acc[4];
+        if (steps & 1) EK_FC_STEP();
+        for (n = steps >> 1; n > 0; --n) {
+            EK_FC_STEP();
+            EK_FC_STEP();
+        }
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+        for (i = 0; i < 4 && o + i < n_out; ++i) y[o + i] = requant(p, acc[i], rq + (pc ? o + i : 0), mode);
+    }
 }
 
 void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed,
                                const int32_t *bias_fused, int8_t *out) {
-    const int32_t n_in = p->in_depth, len = p->in_pad, n_out = p->out_depth, steps = len / 4;
-    const int32_t n_rq = p->per_channel ? n_out : 1;
+    const int32_t n_in = p->in_depth, len = p->in_pad, n_out = p->out_depth;
     int16_t *const x = p->scratch;
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + len);   /* len % 4 == 0: 8-byte aligned */
-    int32_t b, i, o, n;
-    const int right = ek_rq_dsp_prepare(rq, p->mult, p->shift, n_rq);
+    const int mode = ek_rq_dsp_prepare(rq, p->mult, p->shift, p->per_channel ? n_out : 1, p->out_offset);
+    int32_t b, i;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *xb = in + (size_t)b * n_in;
-        const int8_t *w = w_packed;
         int8_t *y = out + (size_t)b * n_out;
         for (i = 0; i < n_in; ++i) x[i] = xb[i];
         for (; i < len; ++i) x[i] = 0;
-        for (o = 0; o < n_out; o += 4) {
-            const int16_t *xp = x;
-            int32_t a0 = bias_fused[o], a1 = o + 1 < n_out ? bias_fused[o + 1] : 0;
-            int32_t a2 = o + 2 < n_out ? bias_fused[o + 2] : 0, a3 = o + 3 < n_out ? bias_fused[o + 3] : 0;
-            int32_t acc[4];
-            if (steps & 1) EK_FC_STEP();
-            for (n = steps >> 1; n > 0; --n) {
-                EK_FC_STEP();
-                EK_FC_STEP();
-            }
-            acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-            for (i = 0; i < 4 && o + i < n_out; ++i) {
-                const ek_rqc *c = rq + (p->per_channel ? o + i : 0);
-                y[o + i] = right ? requant(p, acc[i], c, 1) : requant(p, acc[i], c, 0);
-            }
-        }
+        if (mode == (EK_RQ_RIGHT | EK_RQ_FOLD))
+            rows(p, x, w_packed, bias_fused, rq, y, EK_RQ_RIGHT | EK_RQ_FOLD);
+        else if (mode)
+            rows(p, x, w_packed, bias_fused, rq, y, EK_RQ_RIGHT);
+        else
+            rows(p, x, w_packed, bias_fused, rq, y, 0);
     }
 }
 #endif
