@@ -141,7 +141,9 @@ void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w
     const int32_t len = p->k_len, pixels = p->out_h * p->out_w, oc = p->out_c, out_w = p->out_w;
     const int full = p->act_min == -128 && p->act_max == 127 ? EK_RQ_FULL : 0;
     const int16_t zp = (int16_t)-p->in_offset;
-    const int32_t rs = len / p->k_h;
+    const int32_t rs = len / p->k_h, c_in = p->in_c;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
+                          p->pad_w == 0 && p->in_h == p->out_h && p->in_w == p->out_w;
     int16_t *const x0 = p->scratch;
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + 2 * len);   /* len % 4 == 0: 8-byte aligned */
     int32_t b, px, oy, ox;
@@ -153,11 +155,16 @@ void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w
             const int pair = px + 1 < pixels;
             int16_t *const x1 = pair ? p->scratch + len : x0;
             int8_t *const d0 = out_b + (size_t)px * oc, *const d1 = pair ? d0 + oc : d0;
-            im2col(p, in_b, oy, ox, x0, zp, rs);
-            if (++ox == out_w) ox = 0, ++oy;
-            if (pair) {
-                im2col(p, in_b, oy, ox, x1, zp, rs);
+            if (pointwise) {   /* the patch is the input pixel itself */
+                put_run(x0, 0, in_b + (size_t)px * c_in, c_in);
+                if (pair) put_run(x1, 0, in_b + (size_t)px * c_in + c_in, c_in);
+            } else {
+                im2col(p, in_b, oy, ox, x0, zp, rs);
                 if (++ox == out_w) ox = 0, ++oy;
+                if (pair) {
+                    im2col(p, in_b, oy, ox, x1, zp, rs);
+                    if (++ox == out_w) ox = 0, ++oy;
+                }
             }
             switch (mode) {   /* one inlined copy per requantization mode */
             case 0: channels(p, x0, x1, w_packed, bias, rq, d0, d1, 0); break;
