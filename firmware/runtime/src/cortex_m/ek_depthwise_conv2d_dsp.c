@@ -24,7 +24,9 @@
 
 /* one tap of 4 channels: input word at ADDR (an asm address operand over base %[b] and offset
  * %[c]), weights (w0 w2, w1 w3) by LDRD at w, w += 8 bytes. In asm, so that GCC cannot hoist the
- * nine input loads ahead and spill them (it does with C intrinsics). */
+ * nine input loads ahead and spill them (it does with C intrinsics). The memory operands tell GCC
+ * that the asm reads the weights and the input row at base; nothing in this kernel writes the
+ * input, so the offset word it really reads needs no ordering of its own. */
 #define EK_DW_TAP_ASM(ADDR, base, cofs)                                                    \
     do {                                                                                   \
         uint32_t t0_, t1_, t2_, t3_;                                                       \

@@ -14,7 +14,6 @@
 
 #if defined(__ARM_ARCH) && !defined(__aarch64__) && defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
-#include <string.h>
 
 #include "ek_dsp_m.h"
 
