@@ -46,9 +46,10 @@ void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
  * = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
-/* Cortex-M DSP (SMLAD) conv (groups == 1): filter rows as for ek_conv2d_s8 but zero-padded to k_len
- * = a multiple of 4, each group of 4 bytes stored w0 w2 w1 w3; bias and scratch as for ek_conv2d_s8. */
-void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out);
+/* Cortex-M DSP (SMLAD) conv (groups == 1): each of the k_h filter rows zero-padded to a multiple of 4
+ * taps (k_len = k_h * that), channel pairs interleaved [ceil(out_c/2)][k_len/4][2][4]; bias_fold (not
+ * NULL) = bias + in_offset * sum(w row); scratch 2 * k_len + EK_RQC_I16 * out_c int16 (ek_dsp_m.h). */
+void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_fold, int8_t *out);
 /* AArch64 NEON without dotprod conv (groups == 1, every weight >= -127): filter rows as for
  * ek_conv2d_s8; bias_fold = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *w_rows, const int32_t *bias_fold, int8_t *out);
@@ -57,7 +58,8 @@ void ek_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *
 #define EK_DW_NEON_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fold, int8_t *out);
 /* Cortex-M DSP depthwise, depth_mult 1, k_h*k_w <= EK_DW_DSP_MAX_TAPS: weights widened to int16,
- * packed [ceil(c/4)][taps][w0 w2 w1 w3]; bias_fold = bias + in_offset * sum(w); scratch >= c bytes. */
+ * packed [ceil(c/4)][taps][w0 w2 w1 w3]; bias_fold = bias + in_offset * sum(w); scratch: c bytes
+ * rounded up to 8, then EK_RQC_I16 * c int16. */
 #define EK_DW_DSP_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int16_t *w_packed, const int32_t *bias_fold, int8_t *out);
 /* x86-64 AVX-512 VNNI depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed int16
@@ -80,7 +82,8 @@ typedef struct {
 } ek_fc_params;
 /* bias_fused = bias + in_offset * sum(w row) (precomputed; exact in int32) */
 void ek_fully_connected_s8(const ek_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias_fused, int8_t *out);
-/* Cortex-M DSP (SMLAD), w_offset 0: rows padded to in_pad, groups of 4 stored w0 w2 w1 w3. */
+/* Cortex-M DSP (SMLAD), w_offset 0: rows padded to in_pad, blocks of 4 rows interleaved
+ * [ceil(out/4)][in_pad/4][4][w0 w2 w1 w3]; scratch in_pad + EK_RQC_I16 * out_depth int16. */
 void ek_fully_connected_s8_dsp(const ek_fc_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_fused, int8_t *out);
 /* AArch64 NEON, w_offset 0: rows padded to in_pad (a multiple of 16), bias_fused as above, scratch
  * >= in_pad bytes; _neon needs every weight >= -127, _dotprod (SDOT) does not. */
@@ -112,6 +115,8 @@ static inline size_t ek_at4(const int32_t s[4], int32_t i0, int32_t i1, int32_t 
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* x86-64 AVX-512 (VNNI tier): ek_add_s8, vectorised without broadcast (runs ek_add_s8 otherwise) */
 void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* Cortex-M DSP tier: ek_add_s8 without broadcast (runs ek_add_s8 otherwise) */
+void ek_add_s8_dsp(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 typedef struct {

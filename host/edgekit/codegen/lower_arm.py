@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 DW_MAX_TAPS = 64   # EK_DW_DSP_MAX_TAPS, EK_DW_NEON_MAX_TAPS in ek_kernels.h
+RQC_I16 = 20       # EK_RQC_I16 in ek_dsp_m.h: int16 of scratch per channel for the ek_rqc constants
 AARCH64 = ("aarch64-neon", "aarch64-dotprod")
 
 
@@ -20,20 +21,30 @@ def dw_fits(fields) -> bool:
 
 
 def conv_dsp(ctx, fields, rows, bias, x, y):
-    """cortex_m/ek_conv2d_dsp.c: filter rows zero-padded only to a multiple of 4 (k_len), each group
-    of 4 bytes stored w0 w2 w1 w3 for the kernel's SXTB16 pairs."""
-    oc, k_len = rows.shape
-    fields["k_len"] = k_len
-    dsp_rows = rows.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+    """cortex_m/ek_conv2d_dsp.c: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
+    multiple of 4 (k_len = k_h * that), channel pairs interleaved [ceil(oc/2)][k_len/4][2][4] (an
+    odd oc gets a zero row); bias_fold = bias +
+    in_offset * sum(w row); scratch: two int16 patches, then the per-channel requantization
+    constants (ek_rqc, RQC_I16 int16 each)."""
+    oc, kh, run = rows.shape[0], fields["k_h"], fields["k_w"] * fields["in_c"]
+    run4 = -(-run // 4) * 4   # each filter row (k_w * in_c taps) padded to 4: rows start 4-aligned
+    k_len = kh * run4
+    fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + RQC_I16 * oc))
+    pairs = np.zeros((-(-oc // 2) * 2, kh, run4), np.int8)
+    pairs[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
+    dsp_rows = pairs.reshape(-1, 2, k_len // 4, 4).transpose(0, 2, 1, 3)
+    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * rows.astype(np.int64).sum(axis=1))
     p = ctx.params("ek_conv_params", fields)
-    b = ctx.ptr(bias.index) if bias is not None else "NULL"
     wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
-    return ["cortex_m/ek_conv2d_dsp.c"], f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {b}, {ctx.ptr(y.index)});"
+    bname = ctx.const(b, "int32_t", "bias_dsp")
+    return (["cortex_m/ek_conv2d_dsp.c"],
+            f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     """cortex_m/ek_depthwise_conv2d_dsp.c: weights int16 [ceil(c/4)][taps][w0 w2 w1 w3],
-    bias + in_offset * sum(w) folded."""
+    bias + in_offset * sum(w) folded; scratch: zero point row, requantization constants."""
     taps, ch = taps_w.shape
     cp = -(-ch // 4) * 4
     wp = np.zeros((taps, cp), np.int16)
@@ -41,12 +52,29 @@ def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     packed = wp.reshape(taps, cp // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
     b = np.zeros(ch, np.int64) if bias is None else bias.data.astype(np.int64)
     b = wrap_i32(b + fields["in_offset"] * taps_w.astype(np.int64).sum(axis=0))
-    fields["scratch"] = ctx.scratch(-(-ch // 2))   # one row of zero points
+    # one row of zero points (rounded up to 8 bytes), then the requantization constants (ek_rqc)
+    fields["scratch"] = ctx.scratch(-(-ch // 8) * 4 + RQC_I16 * ch)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_dsp")
     bname = ctx.const(b, "int32_t", "bias_dsp")
     return (["cortex_m/ek_depthwise_conv2d_dsp.c"],
             f"ek_depthwise_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def fc_dsp(ctx, wdata, fused, fields, x, y):
+    """cortex_m/ek_fully_connected_dsp.c: rows zero-padded to in_pad (a multiple of 4), blocks of 4
+    rows interleaved [ceil(out/4)][in_pad/4][4 rows][w0 w2 w1 w3] (zero rows past out_depth);
+    scratch: the widened input row, then the requantization constants (ek_rqc, RQC_I16 int16 each)."""
+    n_out, n_in = wdata.shape
+    in_pad = -(-n_in // 4) * 4
+    wp = np.zeros((-(-n_out // 4) * 4, in_pad), np.int8)
+    wp[:n_out, :n_in] = wdata
+    wp = wp.reshape(-1, 4, in_pad // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
+    fields.update(in_pad=in_pad, scratch=ctx.scratch(in_pad + RQC_I16 * n_out))
+    p = ctx.params("ek_fc_params", fields)
+    wname, bf = ctx.const(np.ascontiguousarray(wp), "int8_t", "filter_dsp"), ctx.const(fused, "int32_t", "bias")
+    return (["cortex_m/ek_fully_connected_dsp.c"],
+            f"ek_fully_connected_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bf}, {ctx.ptr(y.index)});")
 
 
 def depthwise_neon(ctx, fields, taps_w, w, bias, x, y):

@@ -254,18 +254,10 @@ def lower_fully_connected(ctx, op):
             out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),
             mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift")), x, y)
     if ctx.variant == "armv7e-m-dsp" and (w.zero_point is None or not np.any(w.zero_point)):
-        in_pad = -(-in_depth // 4) * 4
-        wp = np.zeros((out_depth, in_pad), np.int8)
-        wp[:, :in_depth] = w.data
-        wp = wp.reshape(out_depth, -1, 4)[:, :, [0, 2, 1, 3]].reshape(out_depth, -1)
-        p = ctx.params("ek_fc_params", dict(
+        return lower_arm.fc_dsp(ctx, w.data, fused, dict(
             batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=0,
             out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),
-            mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"),
-            in_pad=in_pad, scratch=ctx.scratch(in_pad)))
-        wname, bf = ctx.const(wp, "int8_t", "filter_dsp"), ctx.const(fused, "int32_t", "bias")
-        return (["cortex_m/ek_fully_connected_dsp.c"],
-                f"ek_fully_connected_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bf}, {ctx.ptr(y.index)});")
+            mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift")), x, y)
     p = ctx.params("ek_fc_params", dict(
         batches=batches, in_depth=in_depth, out_depth=out_depth, in_offset=in_offset, w_offset=-w.zp(),
         out_offset=y.zp(), act_min=act_min, act_max=act_max, per_channel=int(w.per_channel),

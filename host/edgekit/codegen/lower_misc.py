@@ -67,6 +67,9 @@ def _binary(ctx, op, kind):
     if kind == "add" and ctx.variant == "x86-64-avx512vnni":   # falls back to ek_add.c on broadcast
         return (["ek_add.c", "x86_64/ek_add_avx512.c"],
                 f"ek_add_s8_avx512(&{p}, {ctx.ptr(a.index)}, {ctx.ptr(b.index)}, {ctx.ptr(y.index)});")
+    if kind == "add" and ctx.variant == "armv7e-m-dsp":   # falls back to ek_add.c on broadcast
+        return (["ek_add.c", "cortex_m/ek_add_dsp.c"],
+                f"ek_add_s8_dsp(&{p}, {ctx.ptr(a.index)}, {ctx.ptr(b.index)}, {ctx.ptr(y.index)});")
     return [f"ek_{kind}.c"], f"ek_{kind}_s8(&{p}, {ctx.ptr(a.index)}, {ctx.ptr(b.index)}, {ctx.ptr(y.index)});"
 
 

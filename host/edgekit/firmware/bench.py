@@ -67,27 +67,18 @@ int main(int argc, char **argv) {
 """
 
 
-def m7_instructions(tflite, work_dir, variant: str | None = None) -> dict:
-    """Instructions of one inference of the generated C (board coral's tier, or `variant`) on the
-    Cortex-M7 twin: FPGAIO ticks x 40 under -icount shift=0 (resolution 40 instructions)."""
-    import shutil
+def _m7_build_run(d, m, elf, extra: tuple = ()):
+    """Link main.c + the generated C in `m` for the mps2-an500 twin and run it under -icount
+    shift=0; returns stdout (the semihosted lines)."""
     import subprocess
-    from pathlib import Path
 
-    from edgekit.codegen import compile_model
     from edgekit.errors import ToolError
     from edgekit.paths import FIRMWARE
-    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
-        raise ToolError("instructions per inference need arm-none-eabi-gcc and qemu-system-arm")
-    d, bsp = Path(work_dir), FIRMWARE / "bsp" / "mps2"
-    rep = compile_model(tflite, d / "m", board="coral", variant=variant).report
-    (d / "main.c").write_text(_ICOUNT_MAIN)
-    elf = d / "m7.elf"
-    m = d / "m"
+    bsp = FIRMWARE / "bsp" / "mps2"
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard", "-O2",
                     "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles", "--specs=nano.specs",
                     "--specs=nosys.specs", f"-T{bsp / 'mps2.ld'}", "-Wl,--defsym=EK_FLASH_ORIGIN=0",
-                    "-Wl,--defsym=EK_FLASH_LENGTH=0x400000", f"-I{m}", f"-I{m / 'runtime' / 'include'}",
+                    "-Wl,--defsym=EK_FLASH_LENGTH=0x400000", f"-I{m}", f"-I{m / 'runtime' / 'include'}", *extra,
                     str(bsp / "startup.c"), str(d / "main.c"), str(m / "model.c"),
                     *map(str, sorted((m / "runtime" / "src").glob("*.c"))), "-o", str(elf)],
                    check=True, capture_output=True, text=True)
@@ -97,7 +88,70 @@ def m7_instructions(tflite, work_dir, variant: str | None = None) -> dict:
                        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         raise ToolError(f"the Cortex-M7 twin failed: {r.stderr.strip()[:200]}")
-    ticks = int(r.stdout.split()[0])
+    return r.stdout
+
+
+def _m7_tools():
+    import shutil
+
+    from edgekit.errors import ToolError
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        raise ToolError("instructions per inference need arm-none-eabi-gcc and qemu-system-arm")
+
+
+def m7_instructions(tflite, work_dir, variant: str | None = None) -> dict:
+    """Instructions of one inference of the generated C (board coral's tier, or `variant`) on the
+    Cortex-M7 twin: FPGAIO ticks x 40 under -icount shift=0 (resolution 40 instructions)."""
+    from pathlib import Path
+
+    from edgekit.codegen import compile_model
+    _m7_tools()
+    d = Path(work_dir)
+    rep = compile_model(tflite, d / "m", board="coral", variant=variant).report
+    (d / "main.c").write_text(_ICOUNT_MAIN)
+    ticks = int(_m7_build_run(d, d / "m", d / "m7.elf").split()[0])
     return {"variant": rep["variant"]["selected"],
             "instructions": figure(ticks * 40, "instructions", "emulated",
                                    note="mps2-an500 twin, -icount shift=0, FPGAIO 25 MHz ticks x 40")}
+
+
+# The per-op breakdown: EK_TRACE_OUT (the generated C's per-op hook, after every op) reads the
+# counter instead of copying the op's output; a view op (RESHAPE) then costs 0.
+_LAYERS_MAIN = _ICOUNT_MAIN.replace(
+    "    ek_model_invoke(in, out);                 /* warm: same path, counted below */\n", "").replace(
+    "    t0 = COUNTER;\n    ek_model_invoke(in, out);\n    t1 = COUNTER;\n    d = t1 - t0;\n"
+    "    for (i = 9; i >= 0; --i) { line[i] = (char)('0' + d % 10); d /= 10; }\n"
+    "    line[10] = '\\n'; line[11] = 0;\n    semihost(0x04, line);\n",
+    "    int n;\n    ek_model_invoke(in, out);\n    ek_marks_n = 0;\n    t0 = COUNTER;\n    ek_model_invoke(in, out);\n"
+    "    for (n = 0; n < ek_marks_n; ++n) {\n        t1 = ek_marks[n]; d = t1 - t0; t0 = t1;\n"
+    "        for (i = 9; i >= 0; --i) { line[i] = (char)('0' + d % 10); d /= 10; }\n"
+    "        line[10] = '\\n'; line[11] = 0;\n        semihost(0x04, line);\n    }\n").replace(
+    "static int8_t in[", "uint32_t ek_marks[1024];\nint ek_marks_n;\nstatic int8_t in[")
+_LAYERS_HOOK = ("#define EK_TRACE_OUT(off, p, n) do { extern uint32_t ek_marks[1024]; extern int ek_marks_n; "
+                "if (ek_marks_n < 1024) ek_marks[ek_marks_n++] = *(volatile uint32_t *)0x40028018u; } while (0)\n")
+
+
+def m7_layer_instructions(tflite, work_dir, variant: str | None = None) -> list[dict]:
+    """Instructions of each op of one inference on the Cortex-M7 twin (as m7_instructions, plus
+    one counter read per op, resolution 40 instructions): [{op, kind, kernel, instructions}]."""
+    import re
+    from pathlib import Path
+
+    from edgekit.codegen import compile_model
+    _m7_tools()
+    d = Path(work_dir)
+    compile_model(tflite, d / "m", board="coral", variant=variant)
+    src = (d / "m" / "model.c").read_text()
+    src = re.sub(r"#ifdef EK_TRACE\n.*?#endif\n", _LAYERS_HOOK, src, count=1, flags=re.S)
+    (d / "m" / "model.c").write_text(src)
+    ops = [(re.match(r"\s*(\w+)\(", line) or [None, ""])[1] for line in src.splitlines() if "/* op " in line]
+    ops = [(fn, *re.search(r"/\* op (\d+) (\w+) \*/", line).groups())
+           for fn, line in zip(ops, (line for line in src.splitlines() if "/* op " in line))]
+    (d / "main.c").write_text(_LAYERS_MAIN)
+    ticks = [int(t) for t in _m7_build_run(d, d / "m", d / "m7.elf").split()]
+    if len(ticks) != len(ops):
+        from edgekit.errors import ToolError
+        raise ToolError(f"per-op breakdown: {len(ticks)} counter reads for {len(ops)} ops")
+    return [{"op": int(i), "kind": kind, "kernel": fn or "(view)",
+             "instructions": figure(t * 40, "instructions", "emulated", note="mps2-an500 twin, -icount shift=0")}
+            for (fn, i, kind), t in zip(ops, ticks)]
