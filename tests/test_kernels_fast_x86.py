@@ -218,3 +218,91 @@ def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     assert calls.get("ek_conv2d_s8_vnni_rows") == (1 if dil > 1 else 2), calls
     assert calls.get("ek_conv2d_s8_vnni", 0) == (1 if dil > 1 else 0), calls
     assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")
+
+
+_POOL_HARNESS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "ek_kernels.h"
+/* per case on stdin: 14 int32 (ek_pool_params), then in_h*in_w*ch input bytes (batches 1, 2 for
+ * even ch); on stdout: the portable output, then the AVX-512 one */
+static int8_t in[1 << 20], a[1 << 20], b[1 << 20];
+int main(void) {
+    ek_pool_params p;
+    while (fread(&p, sizeof p, 1, stdin) == 1) {
+        size_t n_in = (size_t)p.batches * p.in_h * p.in_w * p.ch, n_out = (size_t)p.batches * p.out_h * p.out_w * p.ch;
+        if (fread(in, 1, n_in, stdin) != n_in) return 1;
+        ek_avg_pool2d_s8(&p, in, a);
+        ek_avg_pool2d_s8_avx512(&p, in, b);
+        fwrite(a, 1, n_out, stdout);
+        fwrite(b, 1, n_out, stdout);
+    }
+    return 0;
+}
+"""
+
+
+@needs_vnni
+def test_avx512_avg_pool_equals_portable(tmp_path):
+    """ek_avg_pool2d_s8_avx512 against the portable kernel (TFLM's AveragePool, checked on the
+    MLPerf models above): channel counts below, at and past the 64-channel step and its 16-lane
+    tails, SAME borders (windows cut to 1..k_h*k_w taps), VALID, strides 1..3, windows past 256
+    taps (int16 sums widened mid-window) on inputs all -128 or all 127, clamps of fused
+    activations, and a window past the 65535-tap float bound (the portable fallback)"""
+    (tmp_path / "h.c").write_text(_POOL_HARNESS)
+    exe = tmp_path / "h"
+    src = RUNTIME / "src"
+    subprocess.run(["gcc", "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-march=native",
+                    f"-I{RUNTIME / 'include'}", str(tmp_path / "h.c"), str(src / "ek_avg_pool2d.c"),
+                    str(src / "x86_64" / "ek_avg_pool2d_avx512.c"), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(14)
+    blob, sizes = [], []
+    cases = [(25, 5, 64, 25, 5, 1, 1, "valid"), (7, 9, 5, 3, 3, 1, 1, "same"), (8, 8, 100, 3, 3, 2, 2, "same"),
+             (9, 11, 130, 4, 2, 3, 2, "same"), (6, 6, 17, 2, 2, 2, 2, "valid"), (17, 17, 33, 17, 17, 1, 1, "valid"),
+             (20, 20, 48, 20, 20, 1, 1, "valid"), (5, 7, 1, 5, 7, 1, 1, "same"), (300, 230, 1, 300, 230, 1, 1, "valid")]
+    for k, (ih, iw, ch, kh, kw, sh, sw, pad) in enumerate(cases):
+        if pad == "same":
+            oh, ow = -(-ih // sh), -(-iw // sw)
+            ph, pw = max(0, ((oh - 1) * sh + kh - ih) // 2), max(0, ((ow - 1) * sw + kw - iw) // 2)
+        else:
+            oh, ow, ph, pw = (ih - kh) // sh + 1, (iw - kw) // sw + 1, 0, 0
+        batches = 2 if ch % 2 == 0 and ih * iw < 1000 else 1
+        lo, hi = [(-128, 127), (-128, 127), (-100, 50), (0, 127)][k % 4]
+        x = rng.integers(-128, 128, (batches, ih, iw, ch))
+        if k in (5, 6):   # saturated windows: 289 / 400 taps of -128 or of 127
+            x[:] = -128 if k == 5 else 127
+            x[:, 0, 0, 0] = 5
+            lo, hi = -128, 127
+        blob += [np.array([batches, ih, iw, ch, oh, ow, kh, kw, sh, sw, ph, pw, lo, hi], np.int32).tobytes(),
+                 x.astype(np.int8).tobytes()]
+        sizes.append(batches * oh * ow * ch)
+    out = subprocess.run([str(exe)], input=b"".join(blob), capture_output=True, check=True).stdout
+    assert len(out) == 2 * sum(sizes)
+    pos = 0
+    for case, n in zip(cases, sizes):
+        a, b = np.frombuffer(out, np.int8, n, pos), np.frombuffer(out, np.int8, n, pos + n)
+        pos += 2 * n
+        assert np.array_equal(a, b), (case, np.flatnonzero(a != b)[:5].tolist())
+        if case[0] in (17, 20):   # saturated: an int16 sum wrapping past 256 taps would flip the sign
+            assert set(b.tolist()) == {-128 if case[0] == 17 else 127}, case
+
+
+@needs_vnni
+@pytest.mark.parametrize("n_in,n_out,batch", [(640, 128, 1), (13, 33, 2), (6, 5, 3), (3, 40, 1), (20, 8, 1)])
+def test_vnni_fully_connected_bit_exact(n_in, n_out, batch, tmp_path):
+    """the VNNI FULLY_CONNECTED (two accumulator sets over even and odd input quads): an even and
+    an odd count of whole quads, a last partial quad (in 13, 6, 3), out_c with a last block of
+    fewer than 32 and of fewer than 8, batches 2 and 3: all vs TFLM"""
+    import keras
+    from int8_models import convert_int8
+
+    from edgekit.golden.verify import verify
+    keras.utils.set_random_seed(n_in + n_out)
+    inp = keras.Input((n_in,), batch_size=batch)
+    x = keras.layers.Dense(n_out, activation="relu")(inp)
+    model = keras.Model(inp, keras.layers.Dense(7)(x))
+    rng = np.random.default_rng(n_in)
+    path = convert_int8(model, [rng.normal(0, 2, (batch, n_in)) for _ in range(8)], tmp_path / "fc.tflite")
+    rep = verify(path, n_inputs=4, seed=n_out, out_dir=tmp_path / "c", variant=VNNI)
+    assert rep["variant"]["kernel_calls"].get("ek_fully_connected_s8_vnni") == 2, rep["variant"]
+    assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")
