@@ -306,3 +306,77 @@ def test_vnni_fully_connected_bit_exact(n_in, n_out, batch, tmp_path):
     rep = verify(path, n_inputs=4, seed=n_out, out_dir=tmp_path / "c", variant=VNNI)
     assert rep["variant"]["kernel_calls"].get("ek_fully_connected_s8_vnni") == 2, rep["variant"]
     assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")
+
+
+_ADD_HARNESS = r"""
+#include <stdio.h>
+#include "ek_kernels.h"
+/* per case on stdin: a_offset b_offset out_offset act_min act_max left_shift a_mult a_shift b_mult
+ * b_shift out_mult out_shift (int32) and n; every (a, b) int8 pair in a 65536-element add of shape
+ * {1, 1, 1, 65536} (then n = 65536 - 7: a tail of 9 lanes); on stdout: portable, then AVX-512 */
+static int8_t a[65536], b[65536], y0[65536], y1[65536];
+int main(void) {
+    int32_t c[13];
+    int i;
+    for (i = 0; i < 65536; ++i) a[i] = (int8_t)(i & 255), b[i] = (int8_t)(i >> 8);
+    while (fread(c, sizeof c, 1, stdin) == 1) {
+        ek_binary_params p = {{1, 1, 1, c[12]}, {0, 0, 0, 1}, {0, 0, 0, 1}, c[0], c[1], c[2], c[3], c[4],
+                              c[5], c[6], c[7], c[8], c[9], c[10], c[11]};
+        p.a_stride[0] = p.a_stride[1] = p.a_stride[2] = c[12];
+        p.b_stride[0] = p.b_stride[1] = p.b_stride[2] = c[12];
+        ek_add_s8(&p, a, b, y0);
+        ek_add_s8_avx512(&p, a, b, y1);
+        fwrite(y0, 1, (size_t)c[12], stdout);
+        fwrite(y1, 1, (size_t)c[12], stdout);
+    }
+    return 0;
+}
+"""
+
+
+@needs_vnni
+def test_avx512_add_equals_portable(tmp_path):
+    """ek_add_s8_avx512 against the portable ADD (TFLM's, checked on resnet above) on every int8
+    pair: input shifts -1 .. -20 (the vpmaddwd rescale, its rounding ties included: multipliers
+    2^30 and low bits 0 / 2047), shifts outside it and left shifts other than 20 (the generic
+    steps), random offsets, output multipliers and shifts (some with an output scale near 1, so
+    that one unit of a rescaled input changes the output), clamps, and a 9-lane tail"""
+    (tmp_path / "h.c").write_text(_ADD_HARNESS)
+    exe = tmp_path / "h"
+    src = RUNTIME / "src"
+    subprocess.run(["gcc", "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-march=native",
+                    f"-I{RUNTIME / 'include'}", str(tmp_path / "h.c"), str(src / "ek_add.c"),
+                    str(src / "x86_64" / "ek_add_avx512.c"), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(14)
+    cases = []
+    for k in range(80):
+        ash, bsh = -1 - k % 20, -1 - (7 * k) % 20
+        if k >= 60:   # equal, large input shifts and an output scale near 1: a rescale off by one shows
+            ash = bsh = -1 - k % 20 if k < 75 else -21 - k % 5
+        am, bm = (int(x) for x in rng.integers(1 << 30, (1 << 31) - 1, 2, endpoint=True))
+        if k % 5 == 0:
+            am, bm = 1 << 30, (1 << 30) | 2047      # exact halves, all-ones low bits
+        if k % 7 == 3:
+            am = int(rng.integers(0, 1 << 30))      # any non-negative multiplier
+        ls = 20
+        if 50 <= k < 60:   # the generic path: shifts 0, -21 .. -25, a left shift other than 20
+            ash, bsh, ls = [(0, -3, 20), (-21, -2, 20), (-4, -25, 20), (-2, -3, 18), (1, -1, 20)][k % 5]
+        lo, hi = [(-128, 127), (-128, 127), (-100, 60), (-60, 127)][k % 4]
+        cases.append([int(x) for x in rng.integers(-64, 65, 2)] + [int(rng.integers(-20, 21)), lo, hi, ls, am, ash,
+                                                                     bm, bsh,
+                     int(rng.integers(1 << 30, 1 << 31)), min(-ash, -bsh) - 19 + int(rng.integers(-1, 2)),
+                     65536 - 7 * (k % 2)])   # out_shift: outputs span int8, as in a model
+    for k in range(20):   # output requantization the identity (2^30, shift 1): out = a' + b' exactly
+        am = int(rng.integers(1 << 30, 1 << 31))   # where that fits int8, so every unit of either shows
+        bm = am if k % 2 else int(rng.integers(1 << 30, 1 << 31))
+        off = int(rng.integers(-64, 65))
+        cases.append([off, off, 0, -128, 127, 20, am, -1 - k, bm, -1 - (k + 3 * (k % 2)) % 20, 1 << 30, 1, 65536])
+    out = subprocess.run([str(exe)], input=np.array(cases, np.int32).tobytes(), capture_output=True,
+                         check=True).stdout
+    pos = 0
+    for k, c in enumerate(cases):
+        n = c[12]
+        y0, y1 = np.frombuffer(out, np.int8, n, pos), np.frombuffer(out, np.int8, n, pos + n)
+        pos += 2 * n
+        assert np.array_equal(y0, y1), (c, np.flatnonzero(y0 != y1)[:5].tolist())
+        assert k >= 80 or len(np.unique(y0)) >= 4, c   # not clamped flat: the rescale shows in the output
