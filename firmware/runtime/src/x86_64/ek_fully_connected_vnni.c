@@ -55,10 +55,12 @@ EK_TARGET_VNNI void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8
                     a[h] = _mm256_dpbusd_epi32(a[h], u, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 32 * h)));
             }
             for (h = 0; h < 4; ++h) a[h] = _mm256_add_epi32(a[h], e[h]);
-            for (h = 0; h < 4 && ob + 8 * h < n_out; ++h) {
-                const int32_t c = ob + 8 * h;
-                ek_x86_requant8(a[h], bias_packed + c, p->mult + c, p->shift + c, p->out_offset, p->act_min,
-                                p->act_max, ek_min_i32(8, n_out - c), y + c);
+            for (h = 0; h < 2 && ob + 16 * h < n_out; ++h) {   /* 16 outputs per requantization */
+                const int32_t c = ob + 16 * h;
+                const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c,
+                                                        ek_min_i32(16, n_out - c));
+                ek_x86_rq16_store(_mm512_inserti64x4(_mm512_castsi256_si512(a[2 * h]), a[2 * h + 1], 1), &rq,
+                                  p->out_offset, p->act_min, p->act_max, y + c);
             }
         }
     }
