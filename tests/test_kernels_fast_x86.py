@@ -380,3 +380,18 @@ def test_avx512_add_equals_portable(tmp_path):
         pos += 2 * n
         assert np.array_equal(y0, y1), (c, np.flatnonzero(y0 != y1)[:5].tolist())
         assert k >= 80 or len(np.unique(y0)) >= 4, c   # not clamped flat: the rescale shows in the output
+
+
+@needs_vnni
+@pytest.mark.parametrize("name", ["pretrainedResnet_quant", "kws_ref_model", "ad01_int8", "vww_96_int8"])
+def test_vnni_tier_asan_ubsan_clean_and_exact(name, tmp_path):
+    """the VNNI tier's kernels (conv rows, depthwise, ADD, average pool, fully connected) under
+    ASan/UBSan give TFLM's bytes (test_codegen_build does the same for the portable tier)"""
+    from test_codegen_build import _run_sanitized
+
+    from edgekit.codegen import compile_model
+    from edgekit.paths import MLPERF_TINY
+    path = MLPERF_TINY / f"{name}.tflite"
+    rep = compile_model(path, tmp_path / "m", variant=VNNI).report
+    assert rep["variant"]["selected"] == VNNI
+    _run_sanitized(tmp_path / "m", path, tmp_path, 2)
