@@ -97,14 +97,26 @@ _REQUANT_HARNESS = r"""
 #include "ek_quant.h"
 #include "ek_requant_x86.h"
 /* per case: acc bias mult shift out_offset lo hi (int32 each) on stdin; per case on stdout:
- * scalar, ek_x86_requant8_avx2[, ek_x86_requant8, ek_x86_rq16_store] (int8 each) */
+ * scalar, ek_x86_requant8_avx2[, ek_x86_requant8, ek_x86_rq16_store of one lane, of 16 lanes] (int8 each) */
 #ifdef WITH_VNNI
 EK_TARGET_VNNI static void vnni(const int32_t *c, int8_t *o) {
     __m256i acc = _mm256_set1_epi32(c[0]);
     ek_x86_rq16 r;
+    int32_t b16[16], m16[16], s16[16];
+    int8_t y16[16];
+    int k;
     ek_x86_requant8(acc, c + 1, c + 2, c + 3, c[4], c[5], c[6], 1, o);
     r = ek_x86_rq16_load(c + 1, c + 2, c + 3, 1);
     ek_x86_rq16_store(_mm512_set1_epi32(c[0]), &r, c[4], c[5], c[6], o + 1);
+    /* the case in lanes 1..15, lane 0 another multiplier and shift (odd lanes must not use an even lane's) */
+    for (k = 0; k < 16; ++k) b16[k] = c[1], m16[k] = c[2], s16[k] = c[3];
+    m16[0] = c[2] > 0 ? c[2] - 1 : 1;
+    s16[0] = c[3] > -31 ? c[3] - 1 : c[3] + 1;
+    r = ek_x86_rq16_load(b16, m16, s16, 16);
+    ek_x86_rq16_store(_mm512_set1_epi32(c[0]), &r, c[4], c[5], c[6], y16);
+    o[2] = y16[1];
+    for (k = 2; k < 16; ++k)   /* a lane that differs from lane 1 */
+        if (y16[k] != y16[1]) o[2] = (int8_t)(y16[1] ^ 0x55);
 }
 #endif
 EK_TARGET_AVX2 static void avx2(const int32_t *c, int8_t *o) {
@@ -113,13 +125,13 @@ EK_TARGET_AVX2 static void avx2(const int32_t *c, int8_t *o) {
 int main(void) {
     int32_t c[7];
     while (fread(c, sizeof c, 1, stdin) == 1) {
-        int8_t o[3] = {0, 0, 0};
+        int8_t o[4] = {0, 0, 0, 0};
         o[0] = (int8_t)ek_clamp_i32(ek_mbqm_nn(ek_wadd(c[0], c[1]), c[2], c[3]) + c[4], c[5], c[6]);
         avx2(c, o + 1);
         fwrite(o, 1, 2, stdout);
 #ifdef WITH_VNNI
         vnni(c, o + 1);
-        fwrite(o + 1, 1, 2, stdout);
+        fwrite(o + 1, 1, 3, stdout);
 #endif
     }
     return 0;
@@ -157,7 +169,7 @@ def test_vectorised_requant_equals_scalar_over_int32(tmp_path):
     hi = rng.integers(0, 128, n)
     cases = np.stack([acc, bias, mult, shift, out_off, lo, hi], axis=1).astype(np.int32)
     out = subprocess.run([str(exe)], input=cases.tobytes(), capture_output=True, check=True).stdout
-    got = np.frombuffer(out, np.int8).reshape(n, 4 if vnni else 2)
+    got = np.frombuffer(out, np.int8).reshape(n, 5 if vnni else 2)
     for k in range(1, got.shape[1]):
         bad = np.flatnonzero(got[:, k] != got[:, 0])
         assert bad.size == 0, (k, cases[bad[:3]].tolist(), got[bad[:3]].tolist())
