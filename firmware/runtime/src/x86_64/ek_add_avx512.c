@@ -2,14 +2,14 @@
  * bit-identical to ../ek_add.c (TFLM reference_integer_ops::Add), 16 elements per step.
  * Broadcasting adds run ek_add_s8.
  *
- * Input rescale, left_shift 20, shift -s with 1 <= s <= 20 (TFLM's add always shifts right): for
+ * Input rescale, left_shift 20, shift -s with 0 <= s <= 20 (TFLM's add never shifts left): for
  * v = x + offset (|v| <= 255) and mult m = mh * 2^11 + ml (0 <= ml < 2^11),
  *   h = SaturatingRoundingDoublingHighMul(v * 2^20, m) = floor((v * m + 2^10) / 2^11)
  *     = v * mh + floor((v * ml + 2^10) / 2^11)            (all terms fit int32)
  * and RoundingDivideByPOT(h, s) = floor((h + 2^(s-1) - [h < 0]) / 2^s). h < 0 only if v < 0, and
  * for v < 0 with h = 0 both corrections give 0, so [v < 0] replaces [h < 0]; folded into the
  * inner floor, the rescale is v * mh + floor((v * ml - 2^11 [v < 0] + 2^10 + 2^(s+10)) / 2^11),
- * shifted right by s. vpmaddwd computes v * ml - 2^11 [v < 0] in one step: the dword v is the
+ * shifted right by s (s = 0: neither term, h itself). vpmaddwd computes v * ml - 2^11 [v < 0] in one step: the dword v is the
  * int16 pair (v, 0 or -1), multiplied by (ml, 2^11). Other parameters take the generic
  * ek_mbqm_nn steps (ek_x86_mbqm16); the output requantization always does. */
 #include "ek_kernels.h"
@@ -29,15 +29,16 @@ typedef struct {
 } rescale;
 
 static int fast_ok(int32_t left_shift, int32_t mult, int32_t shift) {
-    return left_shift == 20 && mult >= 0 && shift <= -1 && shift >= -20;
+    return left_shift == 20 && mult >= 0 && shift <= 0 && shift >= -20;
 }
 
 EK_TARGET_VNNI static rescale rescale_set(int32_t off, int32_t mult, int32_t shift) {
     rescale r;
     r.off = _mm512_set1_epi32(off);
     r.mh = _mm512_set1_epi32(mult >> 11);
-    r.ml2k = _mm512_set1_epi32((int32_t)((uint32_t)(mult & 2047) | (2048u << 16)));   /* int16 pair (ml, 2^11) */
-    r.c = _mm512_set1_epi32((1 << 10) + (1 << (10 - shift)));
+    /* int16 pair (ml, 2^11); shift 0: (ml, 0) and no rounding term, RoundingDivideByPOT(h, 0) = h */
+    r.ml2k = _mm512_set1_epi32((int32_t)((uint32_t)(mult & 2047) | (shift < 0 ? 2048u << 16 : 0u)));
+    r.c = _mm512_set1_epi32((1 << 10) + (shift < 0 ? 1 << (10 - shift) : 0));
     r.s = _mm_cvtsi32_si128(-shift);
     return r;
 }
