@@ -100,6 +100,8 @@ typedef struct {
     int32_t act_min, act_max;
 } ek_pool_params;
 void ek_avg_pool2d_s8(const ek_pool_params *p, const int8_t *in, int8_t *out);
+/* x86-64 AVX-512 (VNNI tier): the same result, 64 channels per step */
+void ek_avg_pool2d_s8_avx512(const ek_pool_params *p, const int8_t *in, int8_t *out);
 void ek_max_pool2d_s8(const ek_pool_params *p, const int8_t *in, int8_t *out);
 
 /* Broadcast over up to 4 dims: out index (i0..i3) reads a at sum(i*a_stride) (0 for a broadcast dim). */

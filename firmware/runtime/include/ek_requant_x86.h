@@ -73,6 +73,7 @@ EK_TARGET_AVX2 static __inline__ void ek_x86_requant8_avx2(__m256i acc, const in
 typedef struct {
     __m512i bias, mu, mu_odd, left, right, mask, half;
     __mmask16 m;
+    int has_left;   /* some lane shifts left (shift > 0): else the vpsllvd is skipped */
 } ek_x86_rq16;
 
 EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bias, const int32_t *mult,
@@ -84,6 +85,7 @@ EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bia
     r.mu = _mm512_maskz_loadu_epi32(r.m, mult);
     r.mu_odd = _mm512_srli_epi64(r.mu, 32);
     r.left = _mm512_max_epi32(sh, _mm512_setzero_si512());
+    r.has_left = _mm512_test_epi32_mask(r.left, r.left) != 0;
     r.right = _mm512_sub_epi32(r.left, sh);
     r.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r.right), _mm512_set1_epi32(1));
     r.half = _mm512_srli_epi32(r.mask, 1);
@@ -98,6 +100,7 @@ EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_set1(int32_t mult, int3
     r.mu = _mm512_set1_epi32(mult);
     r.mu_odd = _mm512_srli_epi64(r.mu, 32);
     r.left = _mm512_set1_epi32(shift > 0 ? shift : 0);
+    r.has_left = shift > 0;
     r.right = _mm512_set1_epi32(shift > 0 ? 0 : -shift);
     r.mask = _mm512_set1_epi32((int32_t)(((uint32_t)1 << (shift > 0 ? 0 : -shift)) - 1u));
     r.half = _mm512_srli_epi32(r.mask, 1);
@@ -107,7 +110,7 @@ EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_set1(int32_t mult, int3
 /* ek_mbqm_nn(x, mult, shift) on 16 lanes: the steps of ek_x86_requant_core */
 EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16(__m512i x, const ek_x86_rq16 *r) {
     const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
-    const __m512i xs = _mm512_sllv_epi32(x, r->left);
+    const __m512i xs = r->has_left ? _mm512_sllv_epi32(x, r->left) : x;
     const __m512i he = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(xs, r->mu), nudge), 31);
     const __m512i ho = _mm512_slli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(xs, 32), r->mu_odd), nudge), 1);
     const __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, he, ho);   /* odd lanes: bits 31..62 of ho */
@@ -117,16 +120,18 @@ EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16(__m512i x, const ek_x86_r
     return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, thr), q, _mm512_set1_epi32(1));
 }
 
-/* x + out_offset clamped to [lo, hi], stored as int8 to dst[0 .. popcount(m)) */
+/* x + out_offset clamped to [lo, hi] (-128 <= lo <= hi <= 127), stored as int8 to dst[0 .. popcount(m)).
+ * The narrowing saturates (vpmovsdb): a bound of -128 or 127 needs no min/max of its own. */
 EK_TARGET_VNNI static __inline__ void ek_x86_store16(__m512i x, __mmask16 m, int32_t out_offset, int32_t lo,
                                                      int32_t hi, int8_t *dst) {
     __m512i q = _mm512_add_epi32(x, _mm512_set1_epi32(out_offset));
-    q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+    if (lo > -128) q = _mm512_max_epi32(q, _mm512_set1_epi32(lo));
+    if (hi < 127) q = _mm512_min_epi32(q, _mm512_set1_epi32(hi));
     /* narrow in a register, then a plain 16-byte store when every lane is written */
     if (m == (__mmask16)0xFFFF)
-        _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
+        _mm_storeu_si128((__m128i *)(void *)dst, _mm512_cvtsepi32_epi8(q));
     else
-        _mm_mask_storeu_epi8(dst, m, _mm512_cvtepi32_epi8(q));
+        _mm_mask_storeu_epi8(dst, m, _mm512_cvtsepi32_epi8(q));
 }
 
 /* acc + bias requantized (16 lanes) and stored to dst[0 .. n) */

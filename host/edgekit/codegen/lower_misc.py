@@ -26,6 +26,9 @@ def _pool(ctx, op, fn, src):
 
 def lower_average_pool_2d(ctx, op):
     """int8, SAME/VALID, fused activation"""
+    if ctx.variant == "x86-64-avx512vnni":   # falls back to ek_avg_pool2d.c past 65535 taps
+        srcs, call = _pool(ctx, op, "ek_avg_pool2d_s8_avx512", "x86_64/ek_avg_pool2d_avx512.c")
+        return ["ek_avg_pool2d.c", *srcs], call
     return _pool(ctx, op, "ek_avg_pool2d_s8", "ek_avg_pool2d.c")
 
 

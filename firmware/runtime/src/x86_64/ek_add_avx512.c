@@ -1,6 +1,17 @@
 /* ADD int8 without broadcast (the residual add), x86-64 AVX-512 tier (used by the VNNI tier):
- * bit-identical to ../ek_add.c (TFLM reference_integer_ops::Add), 16 elements per step through
- * the three ek_mbqm_nn of EK_ADD_ONE (ek_x86_mbqm16). Broadcasting adds run ek_add_s8. */
+ * bit-identical to ../ek_add.c (TFLM reference_integer_ops::Add), 16 elements per step.
+ * Broadcasting adds run ek_add_s8.
+ *
+ * Input rescale, left_shift 20, shift -s with 0 <= s <= 20 (TFLM's add never shifts left): for
+ * v = x + offset (|v| <= 255) and mult m = mh * 2^11 + ml (0 <= ml < 2^11),
+ *   h = SaturatingRoundingDoublingHighMul(v * 2^20, m) = floor((v * m + 2^10) / 2^11)
+ *     = v * mh + floor((v * ml + 2^10) / 2^11)            (all terms fit int32)
+ * and RoundingDivideByPOT(h, s) = floor((h + 2^(s-1) - [h < 0]) / 2^s). h < 0 only if v < 0, and
+ * for v < 0 with h = 0 both corrections give 0, so [v < 0] replaces [h < 0]; folded into the
+ * inner floor, the rescale is v * mh + floor((v * ml - 2^11 [v < 0] + 2^10 + 2^(s+10)) / 2^11),
+ * shifted right by s (s = 0: neither term, h itself). vpmaddwd computes v * ml - 2^11 [v < 0] in one step: the dword v is the
+ * int16 pair (v, 0 or -1), multiplied by (ml, 2^11). Other parameters take the generic
+ * ek_mbqm_nn steps (ek_x86_mbqm16); the output requantization always does. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -10,6 +21,33 @@
 static int dense(const int32_t *shape, const int32_t *stride) {
     return stride[3] == 1 && stride[2] == shape[3] && stride[1] == shape[2] * shape[3] &&
            stride[0] == shape[1] * shape[2] * shape[3];
+}
+
+typedef struct {
+    __m512i off, mh, ml2k, c;
+    __m128i s;
+} rescale;
+
+static int fast_ok(int32_t left_shift, int32_t mult, int32_t shift) {
+    return left_shift == 20 && mult >= 0 && shift <= 0 && shift >= -20;
+}
+
+EK_TARGET_VNNI static rescale rescale_set(int32_t off, int32_t mult, int32_t shift) {
+    rescale r;
+    r.off = _mm512_set1_epi32(off);
+    r.mh = _mm512_set1_epi32(mult >> 11);
+    /* int16 pair (ml, 2^11); shift 0: (ml, 0) and no rounding term, RoundingDivideByPOT(h, 0) = h */
+    r.ml2k = _mm512_set1_epi32((int32_t)((uint32_t)(mult & 2047) | (shift < 0 ? 2048u << 16 : 0u)));
+    r.c = _mm512_set1_epi32((1 << 10) + (shift < 0 ? 1 << (10 - shift) : 0));
+    r.s = _mm_cvtsi32_si128(-shift);
+    return r;
+}
+
+/* 16 int8 inputs rescaled as ek_mbqm_nn(ek_shl(x + off, 20), mult, shift) */
+EK_TARGET_VNNI static __m512i rescale16(__m128i x, const rescale *r) {
+    const __m512i v = _mm512_add_epi32(_mm512_cvtepi8_epi32(x), r->off);
+    const __m512i t = _mm512_add_epi32(_mm512_madd_epi16(v, r->ml2k), r->c);
+    return _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, r->mh), _mm512_srai_epi32(t, 11)), r->s);
 }
 
 EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out) {
@@ -23,6 +61,17 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
         return;
     }
     total = (size_t)p->out_shape[0] * p->out_shape[1] * p->out_shape[2] * p->out_shape[3];
+    if (fast_ok(p->left_shift, p->a_mult, p->a_shift) && fast_ok(p->left_shift, p->b_mult, p->b_shift)) {
+        const rescale ra = rescale_set(p->a_offset, p->a_mult, p->a_shift);
+        const rescale rb = rescale_set(p->b_offset, p->b_mult, p->b_shift);
+        for (n = 0; n < total; n += 16) {
+            const __mmask16 m = total - n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (total - n)) - 1u);
+            const __m512i sum = _mm512_add_epi32(rescale16(_mm_maskz_loadu_epi8(m, a + n), &ra),
+                                                 rescale16(_mm_maskz_loadu_epi8(m, b + n), &rb));
+            ek_x86_store16(ek_x86_mbqm16(sum, &qo), m, p->out_offset, p->act_min, p->act_max, out + n);
+        }
+        return;
+    }
     for (n = 0; n < total; n += 16) {
         const __mmask16 m = total - n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (total - n)) - 1u);
         /* ek_shl: a logical left shift, wrapping as the scalar code's uint32 shift */

@@ -133,17 +133,25 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
     memset(band, zp, rs * (size_t)(direct ? 1 : p->k_h));   /* direct: one zp row for rows outside */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
+        /* dil_h 1: the band is a ring, input row iy in row (iy + pad_h) % k_h, filled once for all
+         * the output rows that read it (rows from next_iy on are not filled yet; a row below it
+         * that an output row reads is still there: only row iy + k_h, later, takes its place) */
+        int32_t next_iy = -p->pad_h;
         for (oy = 0; oy < p->out_h; ++oy) {
             int8_t *o = out + ((size_t)b * p->out_h + oy) * (size_t)ns;
             for (fy = 0; fy < p->k_h; ++fy) {   /* band row fy: zp | input row iy | zp, split into phases */
                 const int32_t iy = oy * p->stride_h - p->pad_h + fy * p->dil_h;
                 const int32_t lo = ek_min_i32(p->pad_w, bw), hi = ek_max_i32(ek_min_i32(p->pad_w + p->in_w, bw), lo);
-                int8_t *r = band + (size_t)fy * rs;
+                int8_t *r = band + (size_t)(p->dil_h == 1 ? (iy + p->pad_h) % p->k_h : fy) * rs;
                 if (direct) {
                     row[fy] = iy < 0 || iy >= p->in_h ? band : in_b + (size_t)iy * p->in_w * ch;
                     continue;
                 }
                 row[fy] = r;
+                if (p->dil_h == 1) {
+                    if (iy < next_iy) continue;   /* in the ring already */
+                    next_iy = iy + 1;
+                }
                 if (iy < 0 || iy >= p->in_h) {
                     memset(r, zp, rs);
                 } else if (sw == 1) {

@@ -33,26 +33,34 @@ EK_TARGET_VNNI void ek_fully_connected_s8_vnni(const ek_fc_params *p, const int8
         int8_t *y = out + (size_t)b * n_out;
         for (ob = 0; ob < n_out; ob += 32) {
             const int8_t *wb = w_packed + (size_t)ob * groups * 4;
-            __m256i a[4];
-            a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
-            for (g = 0; g < groups; ++g, wb += 128) {
-                __m256i u;
-                if (g < g_full) {
-                    int32_t v;
-                    memcpy(&v, x + 4 * g, 4);
-                    u = _mm256_xor_si256(_mm256_set1_epi32(v), flip);
-                } else {
-                    u = quad(x, g, n_in);
+            /* two accumulator sets (even and odd quads of inputs): vpdpbusd's latency, not its
+             * throughput, bounds one chain per register; the int32 sums are exact in any order */
+            __m256i a[4], e[4];
+            a[0] = a[1] = a[2] = a[3] = e[0] = e[1] = e[2] = e[3] = _mm256_setzero_si256();
+            for (g = 0; g + 1 < g_full; g += 2, wb += 256) {
+                int32_t v0, v1;
+                __m256i u0, u1;
+                memcpy(&v0, x + 4 * g, 4);
+                memcpy(&v1, x + 4 * g + 4, 4);
+                u0 = _mm256_xor_si256(_mm256_set1_epi32(v0), flip);
+                u1 = _mm256_xor_si256(_mm256_set1_epi32(v1), flip);
+                for (h = 0; h < 4; ++h) {
+                    a[h] = _mm256_dpbusd_epi32(a[h], u0, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 32 * h)));
+                    e[h] = _mm256_dpbusd_epi32(e[h], u1, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 128 + 32 * h)));
                 }
-                a[0] = _mm256_dpbusd_epi32(a[0], u, _mm256_loadu_si256((const __m256i *)(const void *)wb));
-                a[1] = _mm256_dpbusd_epi32(a[1], u, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 32)));
-                a[2] = _mm256_dpbusd_epi32(a[2], u, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 64)));
-                a[3] = _mm256_dpbusd_epi32(a[3], u, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 96)));
             }
-            for (h = 0; h < 4 && ob + 8 * h < n_out; ++h) {
-                const int32_t c = ob + 8 * h;
-                ek_x86_requant8(a[h], bias_packed + c, p->mult + c, p->shift + c, p->out_offset, p->act_min,
-                                p->act_max, ek_min_i32(8, n_out - c), y + c);
+            for (; g < groups; ++g, wb += 128) {
+                const __m256i u = quad(x, g, n_in);
+                for (h = 0; h < 4; ++h)
+                    a[h] = _mm256_dpbusd_epi32(a[h], u, _mm256_loadu_si256((const __m256i *)(const void *)(wb + 32 * h)));
+            }
+            for (h = 0; h < 4; ++h) a[h] = _mm256_add_epi32(a[h], e[h]);
+            for (h = 0; h < 2 && ob + 16 * h < n_out; ++h) {   /* 16 outputs per requantization */
+                const int32_t c = ob + 16 * h;
+                const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c,
+                                                        ek_min_i32(16, n_out - c));
+                ek_x86_rq16_store(_mm512_inserti64x4(_mm512_castsi256_si512(a[2 * h]), a[2 * h + 1], 1), &rq,
+                                  p->out_offset, p->act_min, p->act_max, y + c);
             }
         }
     }
