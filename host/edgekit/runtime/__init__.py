@@ -114,6 +114,8 @@ class CompiledModel:
         # cast once: numpy's .ctypes costs microseconds per call, as much as a small model's invoke
         self._in_ptr = self.ffi.cast("const int8_t *", self._in.ctypes.data)
         self._out_ptr = self.ffi.cast("int8_t *", self._out.ctypes.data)
+        # sliced once too: slicing, viewing and raveling per call cost more than ad01's own copy
+        self._in_view, self._out_view = self._in[: self.input_bytes], self._out[: self.output_bytes]
 
     @staticmethod
     def _info(r) -> TensorInfo:
@@ -121,11 +123,13 @@ class CompiledModel:
                           r["offset"], r["bytes"], bool(r.get("float_in_model", False)))
 
     def invoke_raw(self, flat_in: np.ndarray) -> np.ndarray:
-        np.copyto(self._in[: self.input_bytes], flat_in.view(np.int8).ravel())
+        if flat_in.dtype != np.int8 or flat_in.ndim != 1:
+            flat_in = flat_in.view(np.int8).ravel()
+        np.copyto(self._in_view, flat_in)
         rc = self.lib.ek_model_invoke(self._in_ptr, self._out_ptr)
         if rc != 0:
             raise ToolError(f"ek_model_invoke returned {rc}")
-        return self._out[: self.output_bytes].copy()
+        return self._out_view.copy()
 
     def invoke(self, *xs):
         """x (or one array per input, or a list) of int8 -> output(s) with their shapes and dtypes
