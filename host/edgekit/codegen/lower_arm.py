@@ -20,12 +20,43 @@ def dw_fits(fields) -> bool:
         fields["k_h"] * fields["k_w"] <= DW_MAX_TAPS
 
 
+def conv_dsp16_fits(fields) -> bool:
+    """cortex_m/ek_conv2d_dsp16.c (int16 weights): pointwise layers (1x1, stride 1, no padding) and
+    filters over at most 4 input channels whose rows are not a multiple of 4 taps"""
+    f = fields
+    pointwise = f["k_h"] == f["k_w"] == f["stride_h"] == f["stride_w"] == 1 and f["pad_h"] == f["pad_w"] == 0 \
+        and (f["in_h"], f["in_w"]) == (f["out_h"], f["out_w"])
+    return pointwise or (f["in_c"] <= 4 and f["k_w"] * f["in_c"] % 4 != 0)
+
+
+def conv_dsp16(ctx, fields, rows, bias, x, y):
+    """cortex_m/ek_conv2d_dsp16.c: k_len = k rounded up to 4 (rows not padded one by one), weights
+    int16, channel pairs interleaved [ceil(oc/2)][k_len/4][2][w_k w_k+2 w_k+1 w_k+3] (an odd oc gets
+    a zero row); bias_fold as for conv_dsp; scratch: the interleaved int16 patch of two pixels
+    (2 * k_len), an int8 im2col row (k_len bytes in 8-byte units), the ek_rqc constants."""
+    oc, k = rows.shape[0], fields["k_h"] * fields["k_w"] * fields["in_c"]
+    k_len = -(-k // 4) * 4
+    fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + -(-k_len // 8) * 4 + RQC_I16 * oc))
+    w = np.zeros((-(-oc // 2) * 2, k_len), np.int16)
+    w[:oc, :k] = rows[:, :k]
+    w = w.reshape(-1, 2, k_len // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
+    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * rows[:, :k].astype(np.int64).sum(axis=1))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp16")
+    bname = ctx.const(b, "int32_t", "bias_dsp")
+    return (["cortex_m/ek_conv2d_dsp16.c"],
+            f"ek_conv2d_s8_dsp16(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
 def conv_dsp(ctx, fields, rows, bias, x, y):
-    """cortex_m/ek_conv2d_dsp.c: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
+    """cortex_m/ek_conv2d_dsp.c, or conv_dsp16 where conv_dsp16_fits: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
     multiple of 4 (k_len = k_h * that), channel pairs interleaved [ceil(oc/2)][k_len/4][2][4] (an
     odd oc gets a zero row); bias_fold = bias +
     in_offset * sum(w row); scratch: two int16 patches, then the per-channel requantization
     constants (ek_rqc, RQC_I16 int16 each)."""
+    if conv_dsp16_fits(fields):
+        return conv_dsp16(ctx, fields, rows, bias, x, y)
     oc, kh, run = rows.shape[0], fields["k_h"], fields["k_w"] * fields["in_c"]
     run4 = -(-run // 4) * 4   # each filter row (k_w * in_c taps) padded to 4: rows start 4-aligned
     k_len = kh * run4
