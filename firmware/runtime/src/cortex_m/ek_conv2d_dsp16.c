@@ -40,13 +40,19 @@ EK_INLINE void copy8(int8_t *d, const int8_t *x, int32_t n) {
     for (; n > 0; --n) *d++ = *x++;
 }
 
-/* the int8 im2col row of output pixel (oy, ox) in s (k_len bytes; the taps past k hold zeros) */
+/* the int8 im2col row of output pixel (oy, ox): taps 0..k-1 of s (the caller zeroes those past k) */
 static void im2col8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *s) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
     const int32_t c_in = p->in_c, run = p->k_w * c_in, in_w = p->in_w;
     const int8_t zp = (int8_t)-p->in_offset;
     const int cols_in = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= in_w;
     int32_t fy, fx, k = 0;
+    if (cols_in && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h) {   /* no padding tap */
+        const int8_t *src = in_b + ((size_t)iy0 * in_w + ix0) * c_in;
+        const int32_t step = p->dil_h * in_w * c_in;
+        for (fy = p->k_h; fy > 0; --fy, src += step, s += run) copy8(s, src, run);
+        return;
+    }
     for (fy = 0; fy < p->k_h; ++fy, k += run) {
         const int32_t iy = iy0 + fy * p->dil_h;
         if (iy < 0 || iy >= p->in_h) {
@@ -61,7 +67,6 @@ static void im2col8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int
             }
         }
     }
-    for (; k < p->k_len; ++k) s[k] = 0;
 }
 
 /* one step of 4 taps, 2 pixels x 2 channels: patch at x (A then B), weights at w (ch 0 then 1) */
@@ -133,6 +138,7 @@ void ek_conv2d_s8_dsp16(const ek_conv_params *p, const int8_t *in, const int16_t
     ek_rqc *const rq = (ek_rqc *)(void *)(p->scratch + 2 * len + s_i16);   /* 8-byte aligned */
     int32_t b, px, oy, ox, j;
     const int mode = full | ek_rq_dsp_prepare(rq, p->mult, p->shift, oc, p->out_offset);
+    memset(s8, 0, (size_t)len);   /* the taps past k stay 0 */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c_in;
         int8_t *out_b = out + (size_t)b * pixels * oc;
