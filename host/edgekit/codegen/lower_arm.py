@@ -51,9 +51,10 @@ def conv_dsp16(ctx, fields, rows, bias, x, y):
 
 def conv_dsp_rows_fits(fields) -> bool:
     """cortex_m/ek_conv2d_dsp_rows.c: few input channels, rows not a multiple of 4 taps, dilation 1,
-    every window starting at an even element of the widened row"""
+    every window starting at an even element of the widened row, and few output channels (over
+    more, conv_dsp16's per-pixel im2col is shared by enough of them and its inner loop is denser)"""
     f = fields
-    return f["in_c"] <= 4 and f["k_w"] * f["in_c"] % 4 != 0 and f["dil_h"] == f["dil_w"] == 1 \
+    return f["in_c"] <= 4 and f["out_c"] <= 16 and f["k_w"] * f["in_c"] % 4 != 0 and f["dil_h"] == f["dil_w"] == 1 \
         and f["stride_w"] * f["in_c"] % 2 == 0
 
 
