@@ -46,8 +46,8 @@ static void widen_row(int16_t *b, int32_t len, const int8_t *row, int32_t n, int
 
 /* one int16 pair of 2 pixels (words at x and x + sb bytes, x += 4) x 2 channels (weights LDRD at w,
  * w += 8). One asm per step (the C loops around it unroll where k_h and the pair count are
- * constants); the memory operand tells GCC that the step reads the weights (the row buffers are
- * written by calls between the steps' blocks). */
+ * constants); the memory operands name the weights and pixel A's word (pixel B's is ordered after
+ * the row buffers' stores by a compiler barrier). */
 #define EK_ROWS_STEP()                                                                              \
     do {                                                                                            \
         uint32_t pw_, qw_, u0_, u1_;                                                                \
@@ -131,6 +131,7 @@ void ek_conv2d_s8_dsp_rows(const ek_conv_params *p, const int8_t *in, const int1
                 const int8_t *row = iy >= 0 && iy < p->in_h ? in_b + (size_t)iy * in_w * c_in : NULL;
                 widen_row(rows + fy * rs, rs, row, in_w * c_in, p->pad_w * c_in, zp);
             }
+            __asm__ volatile("" ::: "memory");   /* the steps' asm reads more of the rows than its operands name */
             for (ox = 0; ox < out_w; ox += 2, d += 2 * oc) {
                 const int pair = ox + 1 < out_w;
                 const int16_t *x = rows + ox * step;
