@@ -234,7 +234,8 @@ def _edge_program(seed):
 
 
 @pytest.mark.slow
-def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(tmp_path):
+@pytest.mark.parametrize("opt", ["-O2", "-Os"])   # -Os: ek_conv2d_dsp16.c's LDRD form of the step
+def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(opt, tmp_path):
     import shutil
     import subprocess
 
@@ -250,7 +251,7 @@ def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(tmp_path):
                "cortex_m/ek_conv2d_dsp16.c", "cortex_m/ek_conv2d_dsp_rows.c", "cortex_m/ek_depthwise_conv2d_dsp.c",
                "cortex_m/ek_fully_connected_dsp.c", "cortex_m/ek_add_dsp.c"]
     elf = tmp_path / "edges.elf"
-    subprocess.run(["arm-none-eabi-gcc", *M7, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles",
+    subprocess.run(["arm-none-eabi-gcc", *M7, opt, "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles",
                     "--specs=nano.specs", "--specs=nosys.specs", f"-T{bsp / 'mps2.ld'}",
                     "-Wl,--defsym=EK_FLASH_ORIGIN=0", "-Wl,--defsym=EK_FLASH_LENGTH=0x400000",
                     f"-I{rt / 'include'}", str(bsp / "startup.c"), str(tmp_path / "main.c"),

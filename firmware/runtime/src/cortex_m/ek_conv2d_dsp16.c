@@ -4,8 +4,8 @@
  * 4 taps (a first layer over 1..4 input channels), where ek_conv2d_dsp.c's per-row padding wastes MACs.
  *
  * The weights are widened to int16 at compile time, so the inner loop has no SXTB16: per 4 taps of
- * 2 pixels x 2 channels, one LDM of both pixels' patch words, two LDRD of weights and 8 SMLAD (11
- * instructions for 16 MACs; ek_conv2d_dsp.c needs 15). Weights [ceil(oc/2)][k_len/4][2][4] int16, a
+ * 2 pixels x 2 channels, one LDM of both pixels' patch words (two LDRD at -Os), two LDRD of
+ * weights and 8 SMLAD (11 instructions for 16 MACs; ek_conv2d_dsp.c needs 15). Weights [ceil(oc/2)][k_len/4][2][4] int16, a
  * 4-tap group in the order (w_k, w_k+2, w_k+1, w_k+3); k_len = k_h * k_w * in_c rounded up to 4
  * (the rows are not padded one by one), zero weights past k and in an odd oc's last row.
  * The two pixels' patches are interleaved per 4 taps [A: x_k x_k+2 x_k+1 x_k+3][B: same], so one
@@ -70,8 +70,15 @@ static void im2col8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int
 }
 
 /* one step of 4 taps, 2 pixels x 2 channels: patch at x (A then B), weights at w (ch 0 then 1) */
+#if defined(__OPTIMIZE_SIZE__)   /* -Os cannot give the asm r0..r3 besides its 9 other registers */
+#define EK_W16_LDX "ldrd %[p0], %[p1], [%[x]], #8\n\tldrd %[q0], %[q1], [%[x]], #8\n\t"
+#define EK_W16_REG(r)
+#else   /* LDM needs its list in ascending register order: the four patch words live in r0..r3 */
+#define EK_W16_LDX "ldmia %[x]!, {%[p0], %[p1], %[q0], %[q1]}\n\t"
+#define EK_W16_REG(r) __asm__(r)
+#endif
 #define EK_W16_STEP                                     \
-    "ldmia %[x]!, {%[p0], %[p1], %[q0], %[q1]}\n\t"     \
+    EK_W16_LDX                                          \
     "ldrd %[u0], %[u1], [%[w]], #8\n\t"                 \
     "smlad %[a0], %[u0], %[p0], %[a0]\n\t"              \
     "smlad %[a0], %[u1], %[p1], %[a0]\n\t"              \
@@ -104,8 +111,7 @@ EK_INLINE void channels(const ek_conv_params *p, const int16_t *patch, const int
         const int two = o + 1 < oc;
         const int16_t *x = patch;
         int32_t a0 = bias[o], a1 = two ? bias[o + 1] : 0, b0 = a0, b1 = a1, n = steps;
-        /* LDM needs its list in ascending register order: the four patch words live in r0..r3 */
-        register uint32_t p0 __asm__("r0"), p1 __asm__("r1"), q0 __asm__("r2"), q1 __asm__("r3");
+        register uint32_t p0 EK_W16_REG("r0"), p1 EK_W16_REG("r1"), q0 EK_W16_REG("r2"), q1 EK_W16_REG("r3");
         uint32_t u0, u1;
         /* n % 4 steps first, then fours; the asm reads the patch and weights written before it */
         __asm__ volatile("tst %[n], #1\n\t"
