@@ -56,7 +56,21 @@ def test_m7_twin_instruction_count_is_deterministic_and_dsp_is_fewer(tmp_path):
 # a multiple of 8 (an odd number of 4-tap steps), 1x1, stride 2, dilation 2, VALID, no bias
 CONV_EDGES = [(7, 9, 3, 7, 3, 3, 2, 1, True, 1, True), (5, 5, 6, 5, 1, 1, 1, 1, False, 2, True),
               (6, 7, 40, 33, 3, 3, 1, 1, True, 1, True), (9, 6, 5, 1, 2, 3, 1, 2, True, 1, False),
-              (8, 8, 16, 16, 3, 3, 2, 1, False, 1, True), (4, 11, 1, 4, 10, 4, 2, 1, True, 1, True)]
+              (8, 8, 16, 16, 3, 3, 2, 1, False, 1, True), (4, 11, 1, 4, 10, 4, 2, 1, True, 1, True),
+              # ek_conv2d_dsp_rows.c (in_c <= 4, stride_w * in_c even, oc <= 16): over 2 channels stride
+              # 1 (the generic loops), 3x3 over 3 channels (its unrolled block: cases 7 and 8 are its
+              # two modes, right shifts with the offset folded, int8 range or not) VALID, odd widths, 2
+              # batches, and SAME; a 1x3 stride 2 SAME; a lone last pixel in each
+              (5, 7, 2, 3, 3, 3, 1, 1, False, 1, False), (9, 11, 3, 8, 3, 3, 2, 1, False, 2, True),
+              (10, 10, 3, 16, 3, 3, 2, 1, True, 1, True), (6, 9, 2, 4, 1, 3, 2, 1, True, 1, True),
+              # ek_conv2d_dsp16.c's im2col: 1 channel stride 1 SAME (stride_w * in_c odd), dilation 2,
+              # 5x5 stride 2 over 3 channels into 24 (oc > 16)
+              (6, 7, 1, 5, 3, 3, 1, 1, True, 1, True), (8, 8, 3, 6, 3, 3, 1, 2, True, 1, True),
+              (11, 13, 3, 24, 5, 5, 2, 1, True, 1, True),
+              # ek_conv2d_dsp16.c pointwise: 4 channels into an odd 9 (15 pixels), 3 (a tail only),
+              # 42 (11 steps: the odd step, the pair and a four)
+              (3, 5, 4, 9, 1, 1, 1, 1, True, 1, True), (4, 3, 3, 5, 1, 1, 1, 1, False, 1, True),
+              (3, 3, 42, 6, 1, 1, 1, 1, False, 1, True)]
 # depthwise: (h, w, ch, k_h, k_w, stride, dil, SAME?)  channel tails 1..3, interior and border
 # pixels, 3x3 with and without dilation, other filters, stride 2, VALID
 DW_EDGES = [(6, 7, 7, 3, 3, 1, 1, True), (9, 8, 8, 3, 3, 2, 1, True), (7, 7, 6, 3, 3, 1, 2, True),
@@ -113,6 +127,7 @@ def _edge_program(seed):
         names.append(tag)
         body.append(f"    {ref_call}\n    {dsp_call}\n    report(\"{tag}\", memcmp({tag}_ref, {tag}_dsp, {n_out}) == 0);")
 
+    conv_srcs = set()
     for i, (h, w, c, oc, kh, kw, s, d, same, n, has_b) in enumerate(CONV_EDGES):
         tag = f"conv{i}"
         oh, ph = conv_padding(0 if same else 1, h, kh, s, d)
@@ -137,8 +152,10 @@ def _edge_program(seed):
         wr = arr(f"{tag}_rows", rows, "int8_t")
         ref = f"ek_conv2d_s8(&{pp}, {x}, {wr}, {b.index if b else 'NULL'}, {tag}_ref);"
         ctx.op_index = f"{tag}_dsp"
-        _, dsp = lower_arm.conv_dsp(ctx, dict(f), rows[:, :-(-k // 4) * 4], b, NS(index=x), NS(index=f"{tag}_dsp"))
+        srcs, dsp = lower_arm.conv_dsp(ctx, dict(f), rows[:, :-(-k // 4) * 4], b, NS(index=x), NS(index=f"{tag}_dsp"))
+        conv_srcs.update(srcs)
         check(tag, ref, dsp, n * oh * ow * oc)
+    assert conv_srcs == {"cortex_m/ek_conv2d_dsp.c", "cortex_m/ek_conv2d_dsp16.c", "cortex_m/ek_conv2d_dsp_rows.c"}
 
     for i, (h, w, ch, kh, kw, s, d, same) in enumerate(DW_EDGES):
         tag = f"dw{i}"
@@ -217,7 +234,8 @@ def _edge_program(seed):
 
 
 @pytest.mark.slow
-def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(tmp_path):
+@pytest.mark.parametrize("opt", ["-O2", "-Os"])   # -Os: ek_conv2d_dsp16.c's LDRD form of the step
+def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(opt, tmp_path):
     import shutil
     import subprocess
 
@@ -230,9 +248,10 @@ def test_dsp_kernels_edges_equal_portable_on_the_m7_twin(tmp_path):
     (tmp_path / "main.c").write_text(src)
     rt, bsp = FIRMWARE / "runtime", FIRMWARE / "bsp" / "mps2"
     kernels = ["ek_conv2d.c", "ek_depthwise_conv2d.c", "ek_fully_connected.c", "ek_add.c", "cortex_m/ek_conv2d_dsp.c",
-               "cortex_m/ek_depthwise_conv2d_dsp.c", "cortex_m/ek_fully_connected_dsp.c", "cortex_m/ek_add_dsp.c"]
+               "cortex_m/ek_conv2d_dsp16.c", "cortex_m/ek_conv2d_dsp_rows.c", "cortex_m/ek_depthwise_conv2d_dsp.c",
+               "cortex_m/ek_fully_connected_dsp.c", "cortex_m/ek_add_dsp.c"]
     elf = tmp_path / "edges.elf"
-    subprocess.run(["arm-none-eabi-gcc", *M7, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles",
+    subprocess.run(["arm-none-eabi-gcc", *M7, opt, "-std=c99", "-Wall", "-Wextra", "-Werror", "-nostartfiles",
                     "--specs=nano.specs", "--specs=nosys.specs", f"-T{bsp / 'mps2.ld'}",
                     "-Wl,--defsym=EK_FLASH_ORIGIN=0", "-Wl,--defsym=EK_FLASH_LENGTH=0x400000",
                     f"-I{rt / 'include'}", str(bsp / "startup.c"), str(tmp_path / "main.c"),
@@ -340,6 +359,6 @@ def test_m7_per_op_breakdown_adds_up_to_the_inference(tmp_path):
     rows = m7_layer_instructions(path, tmp_path / "b")
     assert [r["kind"] for r in rows][:3] == ["CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D"] and len(rows) == 13
     assert {r["instructions"]["provenance"] for r in rows} == {"emulated"}
-    convs = [r for r in rows if r["kernel"] == "ek_conv2d_s8_dsp"]
+    convs = [r for r in rows if r["kernel"].startswith("ek_conv2d_s8_dsp")]   # first conv _dsp, pointwise _dsp16
     assert len(convs) == 5 and all(r["instructions"]["value"] > 100_000 for r in convs)
     assert abs(sum(r["instructions"]["value"] for r in rows) - whole) <= 40 * (len(rows) + 1) + 10 * len(rows)

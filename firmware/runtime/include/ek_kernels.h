@@ -50,6 +50,18 @@ void ek_conv2d_s8_dotprod(const ek_conv_params *p, const int8_t *in, const int8_
  * taps (k_len = k_h * that), channel pairs interleaved [ceil(out_c/2)][k_len/4][2][4]; bias_fold (not
  * NULL) = bias + in_offset * sum(w row); scratch 2 * k_len + EK_RQC_I16 * out_c int16 (ek_dsp_m.h). */
 void ek_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_fold, int8_t *out);
+/* Cortex-M DSP conv, int16 weights (groups == 1; pointwise layers and rows over <= 4 input channels):
+ * k_len = k_h*k_w*in_c rounded up to 4, w16 [ceil(out_c/2)][k_len/4][2][w_k w_k+2 w_k+1 w_k+3], bias_fold
+ * as above; scratch 2 * k_len + ceil(k_len/8)*4 + EK_RQC_I16 * out_c int16. */
+void ek_conv2d_s8_dsp16(const ek_conv_params *p, const int8_t *in, const int16_t *w16, const int32_t *bias_fold, int8_t *out);
+/* Cortex-M DSP conv over input rows (groups == 1, dilation 1, in_c <= 4, stride_w * in_c even): w16
+ * [ceil(out_c/2)][k_h][ceil(k_w*in_c/2)][2 channels][2 taps], bias_fold as above; scratch k_h row
+ * buffers of EK_CONV_DSP_ROW_LEN int16, then EK_RQC_I16 * out_c int16. */
+#define EK_CONV_DSP_ROW_LEN(pad_w, in_w, out_w, stride_w, k_w, in_c)                                    \
+    (((((pad_w) + (in_w)) * (in_c) > ((out_w) - 1) * (stride_w) * (in_c) + ((k_w) * (in_c) + 1) / 2 * 2   \
+           ? ((pad_w) + (in_w)) * (in_c)                                                                \
+           : ((out_w) - 1) * (stride_w) * (in_c) + ((k_w) * (in_c) + 1) / 2 * 2) + 3) / 4 * 4)
+void ek_conv2d_s8_dsp_rows(const ek_conv_params *p, const int8_t *in, const int16_t *w16, const int32_t *bias_fold, int8_t *out);
 /* AArch64 NEON without dotprod conv (groups == 1, every weight >= -127): filter rows as for
  * ek_conv2d_s8; bias_fold = bias + in_offset * sum(w row), wrapped to int32. */
 void ek_conv2d_s8_neon(const ek_conv_params *p, const int8_t *in, const int8_t *w_rows, const int32_t *bias_fold, int8_t *out);

@@ -20,12 +20,76 @@ def dw_fits(fields) -> bool:
         fields["k_h"] * fields["k_w"] <= DW_MAX_TAPS
 
 
+def conv_dsp16_fits(fields) -> bool:
+    """cortex_m/ek_conv2d_dsp16.c (int16 weights): pointwise layers (1x1, stride 1, no padding) and
+    filters over at most 4 input channels whose rows are not a multiple of 4 taps"""
+    f = fields
+    pointwise = f["k_h"] == f["k_w"] == f["stride_h"] == f["stride_w"] == 1 and f["pad_h"] == f["pad_w"] == 0 \
+        and (f["in_h"], f["in_w"]) == (f["out_h"], f["out_w"])
+    return pointwise or (f["in_c"] <= 4 and f["k_w"] * f["in_c"] % 4 != 0)
+
+
+def conv_dsp16(ctx, fields, rows, bias, x, y):
+    """cortex_m/ek_conv2d_dsp16.c: k_len = k rounded up to 4 (rows not padded one by one), weights
+    int16, channel pairs interleaved [ceil(oc/2)][k_len/4][2][w_k w_k+2 w_k+1 w_k+3] (an odd oc gets
+    a zero row); bias_fold as for conv_dsp; scratch: the interleaved int16 patch of two pixels
+    (2 * k_len), an int8 im2col row (k_len bytes in 8-byte units), the ek_rqc constants."""
+    oc, k = rows.shape[0], fields["k_h"] * fields["k_w"] * fields["in_c"]
+    k_len = -(-k // 4) * 4
+    fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + -(-k_len // 8) * 4 + RQC_I16 * oc))
+    w = np.zeros((-(-oc // 2) * 2, k_len), np.int16)
+    w[:oc, :k] = rows[:, :k]
+    w = w.reshape(-1, 2, k_len // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
+    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + fields["in_offset"] * rows[:, :k].astype(np.int64).sum(axis=1))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp16")
+    bname = ctx.const(b, "int32_t", "bias_dsp")
+    return (["cortex_m/ek_conv2d_dsp16.c"],
+            f"ek_conv2d_s8_dsp16(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def conv_dsp_rows_fits(fields) -> bool:
+    """cortex_m/ek_conv2d_dsp_rows.c: few input channels, rows not a multiple of 4 taps, dilation 1,
+    every window starting at an even element of the widened row, and few output channels (over
+    more, conv_dsp16's per-pixel im2col is shared by enough of them and its inner loop is denser)"""
+    f = fields
+    return f["in_c"] <= 4 and f["out_c"] <= 16 and f["k_w"] * f["in_c"] % 4 != 0 and f["dil_h"] == f["dil_w"] == 1 \
+        and f["stride_w"] * f["in_c"] % 2 == 0
+
+
+def conv_dsp_rows(ctx, fields, rows, bias, x, y):
+    """cortex_m/ek_conv2d_dsp_rows.c: weights int16 [ceil(oc/2)][k_h][pairs][2 channels][2 taps], each
+    filter row (k_w * in_c taps) padded to an even length (an odd oc gets a zero row); bias_fold as
+    for conv_dsp; scratch: k_h row buffers (EK_CONV_DSP_ROW_LEN), the ek_rqc constants."""
+    f = fields
+    oc, kh, c, run = rows.shape[0], f["k_h"], f["in_c"], f["k_w"] * f["in_c"]
+    run2 = run + run % 2
+    need = max((f["pad_w"] + f["in_w"]) * c, (f["out_w"] - 1) * f["stride_w"] * c + run2)
+    rs = -(-need // 4) * 4   # EK_CONV_DSP_ROW_LEN
+    fields.update(k_len=kh * run2, scratch=ctx.scratch(kh * rs + RQC_I16 * oc))
+    w = np.zeros((-(-oc // 2) * 2, kh, run2), np.int16)
+    w[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
+    w = w.reshape(-1, 2, kh, run2 // 2, 2).transpose(0, 2, 3, 1, 4)
+    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
+    b = wrap_i32(b + f["in_offset"] * rows.astype(np.int64).sum(axis=1))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp_rows")
+    bname = ctx.const(b, "int32_t", "bias_dsp")
+    return (["cortex_m/ek_conv2d_dsp_rows.c"],
+            f"ek_conv2d_s8_dsp_rows(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
 def conv_dsp(ctx, fields, rows, bias, x, y):
-    """cortex_m/ek_conv2d_dsp.c: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
+    """cortex_m/ek_conv2d_dsp.c, or conv_dsp_rows / conv_dsp16 where they fit: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
     multiple of 4 (k_len = k_h * that), channel pairs interleaved [ceil(oc/2)][k_len/4][2][4] (an
     odd oc gets a zero row); bias_fold = bias +
     in_offset * sum(w row); scratch: two int16 patches, then the per-channel requantization
     constants (ek_rqc, RQC_I16 int16 each)."""
+    if conv_dsp_rows_fits(fields):
+        return conv_dsp_rows(ctx, fields, rows, bias, x, y)
+    if conv_dsp16_fits(fields):
+        return conv_dsp16(ctx, fields, rows, bias, x, y)
     oc, kh, run = rows.shape[0], fields["k_h"], fields["k_w"] * fields["in_c"]
     run4 = -(-run // 4) * 4   # each filter row (k_w * in_c taps) padded to 4: rows start 4-aligned
     k_len = kh * run4
