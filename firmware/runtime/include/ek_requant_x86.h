@@ -181,14 +181,20 @@ EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16_short(__m512i x, const ek
     return _mm512_srav_epi32(_mm512_add_epi32(h, _mm512_srai_epi32(x, 31)), r->right);
 }
 
-/* acc + bias requantized (16 lanes) and stored to dst[0 .. n); the short form when r->fold */
-EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
-                                                        int32_t lo, int32_t hi, int8_t *dst) {
+/* acc + bias requantized (16 lanes) and stored to the lanes m of dst; the short form when r->fold */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store_m(__m512i acc, const ek_x86_rq16 *r, __mmask16 m,
+                                                          int32_t out_offset, int32_t lo, int32_t hi, int8_t *dst) {
     const __m512i x = _mm512_add_epi32(acc, r->bias);
     if (r->fold)
-        ek_x86_store16(ek_x86_mbqm16_short(x, r), r->m, 0, lo, hi, dst);
+        ek_x86_store16(ek_x86_mbqm16_short(x, r), m, 0, lo, hi, dst);
     else
-        ek_x86_store16(ek_x86_mbqm16(x, r), r->m, out_offset, lo, hi, dst);
+        ek_x86_store16(ek_x86_mbqm16(x, r), m, out_offset, lo, hi, dst);
+}
+
+/* the same to dst[0 .. n) (the lanes the constants were loaded for) */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
+                                                        int32_t lo, int32_t hi, int8_t *dst) {
+    ek_x86_rq16_store_m(acc, r, r->m, out_offset, lo, hi, dst);
 }
 
 /* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */
