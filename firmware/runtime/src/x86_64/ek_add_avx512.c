@@ -11,7 +11,8 @@
  * inner floor, the rescale is v * mh + floor((v * ml - 2^11 [v < 0] + 2^10 + 2^(s+10)) / 2^11),
  * shifted right by s (s = 0: neither term, h itself). vpmaddwd computes v * ml - 2^11 [v < 0] in one step: the dword v is the
  * int16 pair (v, 0 or -1), multiplied by (ml, 2^11). Other parameters take the generic
- * ek_mbqm_nn steps (ek_x86_mbqm16); the output requantization always does. */
+ * ek_mbqm_nn steps (ek_x86_mbqm16). The output requantization takes the short form (ek_requant_x86.h)
+ * for output shifts -22..-1: the sum of the two rescaled inputs stays below 2^29. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -52,7 +53,7 @@ EK_TARGET_VNNI static __m512i rescale16(__m128i x, const rescale *r) {
 
 EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out) {
     const ek_x86_rq16 qa = ek_x86_rq16_set1(p->a_mult, p->a_shift), qb = ek_x86_rq16_set1(p->b_mult, p->b_shift);
-    const ek_x86_rq16 qo = ek_x86_rq16_set1(p->out_mult, p->out_shift);
+    ek_x86_rq16 qo = ek_x86_rq16_set1(p->out_mult, p->out_shift);
     const __m512i a_off = _mm512_set1_epi32(p->a_offset), b_off = _mm512_set1_epi32(p->b_offset);
     const __m128i ls = _mm_cvtsi32_si128(p->left_shift);
     size_t total, n;
@@ -61,6 +62,10 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
         return;
     }
     total = (size_t)p->out_shape[0] * p->out_shape[1] * p->out_shape[2] * p->out_shape[3];
+    /* |sum| < 2^29: each rescaled input is below 255 * 2^20 < 2^28 in magnitude (mult < 2^31, no left shift) */
+    if (p->left_shift <= 20 && p->a_mult >= 0 && p->b_mult >= 0 && p->a_shift <= 0 && p->b_shift <= 0 &&
+        ek_x86_rq_short_ok(0, &p->out_mult, &p->out_shift, 1, (int64_t)1 << 29))
+        ek_x86_rq16_fold(&qo, p->out_offset);
     if (fast_ok(p->left_shift, p->a_mult, p->a_shift) && fast_ok(p->left_shift, p->b_mult, p->b_shift)) {
         const rescale ra = rescale_set(p->a_offset, p->a_mult, p->a_shift);
         const rescale rb = rescale_set(p->b_offset, p->b_mult, p->b_shift);
@@ -68,7 +73,7 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
             const __mmask16 m = total - n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (total - n)) - 1u);
             const __m512i sum = _mm512_add_epi32(rescale16(_mm_maskz_loadu_epi8(m, a + n), &ra),
                                                  rescale16(_mm_maskz_loadu_epi8(m, b + n), &rb));
-            ek_x86_store16(ek_x86_mbqm16(sum, &qo), m, p->out_offset, p->act_min, p->act_max, out + n);
+            ek_x86_rq16_store_m(sum, &qo, m, p->out_offset, p->act_min, p->act_max, out + n);
         }
         return;
     }
@@ -78,7 +83,7 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
         const __m512i xa = _mm512_sll_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, a + n)), a_off), ls);
         const __m512i xb = _mm512_sll_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + n)), b_off), ls);
         const __m512i sum = _mm512_add_epi32(ek_x86_mbqm16(xa, &qa), ek_x86_mbqm16(xb, &qb));
-        ek_x86_store16(ek_x86_mbqm16(sum, &qo), m, p->out_offset, p->act_min, p->act_max, out + n);
+        ek_x86_rq16_store_m(sum, &qo, m, p->out_offset, p->act_min, p->act_max, out + n);
     }
 }
 #endif
