@@ -380,7 +380,7 @@ int main(void) {
 def test_avx512_add_equals_portable(tmp_path):
     """ek_add_s8_avx512 against the portable ADD (TFLM's, checked on resnet above) on every int8
     pair: input shifts 0 .. -20 (the vpmaddwd rescale, its rounding ties included: multipliers
-    2^30 and low bits 0 / 2047), shifts outside it and left shifts other than 20 (the generic
+    2^30 and low bits 0 / 2047; 2^30 with shift 0 is a plain shift left), shifts outside it and left shifts other than 20 (the generic
     steps), random offsets, output multipliers and shifts (some with an output scale near 1, so
     that one unit of a rescaled input changes the output), clamps, and a 9-lane tail"""
     (tmp_path / "h.c").write_text(_ADD_HARNESS)

@@ -26,7 +26,8 @@ static int dense(const int32_t *shape, const int32_t *stride) {
 
 typedef struct {
     __m512i off, mh, ml2k, c;
-    __m128i s;
+    __m128i s, p2;
+    int pow2;   /* ml 0, shift 0, mh = 2^k: the rescale is v * 2^k (resnet's larger-scale input: 2^30, shift 0) */
 } rescale;
 
 static int fast_ok(int32_t left_shift, int32_t mult, int32_t shift) {
@@ -41,12 +42,15 @@ EK_TARGET_VNNI static rescale rescale_set(int32_t off, int32_t mult, int32_t shi
     r.ml2k = _mm512_set1_epi32((int32_t)((uint32_t)(mult & 2047) | (shift < 0 ? 2048u << 16 : 0u)));
     r.c = _mm512_set1_epi32((1 << 10) + (shift < 0 ? 1 << (10 - shift) : 0));
     r.s = _mm_cvtsi32_si128(-shift);
+    r.pow2 = shift == 0 && (mult & 2047) == 0 && mult > 0 && ((mult >> 11) & ((mult >> 11) - 1)) == 0;
+    r.p2 = _mm_cvtsi32_si128(r.pow2 ? __builtin_ctz((unsigned)mult) - 11 : 0);
     return r;
 }
 
 /* 16 int8 inputs rescaled as ek_mbqm_nn(ek_shl(x + off, 20), mult, shift) */
 EK_TARGET_VNNI static __m512i rescale16(__m128i x, const rescale *r) {
     const __m512i v = _mm512_add_epi32(_mm512_cvtepi8_epi32(x), r->off);
+    if (r->pow2) return _mm512_sll_epi32(v, r->p2);   /* floor((v * 2^k * 2^11 + 2^10) / 2^11) = v * 2^k */
     const __m512i t = _mm512_add_epi32(_mm512_madd_epi16(v, r->ml2k), r->c);
     return _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, r->mh), _mm512_srai_epi32(t, 11)), r->s);
 }
