@@ -12,7 +12,7 @@
  * shifted right by s (s = 0: neither term, h itself). vpmaddwd computes v * ml - 2^11 [v < 0] in one step: the dword v is the
  * int16 pair (v, 0 or -1), multiplied by (ml, 2^11). Other parameters take the generic
  * ek_mbqm_nn steps (ek_x86_mbqm16). The output requantization takes the short form (ek_requant_x86.h)
- * for output shifts -22..-1: the sum of the two rescaled inputs stays below 2^29. */
+ * for output shifts -22..-1: the sum of the two rescaled inputs stays below 2^29 (2 x 255 x 2^19 at most). */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -68,7 +68,7 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
     total = (size_t)p->out_shape[0] * p->out_shape[1] * p->out_shape[2] * p->out_shape[3];
     /* |sum| < 2^29: each rescaled input is below 255 * 2^20 < 2^28 in magnitude (mult < 2^31, no left shift) */
     if (p->left_shift <= 20 && p->a_mult >= 0 && p->b_mult >= 0 && p->a_shift <= 0 && p->b_shift <= 0 &&
-        ek_x86_rq_short_ok(0, &p->out_mult, &p->out_shift, 1, (int64_t)1 << 29))
+        ek_x86_rq_short_ok(0, &p->out_mult, &p->out_shift, 1, ((int64_t)1 << 29) - 1))
         ek_x86_rq16_fold(&qo, p->out_offset);
     if (fast_ok(p->left_shift, p->a_mult, p->a_shift) && fast_ok(p->left_shift, p->b_mult, p->b_shift)) {
         const rescale ra = rescale_set(p->a_offset, p->a_mult, p->a_shift);
