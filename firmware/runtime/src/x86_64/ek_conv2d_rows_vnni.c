@@ -12,8 +12,10 @@
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
  * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
- * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Raster order (ek_kernels.h): a block's input rows are copied before any of its pixels is
- * written, so every read precedes the writes it must precede. */
+ * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Requantization takes the short form of
+ * ek_requant_x86.h where the layer allows it (|acc| <= 255 * 128 * k_h * w4 * 4). Raster order
+ * (ek_kernels.h): a block's input rows are copied before any of its pixels is written, so every
+ * read precedes the writes it must precede. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -229,11 +231,10 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
                     const int32_t cc = ob + 16 * q;
                     ek_x86_rq16 tail;
-                    const ek_x86_rq16 *rq = &rqk[cc / 16];
+                    const ek_x86_rq16 *rq = cc / 16 < RQ_KEEP ? &rqk[cc / 16] : &tail;
                     if (cc / 16 >= RQ_KEEP) {
                         tail = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
                         if (sf) ek_x86_rq16_fold(&tail, p->out_offset);
-                        rq = &tail;
                     }
                     if (sf) {   /* constants copied to a local: kept in registers across the int8 stores */
                         const ek_x86_rq16 r = *rq;
