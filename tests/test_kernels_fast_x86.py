@@ -97,7 +97,8 @@ _REQUANT_HARNESS = r"""
 #include "ek_quant.h"
 #include "ek_requant_x86.h"
 /* per case: acc bias mult shift out_offset lo hi (int32 each) on stdin; per case on stdout:
- * scalar, ek_x86_requant8_avx2[, ek_x86_requant8, ek_x86_rq16_store of one lane, of 16 lanes] (int8 each) */
+ * scalar, ek_x86_requant8_avx2[, ek_x86_requant8, ek_x86_rq16_store of one lane, of 16 lanes, of 16 lanes in the
+ * short form (ek_x86_rq16_fold) where it applies] (int8 each) */
 #ifdef WITH_VNNI
 EK_TARGET_VNNI static void vnni(const int32_t *c, int8_t *o) {
     __m256i acc = _mm256_set1_epi32(c[0]);
@@ -117,6 +118,22 @@ EK_TARGET_VNNI static void vnni(const int32_t *c, int8_t *o) {
     o[2] = y16[1];
     for (k = 2; k < 16; ++k)   /* a lane that differs from lane 1 */
         if (y16[k] != y16[1]) o[2] = (int8_t)(y16[1] ^ 0x55);
+    /* the short form (offset folded), where it applies (|acc| bounding the accumulator); else o[0] */
+    o[3] = o[-1];
+    if (ek_x86_rq_short_ok(c + 1, c + 2, c + 3, 1, c[0] < 0 ? -(int64_t)c[0] : c[0])) {
+        r = ek_x86_rq16_load(b16, m16, s16, 16);
+        if (ek_x86_rq_short_ok(b16, m16, s16, 16, c[0] < 0 ? -(int64_t)c[0] : c[0])) {
+            ek_x86_rq16_fold(&r, c[4]);
+            ek_x86_rq16_store(_mm512_set1_epi32(c[0]), &r, c[4], c[5], c[6], y16);
+            o[3] = y16[1];
+            for (k = 2; k < 16; ++k)
+                if (y16[k] != y16[1]) o[3] = (int8_t)(y16[1] ^ 0x55);
+        } else {   /* lane 0's other shift is out of the short range: the case alone */
+            r = ek_x86_rq16_load(c + 1, c + 2, c + 3, 1);
+            ek_x86_rq16_fold(&r, c[4]);
+            ek_x86_rq16_store(_mm512_set1_epi32(c[0]), &r, c[4], c[5], c[6], o + 3);
+        }
+    }
 }
 #endif
 EK_TARGET_AVX2 static void avx2(const int32_t *c, int8_t *o) {
@@ -125,13 +142,13 @@ EK_TARGET_AVX2 static void avx2(const int32_t *c, int8_t *o) {
 int main(void) {
     int32_t c[7];
     while (fread(c, sizeof c, 1, stdin) == 1) {
-        int8_t o[4] = {0, 0, 0, 0};
+        int8_t o[5] = {0, 0, 0, 0, 0};
         o[0] = (int8_t)ek_clamp_i32(ek_mbqm_nn(ek_wadd(c[0], c[1]), c[2], c[3]) + c[4], c[5], c[6]);
         avx2(c, o + 1);
         fwrite(o, 1, 2, stdout);
 #ifdef WITH_VNNI
         vnni(c, o + 1);
-        fwrite(o + 1, 1, 3, stdout);
+        fwrite(o + 1, 1, 4, stdout);
 #endif
     }
     return 0;
@@ -167,9 +184,21 @@ def test_vectorised_requant_equals_scalar_over_int32(tmp_path):
     out_off = rng.integers(-128, 128, n)
     lo = rng.integers(-128, 0, n)
     hi = rng.integers(0, 128, n)
+    # the short form's edges: |acc + bias| up to 2^29 (2^29 itself is outside), right shifts 1 and 22, extreme offsets, no clamp
+    edge = slice(140_000, 150_000)
+    bias[edge] = rng.integers(-64, 65, 10_000)
+    acc[edge] = rng.choice([1 << 29, (1 << 29) - 1, (1 << 29) - 2, 1 << 28, -(1 << 28), 2 - (1 << 29), 1 - (1 << 29),
+                            -(1 << 29)], 10_000) - bias[edge]
+    mult[edge] = rng.choice([1 << 30, i32.max, 0, 1518500250], 10_000)
+    shift[edge] = rng.choice([-1, -2, -21, -22, -23, 0], 10_000)
+    out_off[edge] = rng.choice([-128, 127, 0], 10_000)
+    lo[edge], hi[edge] = -128, 127
     cases = np.stack([acc, bias, mult, shift, out_off, lo, hi], axis=1).astype(np.int32)
+    short = (mult >= 0) & ((mult == 0) | ((shift <= -1) & (shift >= -22))) & \
+        (np.abs(bias) + np.abs(acc) < 1 << 29)
+    assert short.sum() > 50_000 and short[edge].sum() > 3_000   # the short form is exercised
     out = subprocess.run([str(exe)], input=cases.tobytes(), capture_output=True, check=True).stdout
-    got = np.frombuffer(out, np.int8).reshape(n, 5 if vnni else 2)
+    got = np.frombuffer(out, np.int8).reshape(n, 6 if vnni else 2)
     for k in range(1, got.shape[1]):
         bad = np.flatnonzero(got[:, k] != got[:, 0])
         assert bad.size == 0, (k, cases[bad[:3]].tolist(), got[bad[:3]].tolist())
@@ -208,13 +237,15 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
 @pytest.mark.parametrize("ic,w,k,stride,pad,oc,dil", [(3, 9, 3, 2, "same", 8, 1), (5, 7, 3, 1, "valid", 40, 1),
                                                      (16, 11, 5, 2, "same", 16, 1), (13, 6, 1, 1, "valid", 33, 1),
                                                      (1, 13, (3, 5), 1, "same", 12, 1), (7, 10, 4, 2, "valid", 17, 1),
-                                                     (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2)])
+                                                     (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2),
+                                                     (4, 5, 1, 1, "valid", 144, 1)])
 def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     """the im2col-free VNNI conv (ring of input rows, window rows of k_w * in_c bytes read as
     quads): in_c not a multiple of 4, odd widths, stride 2 with SAME padding on both borders, VALID
     with unused columns, even and non-square kernels, out_c with a last block of 16 or fewer, and
     rows a block of 8 pixels does not fill (blocks then span output rows), out_c 8 and 5 (two pixels
-    per register); dilation 2 stays on the im2col kernel: all vs TFLM"""
+    per register); out_c 144 (channels past the 128 whose requant constants are kept per call);
+    dilation 2 stays on the im2col kernel: all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
@@ -350,7 +381,7 @@ int main(void) {
 def test_avx512_add_equals_portable(tmp_path):
     """ek_add_s8_avx512 against the portable ADD (TFLM's, checked on resnet above) on every int8
     pair: input shifts 0 .. -20 (the vpmaddwd rescale, its rounding ties included: multipliers
-    2^30 and low bits 0 / 2047), shifts outside it and left shifts other than 20 (the generic
+    2^30 and low bits 0 / 2047; 2^30 with shift 0 is a plain shift left), shifts outside it and left shifts other than 20 (the generic
     steps), random offsets, output multipliers and shifts (some with an output scale near 1, so
     that one unit of a rescaled input changes the output), clamps, and a 9-lane tail"""
     (tmp_path / "h.c").write_text(_ADD_HARNESS)

@@ -72,8 +72,10 @@ EK_TARGET_AVX2 static __inline__ void ek_x86_requant8_avx2(__m256i acc, const in
 /* 16 channels' requantization constants, loaded once per channel block (AVX-512 VNNI tier) */
 typedef struct {
     __m512i bias, mu, mu_odd, left, right, mask, half;
+    __m512i ne, no;   /* short form (ek_x86_rq16_fold): 64-bit addends of the even / odd lanes */
     __mmask16 m;
     int has_left;   /* some lane shifts left (shift > 0): else the vpsllvd is skipped */
+    int fold;       /* short form: the output offset is inside ne/no */
 } ek_x86_rq16;
 
 EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bias, const int32_t *mult,
@@ -89,6 +91,7 @@ EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_load(const int32_t *bia
     r.right = _mm512_sub_epi32(r.left, sh);
     r.mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r.right), _mm512_set1_epi32(1));
     r.half = _mm512_srli_epi32(r.mask, 1);
+    r.fold = 0;
     return r;
 }
 
@@ -104,6 +107,7 @@ EK_TARGET_VNNI static __inline__ ek_x86_rq16 ek_x86_rq16_set1(int32_t mult, int3
     r.right = _mm512_set1_epi32(shift > 0 ? 0 : -shift);
     r.mask = _mm512_set1_epi32((int32_t)(((uint32_t)1 << (shift > 0 ? 0 : -shift)) - 1u));
     r.half = _mm512_srli_epi32(r.mask, 1);
+    r.fold = 0;
     return r;
 }
 
@@ -124,7 +128,7 @@ EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16(__m512i x, const ek_x86_r
  * The narrowing saturates (vpmovsdb): a bound of -128 or 127 needs no min/max of its own. */
 EK_TARGET_VNNI static __inline__ void ek_x86_store16(__m512i x, __mmask16 m, int32_t out_offset, int32_t lo,
                                                      int32_t hi, int8_t *dst) {
-    __m512i q = _mm512_add_epi32(x, _mm512_set1_epi32(out_offset));
+    __m512i q = out_offset != 0 ? _mm512_add_epi32(x, _mm512_set1_epi32(out_offset)) : x;
     if (lo > -128) q = _mm512_max_epi32(q, _mm512_set1_epi32(lo));
     if (hi < 127) q = _mm512_min_epi32(q, _mm512_set1_epi32(hi));
     /* narrow in a register, then a plain 16-byte store when every lane is written */
@@ -134,10 +138,73 @@ EK_TARGET_VNNI static __inline__ void ek_x86_store16(__m512i x, __mmask16 m, int
         _mm_mask_storeu_epi8(dst, m, _mm512_cvtsepi32_epi8(q));
 }
 
-/* acc + bias requantized (16 lanes) and stored to dst[0 .. n) */
+/* Short form, for layers whose shifts are all in [-EK_X86_SHORT_MAX_R, -1] (right shift r >= 1) and
+ * whose x = acc + bias stays within +-(2^29 - 1). TFLM's RoundingDivideByPOT(h, r) is
+ * (h >> r) + [rem > half - 1 + (h < 0)] = floor((h + 2^(r-1) - [h < 0]) / 2^r), and with mult >= 0,
+ * h < 0 only if x < 0 while x < 0 and h >= 0 means h = 0 (both terms then give 0): [x < 0] replaces
+ * [h < 0]. 2^(r-1) and the output offset times 2^r enter the 64-bit product before the high half
+ * is taken (exact: multiples of 2^31), so
+ *   q + out_offset = (floor((x * mult + 2^30 + (1 + 2 out_offset) 2^(30 + r)) / 2^31) - [x < 0]) >> r.
+ * In the lanes, x' = x + 2^29 (in 1 .. 2^30 - 1, folded into the bias) is multiplied unsigned by
+ * 2 mult, so that the floor is the high dword of x' * 2 mult + N, N = 2 (2^30 + (1 + 2 out_offset)
+ * 2^(30 + r) - 2^29 mult) - 2^32 (the -2^32: the -1 of -[x < 0]; bit 29 of x' is [x >= 0]); even
+ * and odd lanes' high dwords merge in one in-lane shuffle: 9 steps against ek_x86_mbqm16's 14 + the
+ * offset add. The result lies within +-(2^29 + 2^(r-1) + 2^(r+7) + 1) < 2^31 for r <= 22: no wrap.
+ * Zero multipliers give h = 0 at any shift; their lanes take r = 1. */
+#define EK_X86_SHORT_MAX_R 22
+
+/* the short form holds for channels [0, n): shifts in range (or mult 0), |bias| + acc_bound < 2^29,
+ * where acc_bound bounds |acc| (conv: 255 * 128 * k_len for the u8 patches against int8 weights) */
+static __inline__ int ek_x86_rq_short_ok(const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t n,
+                                         int64_t acc_bound) {
+    int32_t c;
+    for (c = 0; c < n; ++c) {
+        const int64_t b = bias ? (int64_t)bias[c] : 0;
+        if (mult[c] < 0 || (mult[c] != 0 && (shift[c] > -1 || shift[c] < -EK_X86_SHORT_MAX_R))) return 0;
+        if ((b < 0 ? -b : b) + acc_bound >= ((int64_t)1 << 29)) return 0;
+    }
+    return 1;
+}
+
+/* turns constants from ek_x86_rq16_load / _set1 into the short form with out_offset folded in */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_fold(ek_x86_rq16 *r, int32_t out_offset) {
+    const __m512i lo32 = _mm512_set1_epi64(0xFFFFFFFF), k31 = _mm512_set1_epi64(31);
+    const __m512i base = _mm512_set1_epi64(1 + 2 * (int64_t)out_offset), c0 = _mm512_set1_epi64(-((int64_t)1 << 31));
+    const __m512i me = _mm512_and_si512(r->mu, lo32), mo = _mm512_srli_epi64(r->mu, 32);
+    r->right = _mm512_mask_mov_epi32(r->right, _mm512_testn_epi32_mask(r->mu, r->mu), _mm512_set1_epi32(1));
+    /* N = -2^31 + (1 + 2 out_offset) 2^(31 + r) - 2^30 mult, per 64-bit lane */
+    r->ne = _mm512_sub_epi64(_mm512_add_epi64(c0, _mm512_sllv_epi64(base, _mm512_add_epi64(_mm512_and_si512(r->right, lo32), k31))),
+                             _mm512_slli_epi64(me, 30));
+    r->no = _mm512_sub_epi64(_mm512_add_epi64(c0, _mm512_sllv_epi64(base, _mm512_add_epi64(_mm512_srli_epi64(r->right, 32), k31))),
+                             _mm512_slli_epi64(mo, 30));
+    r->mu = _mm512_slli_epi64(me, 1);       /* 2 mult < 2^32, in the low dword */
+    r->mu_odd = _mm512_slli_epi64(mo, 1);
+    r->bias = _mm512_add_epi32(r->bias, _mm512_set1_epi32(1 << 29));
+    r->fold = 1;
+}
+
+/* ek_mbqm_nn(x, mult, shift) + out_offset on 16 lanes, short form; xb = x + 2^29 (acc + the folded bias) */
+EK_TARGET_VNNI static __inline__ __m512i ek_x86_mbqm16_short(__m512i xb, const ek_x86_rq16 *r) {
+    const __m512i e = _mm512_add_epi64(_mm512_mul_epu32(xb, r->mu), r->ne);
+    const __m512i o = _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(xb, 32), r->mu_odd), r->no);
+    const __m512i h = _mm512_mask_shuffle_epi32(o, (__mmask16)0x5555, e, _MM_PERM_CDAB);   /* high dwords */
+    return _mm512_srav_epi32(_mm512_add_epi32(h, _mm512_srli_epi32(xb, 29)), r->right);
+}
+
+/* acc + bias requantized (16 lanes) and stored to the lanes m of dst; the short form when r->fold */
+EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store_m(__m512i acc, const ek_x86_rq16 *r, __mmask16 m,
+                                                          int32_t out_offset, int32_t lo, int32_t hi, int8_t *dst) {
+    const __m512i x = _mm512_add_epi32(acc, r->bias);
+    if (r->fold)
+        ek_x86_store16(ek_x86_mbqm16_short(x, r), m, 0, lo, hi, dst);
+    else
+        ek_x86_store16(ek_x86_mbqm16(x, r), m, out_offset, lo, hi, dst);
+}
+
+/* the same to dst[0 .. n) (the lanes the constants were loaded for) */
 EK_TARGET_VNNI static __inline__ void ek_x86_rq16_store(__m512i acc, const ek_x86_rq16 *r, int32_t out_offset,
                                                         int32_t lo, int32_t hi, int8_t *dst) {
-    ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, r->bias), r), r->m, out_offset, lo, hi, dst);
+    ek_x86_rq16_store_m(acc, r, r->m, out_offset, lo, hi, dst);
 }
 
 /* 4 channels x 2 tap pairs (lo) and the next 4 (hi), as vpmaddwd leaves them, summed per channel */

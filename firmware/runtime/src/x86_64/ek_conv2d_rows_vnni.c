@@ -12,8 +12,10 @@
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
  * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
- * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Raster order (ek_kernels.h): a block's input rows are copied before any of its pixels is
- * written, so every read precedes the writes it must precede. */
+ * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Requantization takes the short form of
+ * ek_requant_x86.h where the layer allows it (|acc| <= 255 * 128 * k_h * w4 * 4). Raster order
+ * (ek_kernels.h): a block's input rows are copied before any of its pixels is written, so every
+ * read precedes the writes it must precede. */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -25,6 +27,7 @@
 #define EK_TARGET EK_TARGET_VNNI
 #define PX 8
 #define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
+#define RQ_KEEP 8   /* requant constants of the first 128 channels are loaded once per call */
 
 /* dst[0..n) = src ^ 0x80 */
 EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
@@ -55,8 +58,10 @@ EK_TARGET static __m512i bcast4(const uint8_t *p) {
 #define DOT2(i) do { const __m512i x = bcast4(u[i] + o); \
         a##i##0 = _mm512_dpbusd_epi32(a##i##0, x, w0); a##i##1 = _mm512_dpbusd_epi32(a##i##1, x, w1); } while (0)
 
+/* The blocks are not inlined: inlined, the requantization constants kept in registers around
+ * them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower). */
 /* acc[8][2]: pixels at u[0..7] (row 0 of their windows), rows at row_off[0..k_h), against w0p, w1p */
-EK_TARGET static void block_8x32(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+__attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
                                  const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2]) {
     __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
@@ -76,7 +81,7 @@ EK_TARGET static void block_8x32(const uint8_t *const *u, const size_t *row_off,
 #define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + o), w0); } while (0)
 
 /* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
-EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
+__attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
                                  const int8_t *w0p, __m512i acc[PX][2]) {
     __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
     int32_t fy, g;
@@ -143,6 +148,8 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     __m512i acc[PX][2];
     int32_t b, px, fy, i, ob, q;
     ek_x86_rq16 rq2;   /* EK_CONV_ROWS_PAIRS: channel lane % 8 in every lane */
+    ek_x86_rq16 rqk[RQ_KEEP];   /* the first RQ_KEEP 16-channel blocks' constants, loaded once */
+    const int sf = ek_x86_rq_short_ok(bias_packed, p->mult, p->shift, oc, (int64_t)255 * 128 * k_h * w4 * 4);
     for (fy = 0; fy < k_h; ++fy) row_off[fy] = (size_t)fy * rowb;
     if (EK_CONV_ROWS_PAIRS(oc)) {
         int32_t bias16[16], mult16[16], shift16[16];
@@ -151,6 +158,11 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
             bias16[i] = bias_packed[k], mult16[i] = p->mult[k], shift16[i] = p->shift[k];
         }
         rq2 = ek_x86_rq16_load(bias16, mult16, shift16, 16);
+        if (sf) ek_x86_rq16_fold(&rq2, p->out_offset);
+    }
+    for (i = 0; i < RQ_KEEP && 16 * i < oc; ++i) {
+        rqk[i] = ek_x86_rq16_load(bias_packed + 16 * i, p->mult + 16 * i, p->shift + 16 * i, ek_min_i32(16, oc - 16 * i));
+        if (sf) ek_x86_rq16_fold(&rqk[i], p->out_offset);
     }
     memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
     for (b = 0; b < p->batches; ++b) {
@@ -194,15 +206,17 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
             if (EK_CONV_ROWS_PAIRS(oc)) {
                 block_pairs(u, row_off, k_h, w4, w_packed, acc);
                 for (i = 0; 2 * i < np; ++i) {   /* pixels 2i and 2i + 1 */
-                    const __m512i y = ek_x86_mbqm16(_mm512_add_epi32(acc[i][0], rq2.bias), &rq2);
+                    const __m512i x = _mm512_add_epi32(acc[i][0], rq2.bias);
+                    const __m512i y = sf ? ek_x86_mbqm16_short(x, &rq2) : ek_x86_mbqm16(x, &rq2);
+                    const int32_t off = sf ? 0 : p->out_offset;
                     const __mmask16 ma = (__mmask16)((1u << oc) - 1u);
                     if (oc == 8 && 2 * i + 1 < np) {   /* the two pixels' outputs are adjacent */
-                        ek_x86_store16(y, (__mmask16)0xFFFF, p->out_offset, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+                        ek_x86_store16(y, (__mmask16)0xFFFF, off, p->act_min, p->act_max, o + (size_t)2 * i * oc);
                         continue;
                     }
-                    ek_x86_store16(y, ma, p->out_offset, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+                    ek_x86_store16(y, ma, off, p->act_min, p->act_max, o + (size_t)2 * i * oc);
                     if (2 * i + 1 < np)
-                        ek_x86_store16(_mm512_alignr_epi32(y, y, 8), ma, p->out_offset, p->act_min, p->act_max,
+                        ek_x86_store16(_mm512_alignr_epi32(y, y, 8), ma, off, p->act_min, p->act_max,
                                        o + (size_t)(2 * i + 1) * oc);
                 }
                 continue;
@@ -216,9 +230,21 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                     block_8x16(u, row_off, k_h, w4, w0p, acc);
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
                     const int32_t cc = ob + 16 * q;
-                    const ek_x86_rq16 rq = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
-                    for (i = 0; i < np; ++i)
-                        ek_x86_rq16_store(acc[i][q], &rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                    ek_x86_rq16 tail;
+                    const ek_x86_rq16 *rq = cc / 16 < RQ_KEEP ? &rqk[cc / 16] : &tail;
+                    if (cc / 16 >= RQ_KEEP) {
+                        tail = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
+                        if (sf) ek_x86_rq16_fold(&tail, p->out_offset);
+                    }
+                    if (sf) {   /* constants copied to a local: kept in registers across the int8 stores */
+                        const ek_x86_rq16 r = *rq;
+                        for (i = 0; i < np; ++i)
+                            ek_x86_store16(ek_x86_mbqm16_short(_mm512_add_epi32(acc[i][q], r.bias), &r), r.m, 0,
+                                           p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                    } else {
+                        for (i = 0; i < np; ++i)
+                            ek_x86_rq16_store(acc[i][q], rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                    }
                 }
             }
         }

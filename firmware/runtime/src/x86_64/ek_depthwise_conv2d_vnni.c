@@ -15,7 +15,8 @@
  * rows; for 8 and 16 channels it uses the weights packed once more after the block with lane
  * k = channel k % ch. Scratch: the zp row (ch bytes rounded up to 64), then dw_rows' band,
  * k_h * stride_w * (ceil(bw / stride_w) * ch + 64) bytes, bw = (out_w - 1) * stride_w +
- * (k_w - 1) * dil_w + 1 (mirrored in edgekit.codegen.lower_conv). */
+ * (k_w - 1) * dil_w + 1 (mirrored in edgekit.codegen.lower_conv).
+ * |acc| <= 128 * 128 * 2 * pairs bounds the sum for the short-form requantization (ek_requant_x86.h). */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -25,7 +26,7 @@
 #include "ek_requant_x86.h"
 
 #define EK_TARGET EK_TARGET_VNNI
-#define RQ_KEEP 8   /* the first 128 channels' requant constants are loaded once per call */
+#define RQ_KEEP 16   /* the first 256 channels' requant constants are loaded once per call */
 
 /* 32 channels c0.. of a tap row as int16; n < 32 reads only n bytes: plain loads of 8 or 16 where
  * they fit (a masked load past the row can wait on the stores of pixels just written) */
@@ -115,6 +116,7 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
     int32_t tfy[EK_DW_VNNI_MAX_TAPS + 1];
     const int8_t *row[EK_DW_VNNI_MAX_TAPS], *tp[EK_DW_VNNI_MAX_TAPS + 1];
     ek_x86_rq16 rq_r[RQ_KEEP];   /* 16-lane requant constants: ch 8, 16 repeated, else the first channels' */
+    const int sf = ek_x86_rq_short_ok(bias_packed, p->mult, p->shift, ch, (int64_t)128 * 128 * 2 * pairs);
     const int32_t nb = ch < 32 ? 1 : ch / 32;   /* channel blocks; slot block s0 uses block (s0 % ch) / 32 */
     int32_t b, oy, fy, fx, t, s0, q, h, k, cb;
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
@@ -126,9 +128,12 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
             bias_r[k] = bias_packed[k % ch], mult_r[k] = p->mult[k % ch], shift_r[k] = p->shift[k % ch];
         rq_r[0] = ek_x86_rq16_load(bias_r, mult_r, shift_r, 16);
         rq_r[1] = ek_x86_rq16_load(bias_r + 16, mult_r + 16, shift_r + 16, 16);
+        if (sf) ek_x86_rq16_fold(&rq_r[0], p->out_offset), ek_x86_rq16_fold(&rq_r[1], p->out_offset);
     } else {
-        for (h = 0; h < RQ_KEEP && 16 * h < ch; ++h)
+        for (h = 0; h < RQ_KEEP && 16 * h < ch; ++h) {
             rq_r[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, 16);
+            if (sf) ek_x86_rq16_fold(&rq_r[h], p->out_offset);
+        }
     }
     memset(band, zp, rs * (size_t)(direct ? 1 : p->k_h));   /* direct: one zp row for rows outside */
     for (b = 0; b < p->batches; ++b) {
@@ -178,12 +183,11 @@ EK_TARGET static void dw_rows(const ek_conv_params *p, const int8_t *in, const i
                     const __mmask16 m = (__mmask16)((1u << ek_min_i32(16, n - 16 * h)) - 1u);
                     const int32_t c = 32 * cb + 16 * h;   /* ch 8, 16: cb 0 */
                     if (c < 16 * RQ_KEEP) {
-                        ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, rq_r[c / 16].bias), &rq_r[c / 16]), m,
-                                       p->out_offset, p->act_min, p->act_max, o + s0 + 16 * h);
+                        ek_x86_rq16_store_m(acc, &rq_r[c / 16], m, p->out_offset, p->act_min, p->act_max, o + s0 + 16 * h);
                     } else {
-                        const ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, 16);
-                        ek_x86_store16(ek_x86_mbqm16(_mm512_add_epi32(acc, r.bias), &r), m, p->out_offset, p->act_min,
-                                       p->act_max, o + s0 + 16 * h);
+                        ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, 16);
+                        if (sf) ek_x86_rq16_fold(&r, p->out_offset);
+                        ek_x86_rq16_store_m(acc, &r, m, p->out_offset, p->act_min, p->act_max, o + s0 + 16 * h);
                     }
                 }
             }
@@ -203,6 +207,7 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     const int8_t *tap[EK_DW_VNNI_MAX_TAPS + 1];
     size_t off[EK_DW_VNNI_MAX_TAPS];   /* tap offsets from the window's corner (interior windows) */
     ek_x86_rq16 rq[RQ_KEEP];           /* the first RQ_KEEP 16-channel blocks' constants */
+    int sf;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     int32_t b, oy, ox, fy, fx, t, c0, q, h;
     memset(zp_row, (int8_t)(-p->in_offset), (size_t)ch);
@@ -216,8 +221,11 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
     }
     for (fy = 0, t = 0; fy < p->k_h; ++fy)
         for (fx = 0; fx < p->k_w; ++fx, ++t) off[t] = ((size_t)fy * p->dil_h * p->in_w + (size_t)fx * p->dil_w) * ch;
-    for (h = 0; h < RQ_KEEP && 16 * h < out_c; ++h)
+    sf = ek_x86_rq_short_ok(bias_packed, p->mult, p->shift, out_c, (int64_t)128 * 128 * 2 * pairs);
+    for (h = 0; h < RQ_KEEP && 16 * h < out_c; ++h) {
         rq[h] = ek_x86_rq16_load(bias_packed + 16 * h, p->mult + 16 * h, p->shift + 16 * h, ek_min_i32(16, out_c - 16 * h));
+        if (sf) ek_x86_rq16_fold(&rq[h], p->out_offset);
+    }
     tap[2 * pairs - 1] = zp_row;   /* an odd tap count: zero weights there */
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * ch;
@@ -249,7 +257,8 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t
                         if (c < 16 * RQ_KEEP) {
                             ek_x86_rq16_store(acc, &rq[c / 16], p->out_offset, p->act_min, p->act_max, o + c);
                         } else {
-                            const ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * h));
+                            ek_x86_rq16 r = ek_x86_rq16_load(bias_packed + c, p->mult + c, p->shift + c, ek_min_i32(16, n - 16 * h));
+                            if (sf) ek_x86_rq16_fold(&r, p->out_offset);
                             ek_x86_rq16_store(acc, &r, p->out_offset, p->act_min, p->act_max, o + c);
                         }
                     }
