@@ -1,5 +1,6 @@
 /* MAX_POOL_2D int8 (TFLM reference_integer_ops::MaxPool). */
 #include "ek_kernels.h"
+#include "ek_pool.h"
 #include "ek_quant.h"
 
 void ek_max_pool2d_s8(const ek_pool_params *p, const int8_t *in, int8_t *out) {
@@ -7,9 +8,8 @@ void ek_max_pool2d_s8(const ek_pool_params *p, const int8_t *in, int8_t *out) {
     for (b = 0; b < p->batches; ++b)
         for (oy = 0; oy < p->out_h; ++oy)
             for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-                const int32_t y0 = ek_max_i32(0, -iy0), y1 = ek_min_i32(p->k_h, p->in_h - iy0);
-                const int32_t x0 = ek_max_i32(0, -ix0), x1 = ek_min_i32(p->k_w, p->in_w - ix0);
+                const ek_pool_win win = ek_pool_window(p, oy, ox);
+                const int32_t iy0 = win.iy0, ix0 = win.ix0, y0 = win.y0, y1 = win.y1, x0 = win.x0, x1 = win.x1;
                 for (c = 0; c < p->ch; ++c) {
                     int32_t m = -128;
                     for (y = y0; y < y1; ++y)

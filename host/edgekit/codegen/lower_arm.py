@@ -9,6 +9,13 @@ RQC_I16 = 20       # EK_RQC_I16 in ek_dsp_m.h: int16 of scratch per channel for 
 AARCH64 = ("aarch64-neon", "aarch64-dotprod")
 
 
+def bias_fold(bias, in_offset, w, axis):
+    """bias + in_offset * sum(w over the taps axis), wrapped to int32: the input offset moved out of
+    the MAC loop (the kernels then multiply raw int8 inputs). A missing bias counts as zeros."""
+    s = w.astype(np.int64).sum(axis=axis)
+    return wrap_i32(s * in_offset + (0 if bias is None else bias.data.astype(np.int64)))
+
+
 def wrap_i32(a) -> np.ndarray:
     """int64 -> int32 with two's-complement wrap (TFLM accumulates in int32)."""
     return ((np.asarray(a, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
@@ -40,8 +47,7 @@ def conv_dsp16(ctx, fields, rows, bias, x, y):
     w = np.zeros((-(-oc // 2) * 2, k_len), np.int16)
     w[:oc, :k] = rows[:, :k]
     w = w.reshape(-1, 2, k_len // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
-    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
-    b = wrap_i32(b + fields["in_offset"] * rows[:, :k].astype(np.int64).sum(axis=1))
+    b = bias_fold(bias, fields["in_offset"], rows[:, :k], 1)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp16")
     bname = ctx.const(b, "int32_t", "bias_dsp")
@@ -71,8 +77,7 @@ def conv_dsp_rows(ctx, fields, rows, bias, x, y):
     w = np.zeros((-(-oc // 2) * 2, kh, run2), np.int16)
     w[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
     w = w.reshape(-1, 2, kh, run2 // 2, 2).transpose(0, 2, 3, 1, 4)
-    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
-    b = wrap_i32(b + f["in_offset"] * rows.astype(np.int64).sum(axis=1))
+    b = bias_fold(bias, f["in_offset"], rows, 1)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp_rows")
     bname = ctx.const(b, "int32_t", "bias_dsp")
@@ -97,8 +102,7 @@ def conv_dsp(ctx, fields, rows, bias, x, y):
     pairs = np.zeros((-(-oc // 2) * 2, kh, run4), np.int8)
     pairs[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
     dsp_rows = pairs.reshape(-1, 2, k_len // 4, 4).transpose(0, 2, 1, 3)
-    b = np.zeros(oc, np.int64) if bias is None else bias.data.astype(np.int64)
-    b = wrap_i32(b + fields["in_offset"] * rows.astype(np.int64).sum(axis=1))
+    b = bias_fold(bias, fields["in_offset"], rows, 1)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
     bname = ctx.const(b, "int32_t", "bias_dsp")
@@ -114,8 +118,7 @@ def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     wp = np.zeros((taps, cp), np.int16)
     wp[:, :ch] = taps_w
     packed = wp.reshape(taps, cp // 4, 4)[:, :, [0, 2, 1, 3]].transpose(1, 0, 2)
-    b = np.zeros(ch, np.int64) if bias is None else bias.data.astype(np.int64)
-    b = wrap_i32(b + fields["in_offset"] * taps_w.astype(np.int64).sum(axis=0))
+    b = bias_fold(bias, fields["in_offset"], taps_w, 0)
     # one row of zero points (rounded up to 8 bytes), then the requantization constants (ek_rqc)
     fields["scratch"] = ctx.scratch(-(-ch // 8) * 4 + RQC_I16 * ch)
     p = ctx.params("ek_conv_params", fields)
@@ -145,8 +148,7 @@ def depthwise_neon(ctx, fields, taps_w, w, bias, x, y):
     """aarch64/ek_depthwise_conv2d_neon.c (both AArch64 tiers): weights as in the model (1HWO),
     bias + in_offset * sum(w) folded."""
     ch = taps_w.shape[1]
-    b = np.zeros(ch, np.int64) if bias is None else bias.data.astype(np.int64)
-    b = wrap_i32(b + fields["in_offset"] * taps_w.astype(np.int64).sum(axis=0))
+    b = bias_fold(bias, fields["in_offset"], taps_w, 0)
     fields["scratch"] = ctx.scratch(-(-ch // 2))   # one row of zero points
     p = ctx.params("ek_conv_params", fields)
     bname = ctx.const(b, "int32_t", "bias_neon")
@@ -161,8 +163,7 @@ def conv_neon_fits(rows) -> bool:
 
 def conv_neon(ctx, fields, rows, bias, x, y):
     """aarch64/ek_conv2d_neon.c: the portable filter rows, bias + in_offset * sum(w row) folded."""
-    b = np.zeros(rows.shape[0], np.int64) if bias is None else bias.data.astype(np.int64)
-    b = wrap_i32(b + fields["in_offset"] * rows.astype(np.int64).sum(axis=1))
+    b = bias_fold(bias, fields["in_offset"], rows, 1)
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(rows, "int8_t", "filter_rows")
     bname = ctx.const(b, "int32_t", "bias_neon")

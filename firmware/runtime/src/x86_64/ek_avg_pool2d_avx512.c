@@ -9,6 +9,7 @@
  * integer, so truncating the float quotient gives C's truncating n / count. Larger windows run
  * the portable kernel. */
 #include "ek_kernels.h"
+#include "ek_pool.h"
 #include "ek_quant.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -40,9 +41,8 @@ EK_TARGET_VNNI void ek_avg_pool2d_s8_avx512(const ek_pool_params *p, const int8_
     for (b = 0; b < p->batches; ++b)
         for (oy = 0; oy < p->out_h; ++oy)
             for (ox = 0; ox < p->out_w; ++ox) {
-                const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
-                const int32_t y0 = ek_max_i32(0, -iy0), y1 = ek_min_i32(p->k_h, p->in_h - iy0);
-                const int32_t x0 = ek_max_i32(0, -ix0), x1 = ek_min_i32(p->k_w, p->in_w - ix0);
+                const ek_pool_win win = ek_pool_window(p, oy, ox);
+                const int32_t iy0 = win.iy0, ix0 = win.ix0, y0 = win.y0, y1 = win.y1, x0 = win.x0, x1 = win.x1;
                 const int32_t count = y1 > y0 && x1 > x0 ? (y1 - y0) * (x1 - x0) : 0;
                 const __m512 cnt = _mm512_set1_ps((float)(count > 0 ? count : 1));
                 const __m512i half = _mm512_set1_epi32(count / 2);
