@@ -21,6 +21,17 @@ def wrap_i32(a) -> np.ndarray:
     return ((np.asarray(a, np.int64) + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 
+def _call(ctx, src: str, fn: str, ptype: str, fields, x, y, *args):
+    """([src], `fn(&params, x, args..., y);`), the call every lowering here ends in. An arg is a
+    constant to emit, (array, ctype, tag), or a tensor index; the params struct, the constants and
+    the tensor pointers are made in that order (the order of the generated names)."""
+    p = ctx.params(ptype, fields)
+    consts = {i: ctx.const(*a) for i, a in enumerate(args) if isinstance(a, tuple)}
+    x_ptr = ctx.ptr(x.index)
+    mid = ", ".join(consts[i] if i in consts else ctx.ptr(a) for i, a in enumerate(args))
+    return ([src], f"{fn}(&{p}, {x_ptr}, {mid}, {ctx.ptr(y.index)});")
+
+
 def dw_fits(fields) -> bool:
     """the ARM depthwise kernels: channel multiplier 1, a tap-pointer table of at most 64"""
     return fields["depth_mult"] == 1 and fields["in_c"] == fields["out_c"] and \
@@ -48,11 +59,8 @@ def conv_dsp16(ctx, fields, rows, bias, x, y):
     w[:oc, :k] = rows[:, :k]
     w = w.reshape(-1, 2, k_len // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
     b = bias_fold(bias, fields["in_offset"], rows[:, :k], 1)
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp16")
-    bname = ctx.const(b, "int32_t", "bias_dsp")
-    return (["cortex_m/ek_conv2d_dsp16.c"],
-            f"ek_conv2d_s8_dsp16(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, "cortex_m/ek_conv2d_dsp16.c", "ek_conv2d_s8_dsp16", "ek_conv_params", fields, x, y,
+                 (np.ascontiguousarray(w), "int16_t", "filter_dsp16"), (b, "int32_t", "bias_dsp"))
 
 
 def conv_dsp_rows_fits(fields) -> bool:
@@ -78,17 +86,14 @@ def conv_dsp_rows(ctx, fields, rows, bias, x, y):
     w[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
     w = w.reshape(-1, 2, kh, run2 // 2, 2).transpose(0, 2, 3, 1, 4)
     b = bias_fold(bias, f["in_offset"], rows, 1)
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(w), "int16_t", "filter_dsp_rows")
-    bname = ctx.const(b, "int32_t", "bias_dsp")
-    return (["cortex_m/ek_conv2d_dsp_rows.c"],
-            f"ek_conv2d_s8_dsp_rows(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, "cortex_m/ek_conv2d_dsp_rows.c", "ek_conv2d_s8_dsp_rows", "ek_conv_params", fields, x, y,
+                 (np.ascontiguousarray(w), "int16_t", "filter_dsp_rows"), (b, "int32_t", "bias_dsp"))
 
 
 def conv_dsp(ctx, fields, rows, bias, x, y):
-    """cortex_m/ek_conv2d_dsp.c, or conv_dsp_rows / conv_dsp16 where they fit: each of the k_h filter rows (k_w * in_c taps) zero-padded to a
-    multiple of 4 (k_len = k_h * that), channel pairs interleaved [ceil(oc/2)][k_len/4][2][4] (an
-    odd oc gets a zero row); bias_fold = bias +
+    """cortex_m/ek_conv2d_dsp.c, or conv_dsp_rows / conv_dsp16 where they fit: each of the k_h
+    filter rows (k_w * in_c taps) zero-padded to a multiple of 4 (k_len = k_h * that), channel
+    pairs interleaved [ceil(oc/2)][k_len/4][2][4] (an odd oc gets a zero row); bias_fold = bias +
     in_offset * sum(w row); scratch: two int16 patches, then the per-channel requantization
     constants (ek_rqc, RQC_I16 int16 each)."""
     if conv_dsp_rows_fits(fields):
@@ -103,11 +108,8 @@ def conv_dsp(ctx, fields, rows, bias, x, y):
     pairs[:oc, :, :run] = rows[:, :kh * run].reshape(oc, kh, run)
     dsp_rows = pairs.reshape(-1, 2, k_len // 4, 4).transpose(0, 2, 1, 3)
     b = bias_fold(bias, fields["in_offset"], rows, 1)
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp")
-    bname = ctx.const(b, "int32_t", "bias_dsp")
-    return (["cortex_m/ek_conv2d_dsp.c"],
-            f"ek_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, "cortex_m/ek_conv2d_dsp.c", "ek_conv2d_s8_dsp", "ek_conv_params", fields, x, y,
+                 (np.ascontiguousarray(dsp_rows), "int8_t", "filter_dsp"), (b, "int32_t", "bias_dsp"))
 
 
 def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
@@ -121,11 +123,8 @@ def depthwise_dsp(ctx, fields, taps_w, bias, x, y):
     b = bias_fold(bias, fields["in_offset"], taps_w, 0)
     # one row of zero points (rounded up to 8 bytes), then the requantization constants (ek_rqc)
     fields["scratch"] = ctx.scratch(-(-ch // 8) * 4 + RQC_I16 * ch)
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(packed), "int16_t", "filter_dsp")
-    bname = ctx.const(b, "int32_t", "bias_dsp")
-    return (["cortex_m/ek_depthwise_conv2d_dsp.c"],
-            f"ek_depthwise_conv2d_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, "cortex_m/ek_depthwise_conv2d_dsp.c", "ek_depthwise_conv2d_s8_dsp", "ek_conv_params", fields, x, y,
+                 (np.ascontiguousarray(packed), "int16_t", "filter_dsp"), (b, "int32_t", "bias_dsp"))
 
 
 def fc_dsp(ctx, wdata, fused, fields, x, y):
@@ -138,10 +137,8 @@ def fc_dsp(ctx, wdata, fused, fields, x, y):
     wp[:n_out, :n_in] = wdata
     wp = wp.reshape(-1, 4, in_pad // 4, 4)[:, :, :, [0, 2, 1, 3]].transpose(0, 2, 1, 3)
     fields.update(in_pad=in_pad, scratch=ctx.scratch(in_pad + RQC_I16 * n_out))
-    p = ctx.params("ek_fc_params", fields)
-    wname, bf = ctx.const(np.ascontiguousarray(wp), "int8_t", "filter_dsp"), ctx.const(fused, "int32_t", "bias")
-    return (["cortex_m/ek_fully_connected_dsp.c"],
-            f"ek_fully_connected_s8_dsp(&{p}, {ctx.ptr(x.index)}, {wname}, {bf}, {ctx.ptr(y.index)});")
+    return _call(ctx, "cortex_m/ek_fully_connected_dsp.c", "ek_fully_connected_s8_dsp", "ek_fc_params", fields, x, y,
+                 (np.ascontiguousarray(wp), "int8_t", "filter_dsp"), (fused, "int32_t", "bias"))
 
 
 def depthwise_neon(ctx, fields, taps_w, w, bias, x, y):
@@ -150,10 +147,8 @@ def depthwise_neon(ctx, fields, taps_w, w, bias, x, y):
     ch = taps_w.shape[1]
     b = bias_fold(bias, fields["in_offset"], taps_w, 0)
     fields["scratch"] = ctx.scratch(-(-ch // 2))   # one row of zero points
-    p = ctx.params("ek_conv_params", fields)
-    bname = ctx.const(b, "int32_t", "bias_neon")
-    return (["aarch64/ek_depthwise_conv2d_neon.c"],
-            f"ek_depthwise_conv2d_s8_neon(&{p}, {ctx.ptr(x.index)}, {ctx.ptr(w.index)}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, "aarch64/ek_depthwise_conv2d_neon.c", "ek_depthwise_conv2d_s8_neon", "ek_conv_params", fields, x, y,
+                 w.index, (b, "int32_t", "bias_neon"))
 
 
 def conv_neon_fits(rows) -> bool:
@@ -164,11 +159,8 @@ def conv_neon_fits(rows) -> bool:
 def conv_neon(ctx, fields, rows, bias, x, y):
     """aarch64/ek_conv2d_neon.c: the portable filter rows, bias + in_offset * sum(w row) folded."""
     b = bias_fold(bias, fields["in_offset"], rows, 1)
-    p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(rows, "int8_t", "filter_rows")
-    bname = ctx.const(b, "int32_t", "bias_neon")
-    return (["aarch64/ek_conv2d_neon.c"],
-            f"ek_conv2d_s8_neon(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, "aarch64/ek_conv2d_neon.c", "ek_conv2d_s8_neon", "ek_conv_params", fields, x, y,
+                 (rows, "int8_t", "filter_rows"), (b, "int32_t", "bias_neon"))
 
 
 def fc_aarch64(ctx, wdata, fused, fields, x, y):
@@ -180,7 +172,5 @@ def fc_aarch64(ctx, wdata, fused, fields, x, y):
     wp = np.zeros((n_out, in_pad), np.int8)
     wp[:, :n_in] = wdata
     fields.update(in_pad=in_pad, scratch=ctx.scratch(-(-in_pad // 2)))
-    p = ctx.params("ek_fc_params", fields)
-    wname, bname = ctx.const(wp, "int8_t", f"filter_{tier}"), ctx.const(fused, "int32_t", "bias")
-    return ([f"aarch64/ek_fully_connected_{tier}.c"],
-            f"ek_fully_connected_s8_{tier}(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+    return _call(ctx, f"aarch64/ek_fully_connected_{tier}.c", f"ek_fully_connected_s8_{tier}", "ek_fc_params", fields, x, y,
+                 (wp, "int8_t", f"filter_{tier}"), (fused, "int32_t", "bias"))
