@@ -260,13 +260,13 @@ def test_a_recorded_image_is_reused_only_while_the_bootloader_boots_it(tmp_path,
     import struct
 
     from edgekit.flash.build import FLASH_END, FLASH_FILE_BASE, SLOT_BASES, SLOT_SIZE
-    from edgekit.flash.twin import BOOT_MAGIC, IMAGE_MAGIC, TR_LEN, TR_MAGIC, TR_OK, TR_SEQ, TR_TRIAL, boot_slot, twin_dir
+    from edgekit.flash.twin import BOOT_MAGIC, SLOT_HEADER, TR_LEN, TR_MAGIC, TR_OK, TR_SEQ, TR_TRIAL, boot_slot, twin_dir
     from edgekit.hil.flashing import _boots
 
     monkeypatch.setenv("EDGEKIT_STATE", str(tmp_path))
     flash = twin_dir("coral") / "flash.bin"
     mem = bytearray(b"\xff" * (FLASH_END - FLASH_FILE_BASE))
-    old, new = IMAGE_MAGIC + b"old image", IMAGE_MAGIC + b"new image"
+    old, new = SLOT_HEADER + b"old image", SLOT_HEADER + b"new image"
 
     def put(slot, img, seq, ok=True, trial=False):
         base = SLOT_BASES[slot] - FLASH_FILE_BASE

@@ -28,6 +28,7 @@ from pathlib import Path
 from edgekit.errors import ToolError, UserError
 from edgekit.firmware.twin import PtyBridge, Twin, free_port, twin_state_dir
 from edgekit.flash.build import FLASH_END, FLASH_FILE_BASE, SLOT_BASES, SLOT_SIZE
+from edgekit.flash.image import IMAGE_MAGIC
 
 __all__ = ["FlashTwin", "PtyBridge", "free_port", "twin_dir", "provision_anchor", "anchor", "bootloader_for",
            "POWER_CUT_EXIT", "boot_slot"]
@@ -35,7 +36,7 @@ __all__ = ["FlashTwin", "PtyBridge", "free_port", "twin_dir", "provision_anchor"
 BOOT_MAGIC = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
 # The slot trailer (the last 64 bytes of a slot): firmware/mgmt/ek_slots.c TR_SEQ/TR_TRIAL/TR_OK/TR_MAGIC
 TR_LEN, TR_SEQ, TR_TRIAL, TR_OK, TR_MAGIC = 64, 0, 16, 32, 48
-IMAGE_MAGIC = b"\x3d\xb8\xf3\x96"
+SLOT_HEADER = IMAGE_MAGIC.to_bytes(4, "little")   # the first bytes of a slot holding an image
 POWER_ADDR = 0x60FFFF00        # firmware/mgmt/ek_flash_twin.c: EK_POWER_ADDR (unused PSRAM)
 POWER_MAGIC = 0x5057524B
 POWER_CUT_EXIT = 86
@@ -74,7 +75,7 @@ class FlashTwin(Twin):
             return f.read(n)
 
     def has_image(self) -> bool:
-        return self.flash.exists() and any(self.read(b, 4) == IMAGE_MAGIC for b in SLOT_BASES)
+        return self.flash.exists() and any(self.read(b, 4) == SLOT_HEADER for b in SLOT_BASES)
 
     def provision(self, signed_image: bytes, slot: int = 0, seq: int = 1) -> None:
         """Factory-install a confirmed image (what a production programmer would do)."""
@@ -145,7 +146,7 @@ def boot_slot(flash: Path) -> tuple[int, bool] | None:
         magic = tr[TR_MAGIC:TR_MAGIC + 16] == BOOT_MAGIC
         ok, trial = tr[TR_OK] == 1, tr[TR_TRIAL] == 1
         seq = struct.unpack_from("<I", tr, TR_SEQ)[0] if magic else 0
-        has_image = data[base - FLASH_FILE_BASE:][:4] == IMAGE_MAGIC
+        has_image = data[base - FLASH_FILE_BASE:][:4] == SLOT_HEADER
         slots.append((seq, s, ok, has_image and (ok or (magic and not trial))))
     order = sorted(slots, key=lambda t: (-t[0], t[1]))
     return next(((s, ok) for _, s, ok, bootable in order if bootable), None)
