@@ -70,7 +70,7 @@ class Collect:
     def __init__(self):
         self.windows = []
 
-    def submit(self, header, frames):
+    def submit(self, header, frames, wait=0.0):
         if header["kind"] == "window":
             self.windows.append((header, frames))
 

@@ -22,7 +22,7 @@ class ListWriter:
     def __init__(self):
         self.windows, self.dropped = [], 0
 
-    def submit(self, header, fr):
+    def submit(self, header, fr, wait=0.0):
         self.windows.append((header, fr))
         return True
 
@@ -180,3 +180,35 @@ def test_a_stuck_disk_never_blocks_the_control_loop(tmp_path):
     gate.set()
     writer.close()
     assert writer.written + writer.dropped == 10 and len(read_windows(tmp_path / "cap")) == writer.written
+
+
+def test_end_of_run_flush_waits_for_room_and_keeps_the_session_record(tmp_path):
+    """The control loop drops what a full queue cannot take; the end-of-run flush, off the loop,
+    waits for the writer instead, so the last window and the session record are never lost."""
+    import threading
+
+    entered, gate = threading.Event(), threading.Event()
+
+    class SlowStore(WindowStore):
+        def append(self, header, fr):
+            entered.set()
+            gate.wait()
+            return super().append(header, fr)
+
+    writer = WindowWriter(SlowStore(tmp_path / "cap"), queue_windows=1)
+    cap = Capture(writer, pre=1, post=0)
+    fr = frames(4)
+    cap.step(fr[0], (0.0, 0.3), (0.0, 0.3), "autopilot", takeover=True)
+    cap.step(fr[1], (0.0, 0.3), (0.0, 0.3), "autopilot")  # window 1 completes: the writer holds it
+    assert entered.wait(30)
+    cap.step(fr[2], (0.0, 0.3), (0.0, 0.3), "autopilot", takeover=True)
+    cap.step(fr[3], (0.0, 0.3), (0.0, 0.3), "autopilot")  # window 2 fills the one-deep queue
+    assert writer.dropped == 0 and writer.q.full()
+    cap.step(fr[0], (0.0, 0.3), (0.0, 0.3), "autopilot", takeover=True)  # window 3 still open at the end
+    threading.Timer(0.3, gate.set).start()  # the disk catches up while flush waits
+    cap.flush(mode="autopilot", distance_m=12.5)
+    writer.close()
+    assert writer.dropped == 0 and writer.written == 4
+    wins = read_windows(tmp_path / "cap")
+    assert [w.header["kind"] for w in wins] == ["window"] * 3 + ["session"]
+    assert wins[-1].header["distance_m"] == 12.5 and wins[-1].header["windows"] == 3

@@ -21,6 +21,7 @@ MODES = ("shadow", "autopilot")
 # (edgekit.firmware.build writes them into ek_app_config.h for firmware/app/ek_capture.c).
 PRE, POST, THRESHOLD = 20, 20, 0.3
 FIRMWARE_SLOTS = 8  # window slots in a board's storage (the oldest is overwritten)
+FLUSH_WAIT_S = 10.0  # end of run: how long flush waits for the writer before it drops (a hung disk)
 
 
 class Capture:
@@ -65,19 +66,21 @@ class Capture:
             self.ring.append(item)
         return event
 
-    def _emit(self) -> None:
+    def _emit(self, wait: float = 0.0) -> None:
         w, self.open = self.open, None
         assert w is not None
         frames = np.stack([f for f, _ in w["items"]])
         header = {**self.meta, "kind": "window", "wall_time": round(time.time(), 3), "reason": w["reasons"][0], "reasons": w["reasons"], "trigger": w["trigger"],
                   "records": [r for _, r in w["items"]]}
-        self.writer.submit(header, frames)
+        self.writer.submit(header, frames, wait=wait)
         self.windows += 1
 
     def flush(self, **session) -> None:
         """End of a run: a window still collecting is written with the frames it has, then a
-        frameless session record (`session`: distance driven, mode, …) for per-km statistics."""
+        frameless session record (`session`: distance driven, mode, …) for per-km statistics.
+        Off the control loop, so both wait for the writer's queue (a full queue would drop them)."""
         if self.open is not None:
-            self._emit()
+            self._emit(wait=FLUSH_WAIT_S)
         self.writer.submit({**self.meta, **session, "kind": "session", "wall_time": round(time.time(), 3),
-                            "events": dict(self.events), "windows": self.windows}, np.zeros((0, 1, 1, 3), np.uint8))
+                            "events": dict(self.events), "windows": self.windows}, np.zeros((0, 1, 1, 3), np.uint8),
+                           wait=FLUSH_WAIT_S)

@@ -33,7 +33,7 @@ def expected_slots(script: list[str]) -> dict[int, str]:
     windows: list = []
 
     class Keep:
-        def submit(self, header, frames):
+        def submit(self, header, frames, wait=0.0):
             windows.append((header, frames))
 
     cap, mode, modes = Capture(Keep(), PRE, POST, THRESHOLD), 0, {1: "shadow", 2: "autopilot"}

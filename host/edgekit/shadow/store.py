@@ -139,7 +139,8 @@ class WindowStore:
 
 
 class WindowWriter:
-    """A `WindowStore` behind a bounded queue and a thread: `submit` never blocks."""
+    """A `WindowStore` behind a bounded queue and a thread: `submit` never blocks the control loop;
+    only the end-of-run flush, off the loop, waits (`wait` seconds at most) for room in the queue."""
 
     def __init__(self, store: WindowStore, queue_windows: int = 4):
         self.store = store
@@ -149,9 +150,9 @@ class WindowWriter:
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, header: dict, frames: np.ndarray) -> bool:
+    def submit(self, header: dict, frames: np.ndarray, wait: float = 0.0) -> bool:
         try:
-            self.q.put_nowait((header, frames))
+            self.q.put((header, frames), block=wait > 0, timeout=wait if wait > 0 else None)
             return True
         except queue.Full:
             self.dropped += 1
