@@ -131,6 +131,37 @@ EK_TARGET static void block_pairs(const uint8_t *const *u, const size_t *row_off
     acc[2][0] = _mm512_add_epi32(a2, b2); acc[3][0] = _mm512_add_epi32(a3, b3);
 }
 
+/* acc requantized (short form) and clamped to [lo, hi], as int32 */
+EK_TARGET static __m512i rq_clamp(__m512i acc, const ek_x86_rq16 *r, int32_t lo, int32_t hi) {
+    __m512i y = ek_x86_mbqm16_short(_mm512_add_epi32(acc, r->bias), r);
+    if (lo > -128) y = _mm512_max_epi32(y, _mm512_set1_epi32(lo));
+    if (hi < 127) y = _mm512_min_epi32(y, _mm512_set1_epi32(hi));
+    return y;   /* the narrowing below saturates, as ek_x86_store16's */
+}
+
+/* out_c 16 (constants r0) or 32 (r0, r1), a whole block, short form: the block's 8 * out_c output
+ * bytes, 64 at a time, from 4 registers: vpackssdw and vpacksswb put register m's lanes 4L..4L+3 at
+ * dword 4L + m, a vpermd restores pixel-channel order. The constants are copied to locals: kept in
+ * registers (through a pointer they were reloaded and the path was no faster than 16-byte stores). */
+EK_TARGET static void store_packed(__m512i acc[PX][2], int32_t oc, const ek_x86_rq16 *r0, const ek_x86_rq16 *r1,
+                                   int32_t lo, int32_t hi, int8_t *o) {
+    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const ek_x86_rq16 a = *r0, b = *r1;
+    int32_t k;
+    for (k = 0; k < PX * oc / 16; k += 4) {
+        __m512i y0, y1, y2, y3;
+        if (oc == 16) {   /* pixels k .. k + 3 */
+            y0 = rq_clamp(acc[k][0], &a, lo, hi), y1 = rq_clamp(acc[k + 1][0], &a, lo, hi);
+            y2 = rq_clamp(acc[k + 2][0], &a, lo, hi), y3 = rq_clamp(acc[k + 3][0], &a, lo, hi);
+        } else {          /* pixels k / 2, k / 2 + 1, both blocks */
+            y0 = rq_clamp(acc[k / 2][0], &a, lo, hi), y1 = rq_clamp(acc[k / 2][1], &b, lo, hi);
+            y2 = rq_clamp(acc[k / 2 + 1][0], &a, lo, hi), y3 = rq_clamp(acc[k / 2 + 1][1], &b, lo, hi);
+        }
+        _mm512_storeu_si512((void *)(o + 16 * (size_t)k), _mm512_permutexvar_epi32(perm,
+                            _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3))));
+    }
+}
+
 /* ring slot of input row iy (iy >= -pad_h) */
 static int32_t slot_of(int32_t iy, int32_t r) {
     return (iy % r + r) % r;
@@ -228,6 +259,10 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                     block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
                 else
                     block_8x16(u, row_off, k_h, w4, w0p, acc);
+                if (sf && (oc == 16 || oc == 32) && np == PX) {   /* the block's 8 * oc bytes, 64 at a time */
+                    store_packed(acc, oc, &rqk[0], &rqk[oc / 16 - 1], p->act_min, p->act_max, o);
+                    continue;
+                }
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
                     const int32_t cc = ob + 16 * q;
                     ek_x86_rq16 tail;
