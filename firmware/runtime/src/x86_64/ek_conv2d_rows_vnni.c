@@ -29,24 +29,37 @@
 #define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
 #define RQ_KEEP 8   /* requant constants of the first 128 channels are loaded once per call */
 
-/* dst[0..n) = src ^ 0x80 */
-EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
+/* dst[0..n) and mir[0..n) = src ^ 0x80 (src NULL: = v), 64 bytes at a time: the ring row and its
+ * mirror written in one pass (no memset/memcpy calls: the rows are short) */
+EK_TARGET static void put2(uint8_t *dst, uint8_t *mir, const int8_t *src, __m512i v, size_t n) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n >= 64; n -= 64, src += 64, dst += 64)
-        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
+    for (; n >= 64; n -= 64, dst += 64, mir += 64) {
+        const __m512i x = src ? _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip) : v;
+        _mm512_storeu_si512((void *)dst, x);
+        _mm512_storeu_si512((void *)mir, x);
+        if (src) src += 64;
+    }
     if (n > 0) {
         const __mmask64 m = ((__mmask64)1 << n) - 1;
-        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
+        const __m512i x = src ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip) : v;
+        _mm512_mask_storeu_epi8(dst, m, x);
+        _mm512_mask_storeu_epi8(mir, m, x);
     }
 }
 
-/* ring row: input row iy, pixels ix0 .. ix0 + pw, outside columns = pad */
+/* ring row and its mirror: input row iy (row_in; NULL: a row outside the input), pixels ix0 .. ix0 + pw,
+ * outside columns = pad */
 EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
-                               uint8_t *dst) {
+                               uint8_t *dst, uint8_t *mir) {
     const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
-    memset(dst, pad, (size_t)a * c);
-    if (e > a) flip_copy(dst + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, (e - a) * c);
-    memset(dst + (size_t)e * c, pad, (size_t)(pw - e) * c);
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    if (!row_in) {
+        put2(dst, mir, NULL, pv, (size_t)pw * c);
+        return;
+    }
+    put2(dst, mir, NULL, pv, (size_t)a * c);
+    if (e > a) put2(dst + (size_t)a * c, mir + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, pv, (size_t)(e - a) * c);
+    put2(dst + (size_t)e * c, mir + (size_t)e * c, NULL, pv, (size_t)(pw - e) * c);
 }
 
 EK_TARGET static __m512i bcast4(const uint8_t *p) {
@@ -214,11 +227,9 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
             }
             for (; next_iy < last; ++next_iy) {
                 uint8_t *dst = ring + (size_t)next_slot * rowb;
-                if (next_iy < 0 || next_iy >= p->in_h)
-                    memset(dst, pad, rowb);
-                else
-                    fill_row(p, in_b + (size_t)next_iy * p->in_w * c, -p->pad_w, pw, pad, dst);
-                memcpy(dst + (size_t)r * rowb, dst, rowb);   /* the mirror: k_h rows from any slot are contiguous */
+                /* with the mirror (slot + r): k_h rows from any slot are contiguous */
+                fill_row(p, next_iy < 0 || next_iy >= p->in_h ? NULL : in_b + (size_t)next_iy * p->in_w * c, -p->pad_w,
+                         pw, pad, dst, dst + (size_t)r * rowb);
                 if (++next_slot == r) next_slot = 0;
             }
             for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
