@@ -129,7 +129,14 @@ def _conv_rows(ctx, fields, w, bias, x, y):
     if oc <= 8:   # EK_CONV_ROWS_PAIRS: two pixels per register, lane l = channel l % 8 (zero past oc)
         wp = wp[np.arange(16) % 8]
         wp[(np.arange(16) % 8) >= oc] = 0
-    packed = wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3)
+    packed = np.ascontiguousarray(wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3))
+    if oc > 8 and oc % 32 == 8:   # EK_CONV_ROWS_TAIL8: the last 8 channels' quads in pairs [k_h][w2][8][2][4]
+        w2 = -(-w4 // 2)
+        t = np.zeros((8, kh, 8 * w2), np.int8)
+        t[:, :, :4 * w4] = wp[oc - 8:oc]
+        last = np.zeros(kh * w4 * 64, np.int8)
+        last[:kh * w2 * 64] = t.reshape(8, kh, w2, 2, 4).transpose(1, 2, 0, 3, 4).ravel()
+        packed[-1] = last.reshape(kh * w4, 16, 4)
     b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
     if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:
         # pointwise: the image is one row of pixels (blocks of 8 pixels then span rows: small
