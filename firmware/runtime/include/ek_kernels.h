@@ -40,7 +40,17 @@ void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *
 #define EK_CONV_ROWS_MAX_RING 32
 /* out_c <= 8: two pixels per register; w_packed [k_h][ceil(k_w*in_c/4)][16][4], lane l = channel l % 8 */
 #define EK_CONV_ROWS_PAIRS(out_c) ((out_c) <= 8)
+/* out_c % 32 == 8, > 8: the last 8 channels' block of w_packed is [k_h][ceil(w4/2)][8][2 quads][4] (w4 =
+ * ceil(k_w*in_c/4), zero past w4), the rest of the block zero */
+#define EK_CONV_ROWS_TAIL8(out_c) ((out_c) > 8 && (out_c) % 32 == 8)
 void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX-512 VNNI conv over few input channels (dilation 1, k_h <= 4, (k_w + stride_w) * in_c <= 16,
+ * out_c <= 8 * EK_CONV_FIRST_MAX_GROUPS): w_packed [ceil(out_c/8)][ceil(k_h*k_w*in_c/4)][8][2][4] int8 (each
+ * channel's quad twice), bias_packed[ceil(out_c/8)*8] as for the VNNI conv, scratch k_h * EK_CONV_FIRST_ROW_BYTES. */
+#define EK_CONV_FIRST_MAX_GROUPS 8
+#define EK_CONV_FIRST_ROW_BYTES(out_w, stride_w, k_w, in_c) \
+    (((size_t)(((out_w) - 1) * (stride_w) + (k_w)) * (size_t)(in_c) + 16 + 63) / 64 * 64)
+void ek_conv2d_s8_vnni_first(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
 void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]

@@ -52,6 +52,8 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
+        return _conv_first(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
         return _conv_rows(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant in _PACKED_CONV and w.shape[3] == ic:
@@ -127,7 +129,14 @@ def _conv_rows(ctx, fields, w, bias, x, y):
     if oc <= 8:   # EK_CONV_ROWS_PAIRS: two pixels per register, lane l = channel l % 8 (zero past oc)
         wp = wp[np.arange(16) % 8]
         wp[(np.arange(16) % 8) >= oc] = 0
-    packed = wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3)
+    packed = np.ascontiguousarray(wp.reshape(ocp // 16, 16, kh * w4, 4).transpose(0, 2, 1, 3))
+    if oc > 8 and oc % 32 == 8:   # EK_CONV_ROWS_TAIL8: the last 8 channels' quads in pairs [k_h][w2][8][2][4]
+        w2 = -(-w4 // 2)
+        t = np.zeros((8, kh, 8 * w2), np.int8)
+        t[:, :, :4 * w4] = wp[oc - 8:oc]
+        last = np.zeros(kh * w4 * 64, np.int8)
+        last[:kh * w2 * 64] = t.reshape(8, kh, w2, 2, 4).transpose(1, 2, 0, 3, 4).ravel()
+        packed[-1] = last.reshape(kh * w4, 16, 4)
     b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
     if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:
         # pointwise: the image is one row of pixels (blocks of 8 pixels then span rows: small
@@ -140,6 +149,39 @@ def _conv_rows(ctx, fields, w, bias, x, y):
     bname = ctx.const(b, "int32_t", "bias_packed")
     return (["x86_64/ek_conv2d_rows_vnni.c"],
             f"ek_conv2d_s8_vnni_rows(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def _first_fit(f):
+    """ek_conv2d_s8_vnni_first (first layers, ek_kernels.h) applies: in_c <= 4, dilation 1, k_h <= 4, a
+    pixel pair's window row within one 16-byte load, at most 8 * EK_CONV_FIRST_MAX_GROUPS channels"""
+    return (f["dil_h"] == 1 and f["dil_w"] == 1 and f["k_h"] <= 4 and f["in_c"] <= 4
+            and (f["k_w"] + f["stride_w"]) * f["in_c"] <= 16 and f["out_c"] <= 64)
+
+
+def pack_first(w, bias, in_offset):
+    """x86_64/ek_conv2d_first_vnni.c's weights, packed [oc/8][nq][8][2][4] (a window's k_h*k_w*in_c
+    bytes as nq quads, each channel's quad twice: two pixels per register), and the VNNI conv's
+    bias fold (bias: a tensor or None), zero-padded to a multiple of 8 channels"""
+    oc, kh, kw, ic = w.shape
+    k = kh * kw * ic
+    nq, ng = -(-k // 4), -(-oc // 8)
+    wp = np.zeros((8 * ng, 4 * nq), np.int8)
+    wp[:oc, :k] = w.reshape(oc, k)
+    packed = np.repeat(wp.reshape(ng, 8, nq, 1, 4).transpose(0, 2, 1, 3, 4), 2, axis=3)
+    return np.ascontiguousarray(packed), _fold_bias(bias, 8 * ng, in_offset, wp[:oc].astype(np.int64).sum(axis=1))
+
+
+def _conv_first(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_first_vnni.c (pack_first); scratch: k_h ring rows of EK_CONV_FIRST_ROW_BYTES"""
+    packed, b = pack_first(w, bias, fields["in_offset"])
+    kh, kw, ic = w.shape[1:]
+    row = -(-(((fields["out_w"] - 1) * fields["stride_w"] + kw) * ic + 16) // 64) * 64
+    fields["scratch"] = ctx.scratch(-(-kh * row // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(packed, "int8_t", "filter_first_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_first_vnni.c"],
+            f"ek_conv2d_s8_vnni_first(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 # x86 tiers sharing the packed layouts and bias folds -> function/file suffix

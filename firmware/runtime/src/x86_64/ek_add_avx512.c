@@ -73,7 +73,26 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
     if (fast_ok(p->left_shift, p->a_mult, p->a_shift) && fast_ok(p->left_shift, p->b_mult, p->b_shift)) {
         const rescale ra = rescale_set(p->a_offset, p->a_mult, p->a_shift);
         const rescale rb = rescale_set(p->b_offset, p->b_mult, p->b_shift);
-        for (n = 0; n < total; n += 16) {
+        n = 0;
+        if (qo.fold) {   /* 64 outputs a step: packed (vpackssdw, vpacksswb, vpermd) into one store */
+            const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            const ek_x86_rq16 q = qo;
+            for (; n + 64 <= total; n += 64) {
+                __m512i y[4];
+                int k;
+                for (k = 0; k < 4; ++k) {
+                    const __m512i sum = _mm512_add_epi32(
+                        rescale16(_mm_loadu_si128((const __m128i *)(const void *)(a + n + 16 * k)), &ra),
+                        rescale16(_mm_loadu_si128((const __m128i *)(const void *)(b + n + 16 * k)), &rb));
+                    y[k] = ek_x86_mbqm16_short(_mm512_add_epi32(sum, q.bias), &q);
+                    if (p->act_min > -128) y[k] = _mm512_max_epi32(y[k], _mm512_set1_epi32(p->act_min));
+                    if (p->act_max < 127) y[k] = _mm512_min_epi32(y[k], _mm512_set1_epi32(p->act_max));
+                }
+                _mm512_storeu_si512((void *)(out + n), _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(
+                                        _mm512_packs_epi32(y[0], y[1]), _mm512_packs_epi32(y[2], y[3]))));
+            }
+        }
+        for (; n < total; n += 16) {
             const __mmask16 m = total - n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (total - n)) - 1u);
             const __m512i sum = _mm512_add_epi32(rescale16(_mm_maskz_loadu_epi8(m, a + n), &ra),
                                                  rescale16(_mm_maskz_loadu_epi8(m, b + n), &rb));

@@ -12,7 +12,8 @@
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
  * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
- * 16; out_c <= 8: 4 pixel pairs, see block_pairs). Requantization takes the short form of
+ * 16; out_c <= 8: 4 pixel pairs, see block_pairs; a last 8 channels of out_c % 32 == 8: quad pairs,
+ * see block_8x8c8). Requantization takes the short form of
  * ek_requant_x86.h where the layer allows it (|acc| <= 255 * 128 * k_h * w4 * 4). Raster order
  * (ek_kernels.h): a block's input rows are copied before any of its pixels is written, so every
  * read precedes the writes it must precede. */
@@ -29,24 +30,37 @@
 #define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
 #define RQ_KEEP 8   /* requant constants of the first 128 channels are loaded once per call */
 
-/* dst[0..n) = src ^ 0x80 */
-EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
+/* dst[0..n) and mir[0..n) = src ^ 0x80 (src NULL: = v), 64 bytes at a time: the ring row and its
+ * mirror written in one pass (no memset/memcpy calls: the rows are short) */
+EK_TARGET static void put2(uint8_t *dst, uint8_t *mir, const int8_t *src, __m512i v, size_t n) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n >= 64; n -= 64, src += 64, dst += 64)
-        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
+    for (; n >= 64; n -= 64, dst += 64, mir += 64) {
+        const __m512i x = src ? _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip) : v;
+        _mm512_storeu_si512((void *)dst, x);
+        _mm512_storeu_si512((void *)mir, x);
+        if (src) src += 64;
+    }
     if (n > 0) {
         const __mmask64 m = ((__mmask64)1 << n) - 1;
-        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
+        const __m512i x = src ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip) : v;
+        _mm512_mask_storeu_epi8(dst, m, x);
+        _mm512_mask_storeu_epi8(mir, m, x);
     }
 }
 
-/* ring row: input row iy, pixels ix0 .. ix0 + pw, outside columns = pad */
+/* ring row and its mirror: input row iy (row_in; NULL: a row outside the input), pixels ix0 .. ix0 + pw,
+ * outside columns = pad */
 EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
-                               uint8_t *dst) {
+                               uint8_t *dst, uint8_t *mir) {
     const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
-    memset(dst, pad, (size_t)a * c);
-    if (e > a) flip_copy(dst + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, (e - a) * c);
-    memset(dst + (size_t)e * c, pad, (size_t)(pw - e) * c);
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    if (!row_in) {
+        put2(dst, mir, NULL, pv, (size_t)pw * c);
+        return;
+    }
+    put2(dst, mir, NULL, pv, (size_t)a * c);
+    if (e > a) put2(dst + (size_t)a * c, mir + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, pv, (size_t)(e - a) * c);
+    put2(dst + (size_t)e * c, mir + (size_t)e * c, NULL, pv, (size_t)(pw - e) * c);
 }
 
 EK_TARGET static __m512i bcast4(const uint8_t *p) {
@@ -131,6 +145,85 @@ EK_TARGET static void block_pairs(const uint8_t *const *u, const size_t *row_off
     acc[2][0] = _mm512_add_epi32(a2, b2); acc[3][0] = _mm512_add_epi32(a3, b3);
 }
 
+/* acc requantized (short form) and clamped to [lo, hi], as int32 */
+EK_TARGET static __m512i rq_clamp(__m512i acc, const ek_x86_rq16 *r, int32_t lo, int32_t hi) {
+    __m512i y = ek_x86_mbqm16_short(_mm512_add_epi32(acc, r->bias), r);
+    if (lo > -128) y = _mm512_max_epi32(y, _mm512_set1_epi32(lo));
+    if (hi < 127) y = _mm512_min_epi32(y, _mm512_set1_epi32(hi));
+    return y;   /* the narrowing below saturates, as ek_x86_store16's */
+}
+
+/* out_c 16 (constants r0) or 32 (r0, r1), a whole block, short form: the block's 8 * out_c output
+ * bytes, 64 at a time, from 4 registers: vpackssdw and vpacksswb put register m's lanes 4L..4L+3 at
+ * dword 4L + m, a vpermd restores pixel-channel order. The constants are copied to locals: kept in
+ * registers (through a pointer they were reloaded and the path was no faster than 16-byte stores). */
+EK_TARGET static void store_packed(__m512i acc[PX][2], int32_t oc, const ek_x86_rq16 *r0, const ek_x86_rq16 *r1,
+                                   int32_t lo, int32_t hi, int8_t *o) {
+    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const ek_x86_rq16 a = *r0, b = *r1;
+    int32_t k;
+    for (k = 0; k < PX * oc / 16; k += 4) {
+        __m512i y0, y1, y2, y3;
+        if (oc == 16) {   /* pixels k .. k + 3 */
+            y0 = rq_clamp(acc[k][0], &a, lo, hi), y1 = rq_clamp(acc[k + 1][0], &a, lo, hi);
+            y2 = rq_clamp(acc[k + 2][0], &a, lo, hi), y3 = rq_clamp(acc[k + 3][0], &a, lo, hi);
+        } else {          /* pixels k / 2, k / 2 + 1, both blocks */
+            y0 = rq_clamp(acc[k / 2][0], &a, lo, hi), y1 = rq_clamp(acc[k / 2][1], &b, lo, hi);
+            y2 = rq_clamp(acc[k / 2 + 1][0], &a, lo, hi), y3 = rq_clamp(acc[k / 2 + 1][1], &b, lo, hi);
+        }
+        _mm512_storeu_si512((void *)(o + 16 * (size_t)k), _mm512_permutexvar_epi32(perm,
+                            _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3))));
+    }
+}
+
+/* The last 8 channels of an out_c with out_c % 32 == 8 (EK_CONV_ROWS_TAIL8), instead of a 16-lane
+ * block half idle: weights packed [k_h][w2 = ceil(w4 / 2)][8 channels][2 quads][4 bytes] (zero past
+ * w4), lane 2j + h = channel j's quad 2g + h, against a vpbroadcastq of the pixel's quads 2g, 2g + 1
+ * (for an odd w4, the last one meets zero weights: the ring's slack covers it). The lane pairs are
+ * summed at the end, two pixels per register as block_pairs leaves them. */
+__attribute__((noinline)) EK_TARGET static void block_8x8c8(const uint8_t *const *u, const size_t *row_off, int32_t k_h,
+                                                            int32_t w2, const int8_t *wp, __m512i acc[PX][2]) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    __m512i a[PX];
+    int32_t fy, g, i;
+    for (i = 0; i < PX; ++i) a[i] = _mm512_setzero_si512();
+    for (fy = 0; fy < k_h; ++fy) {
+        for (g = 0; g < w2; ++g, wp += 64) {
+            const size_t o = row_off[fy] + 8 * (size_t)g;
+            const __m512i w = _mm512_loadu_si512((const void *)wp);
+            for (i = 0; i < PX; ++i) {
+                int64_t v;
+                memcpy(&v, u[i] + o, 8);
+                a[i] = _mm512_dpbusd_epi32(a[i], _mm512_set1_epi64(v), w);
+            }
+        }
+    }
+    for (i = 0; i < PX / 2; ++i)
+        acc[i][0] = _mm512_add_epi32(_mm512_permutex2var_epi32(a[2 * i], ev, a[2 * i + 1]),
+                                     _mm512_permutex2var_epi32(a[2 * i], od, a[2 * i + 1]));
+}
+
+/* acc[i][0] holds pixels 2i (lanes 0-7) and 2i + 1 (lanes 8-15), n <= 8 channels with constants r:
+ * stored to o + pixel * out_c (np pixels) */
+EK_TARGET static void store_pairs(__m512i acc[PX][2], int32_t np, const ek_x86_rq16 *r, int sf, const ek_conv_params *p,
+                                  int32_t n, int8_t *o) {
+    const int32_t oc = p->out_c, off = sf ? 0 : p->out_offset;
+    const __mmask16 ma = (__mmask16)((1u << n) - 1u);
+    int32_t i;
+    for (i = 0; 2 * i < np; ++i) {   /* pixels 2i and 2i + 1 */
+        const __m512i x = _mm512_add_epi32(acc[i][0], r->bias);
+        const __m512i y = sf ? ek_x86_mbqm16_short(x, r) : ek_x86_mbqm16(x, r);
+        if (oc == 8 && 2 * i + 1 < np) {   /* the two pixels' outputs are adjacent */
+            ek_x86_store16(y, (__mmask16)0xFFFF, off, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+            continue;
+        }
+        ek_x86_store16(y, ma, off, p->act_min, p->act_max, o + (size_t)2 * i * oc);
+        if (2 * i + 1 < np)
+            ek_x86_store16(_mm512_alignr_epi32(y, y, 8), ma, off, p->act_min, p->act_max, o + (size_t)(2 * i + 1) * oc);
+    }
+}
+
 /* ring slot of input row iy (iy >= -pad_h) */
 static int32_t slot_of(int32_t iy, int32_t r) {
     return (iy % r + r) % r;
@@ -147,14 +240,14 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     size_t row_off[EK_CONV_ROWS_MAX_RING];
     __m512i acc[PX][2];
     int32_t b, px, fy, i, ob, q;
-    ek_x86_rq16 rq2;   /* EK_CONV_ROWS_PAIRS: channel lane % 8 in every lane */
+    ek_x86_rq16 rq2;   /* EK_CONV_ROWS_PAIRS: channel lane % 8 in every lane; EK_CONV_ROWS_TAIL8: oc - 8 + lane % 8 */
     ek_x86_rq16 rqk[RQ_KEEP];   /* the first RQ_KEEP 16-channel blocks' constants, loaded once */
     const int sf = ek_x86_rq_short_ok(bias_packed, p->mult, p->shift, oc, (int64_t)255 * 128 * k_h * w4 * 4);
     for (fy = 0; fy < k_h; ++fy) row_off[fy] = (size_t)fy * rowb;
-    if (EK_CONV_ROWS_PAIRS(oc)) {
+    if (EK_CONV_ROWS_PAIRS(oc) || EK_CONV_ROWS_TAIL8(oc)) {
         int32_t bias16[16], mult16[16], shift16[16];
-        for (i = 0; i < 16; ++i) {
-            const int32_t k = ek_min_i32(i % 8, oc - 1);   /* lanes past out_c: any channel, never stored */
+        for (i = 0; i < 16; ++i) {   /* lanes past out_c: any channel, never stored */
+            const int32_t k = EK_CONV_ROWS_PAIRS(oc) ? ek_min_i32(i % 8, oc - 1) : oc - 8 + i % 8;
             bias16[i] = bias_packed[k], mult16[i] = p->mult[k], shift16[i] = p->shift[k];
         }
         rq2 = ek_x86_rq16_load(bias16, mult16, shift16, 16);
@@ -183,11 +276,9 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
             }
             for (; next_iy < last; ++next_iy) {
                 uint8_t *dst = ring + (size_t)next_slot * rowb;
-                if (next_iy < 0 || next_iy >= p->in_h)
-                    memset(dst, pad, rowb);
-                else
-                    fill_row(p, in_b + (size_t)next_iy * p->in_w * c, -p->pad_w, pw, pad, dst);
-                memcpy(dst + (size_t)r * rowb, dst, rowb);   /* the mirror: k_h rows from any slot are contiguous */
+                /* with the mirror (slot + r): k_h rows from any slot are contiguous */
+                fill_row(p, next_iy < 0 || next_iy >= p->in_h ? NULL : in_b + (size_t)next_iy * p->in_w * c, -p->pad_w,
+                         pw, pad, dst, dst + (size_t)r * rowb);
                 if (++next_slot == r) next_slot = 0;
             }
             for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
@@ -205,29 +296,25 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
             }
             if (EK_CONV_ROWS_PAIRS(oc)) {
                 block_pairs(u, row_off, k_h, w4, w_packed, acc);
-                for (i = 0; 2 * i < np; ++i) {   /* pixels 2i and 2i + 1 */
-                    const __m512i x = _mm512_add_epi32(acc[i][0], rq2.bias);
-                    const __m512i y = sf ? ek_x86_mbqm16_short(x, &rq2) : ek_x86_mbqm16(x, &rq2);
-                    const int32_t off = sf ? 0 : p->out_offset;
-                    const __mmask16 ma = (__mmask16)((1u << oc) - 1u);
-                    if (oc == 8 && 2 * i + 1 < np) {   /* the two pixels' outputs are adjacent */
-                        ek_x86_store16(y, (__mmask16)0xFFFF, off, p->act_min, p->act_max, o + (size_t)2 * i * oc);
-                        continue;
-                    }
-                    ek_x86_store16(y, ma, off, p->act_min, p->act_max, o + (size_t)2 * i * oc);
-                    if (2 * i + 1 < np)
-                        ek_x86_store16(_mm512_alignr_epi32(y, y, 8), ma, off, p->act_min, p->act_max,
-                                       o + (size_t)(2 * i + 1) * oc);
-                }
+                store_pairs(acc, np, &rq2, sf, p, oc, o);
                 continue;
             }
             for (ob = 0; ob < oc; ob += 32) {
                 const int32_t n = ek_min_i32(32, oc - ob);
                 const int8_t *w0p = w_packed + (size_t)ob * wlen;
+                if (n == 8) {   /* EK_CONV_ROWS_TAIL8 */
+                    block_8x8c8(u, row_off, k_h, (w4 + 1) / 2, w0p, acc);
+                    store_pairs(acc, np, &rq2, sf, p, 8, o + ob);
+                    continue;
+                }
                 if (n > 16)
                     block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
                 else
                     block_8x16(u, row_off, k_h, w4, w0p, acc);
+                if (sf && (oc == 16 || oc == 32) && np == PX) {   /* the block's 8 * oc bytes, 64 at a time */
+                    store_packed(acc, oc, &rqk[0], &rqk[oc / 16 - 1], p->act_min, p->act_max, o);
+                    continue;
+                }
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
                     const int32_t cc = ob + 16 * q;
                     ek_x86_rq16 tail;
