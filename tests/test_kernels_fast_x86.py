@@ -126,14 +126,15 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
                                                      (16, 11, 5, 2, "same", 16, 1), (13, 6, 1, 1, "valid", 33, 1),
                                                      (1, 13, (3, 5), 1, "same", 12, 1), (7, 10, 4, 2, "valid", 17, 1),
                                                      (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2),
-                                                     (4, 5, 1, 1, "valid", 144, 1), (16, 9, 3, 1, "same", 32, 1),
+                                                     (5, 5, 1, 1, "valid", 144, 1), (16, 9, 3, 1, "same", 32, 1),
                                                      (6, 9, 3, 2, "same", 72, 1)])
 def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     """the im2col-free VNNI conv (ring of input rows, window rows of k_w * in_c bytes read as
     quads): in_c not a multiple of 4, odd widths, stride 2 with SAME padding on both borders, VALID
     with unused columns, even and non-square kernels, out_c with a last block of 16 or fewer, and
     rows a block of 8 pixels does not fill (blocks then span output rows), out_c 8 and 5 (two pixels
-    per register); out_c 144 (channels past the 128 whose requant constants are kept per call);
+    per register); a 1x1 over in_c 5 (not the pointwise kernel: in_c % 4) to out_c 144 (channels
+    past the 128 whose requant constants are kept per call);
     out_c 16 and 32 over whole blocks of 8 pixels (64-byte packed stores) and the last partial block;
     out_c 40 and 72 (a last 8 channels in quad pairs, EK_CONV_ROWS_TAIL8; 72: an odd w4 = 5);
     dilation 2 stays on the im2col kernel: all vs TFLM"""

@@ -52,6 +52,8 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
+        return _conv_pw(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
         return _conv_first(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
@@ -184,15 +186,44 @@ def _conv_first(ctx, fields, w, bias, x, y):
             f"ek_conv2d_s8_vnni_first(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
+def _pw_fit(f):
+    """ek_conv2d_s8_vnni_pw applies: 1x1, stride 1, no padding, in_c % 4 == 0 and <= 512
+    (EK_CONV_PW_CHUNK / 8), out_c % 16 == 0."""
+    return (f["k_h"] == f["k_w"] == 1 and f["stride_h"] == f["stride_w"] == 1 and f["pad_h"] == f["pad_w"] == 0
+            and f["in_c"] % 4 == 0 and f["in_c"] <= 512 and f["out_c"] % 16 == 0)
+
+
+def pack_pw(w, bias, in_offset):
+    """x86_64/ek_conv2d_pw_vnni.c's weights [oc/16][ic/4][16][4] and bias (the VNNI conv's fold) from
+    OHWI 1x1 weights w and int32 bias (or None)"""
+    oc, ic = w.shape[0], w.shape[-1]
+    packed = np.ascontiguousarray(w.reshape(oc // 16, 16, ic // 4, 4).transpose(0, 2, 1, 3))
+    return packed, _fold_bias(bias, oc, in_offset, w.reshape(oc, ic).astype(np.int64).sum(axis=1))
+
+
+def _conv_pw(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_pw_vnni.c; scratch: (EK_CONV_PW_PIXELS(ic) + 8) * ic bytes."""
+    ic = w.shape[3]
+    packed, b = pack_pw(w, None if bias is None else bias.data, fields["in_offset"])
+    fields["scratch"] = ctx.scratch(-(-((4096 // ic // 8 * 8 + 8) * ic) // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(packed, "int8_t", "filter_pw_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_pw_vnni.c"],
+            f"ek_conv2d_s8_vnni_pw(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
 # x86 tiers sharing the packed layouts and bias folds -> function/file suffix
 _X86 = {"x86-64-avx512vnni": "vnni", "x86-64-avx2": "avx2"}
 
 
 def _fold_bias(bias, n_pad, in_offset, wsum):
-    """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32."""
+    """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32 (bias: a tensor,
+    an array or None)."""
     b = np.zeros(n_pad, np.int64)
     if bias is not None:
-        b[:bias.data.size] = bias.data.astype(np.int64)
+        bd = np.asarray(getattr(bias, "data", bias))
+        b[:bd.size] = bd.astype(np.int64)
     b[:wsum.size] += (in_offset - 128) * wsum
     return ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
 
