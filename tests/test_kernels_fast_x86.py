@@ -98,13 +98,14 @@ def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pil
                                                       (24, 5, 1, "same", 1, 1), (5, 6, 1, "same", 1, 2),
                                                       (12, 5, 2, "same", 1, 4), (8, 13, 3, "same", 1, 1),
                                                       (32, 7, 1, "same", 2, 1), (64, 5, 1, "valid", 1, 1),
-                                                      (32, 9, 2, "same", 1, 1)])
+                                                      (32, 9, 2, "same", 1, 1), (96, 5, 1, "same", 1, 1)])
 def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
     """8 or 16 channels (any stride, here 1, 2, 3) and multiples of 32 at stride 1 take the row-band
     path (an output row as one stream of pixel-channel slots: rows whose slot count is no multiple
-    of 32, padding on both borders, VALID with unused columns, dilation); 24 channels and 32 at
-    stride 2 take the one-pixel path; channel multipliers 2 and 4 repeat input lanes (10 and 48
-    output channels): all vs TFLM"""
+    of 32, padding on both borders, VALID with unused columns, dilation) unless the 4-taps-per-lane
+    kernel takes them (stride_w 1 and ch dividing 64 or a multiple of 64 up to 256:
+    test_kernels_x86_dw_quad.py; 96 channels stay here); 24 channels and 32 at stride 2 take the
+    one-pixel path; channel multipliers 2 and 4 repeat input lanes (10 and 48 output channels): all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
@@ -117,7 +118,8 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
     rng = np.random.default_rng(w)
     path = convert_int8(model, [rng.normal(0, 2, (1, 6, w, ch)) for _ in range(8)], tmp_path / "dw.tflite")
     rep = verify(path, n_inputs=4, seed=ch, out_dir=tmp_path / "c", variant=VNNI)
-    assert rep["variant"]["kernel_calls"].get("ek_depthwise_conv2d_s8_vnni") == 2
+    calls = rep["variant"]["kernel_calls"]
+    assert calls.get("ek_depthwise_conv2d_s8_vnni", 0) + calls.get("ek_depthwise_conv2d_s8_vnni_quad", 0) == 2
     assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")
 
 

@@ -96,6 +96,11 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
  * a zp row, then the row-band path's band (size: x86_64/ek_depthwise_conv2d_vnni.c). */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX-512 VNNI depthwise, 4 taps per lane (depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS, c dividing 64
+ * or a multiple of 64 up to 64 * EK_DW_QUAD_MAX_BLOCKS): w_packed int8 [blocks][ceil(taps/4)][4][16][4] (order:
+ * x86_64/ek_depthwise_conv2d_quad_vnni.c), bias_packed as for the VNNI conv; scratch: the band (size: that file). */
+#define EK_DW_QUAD_MAX_BLOCKS 4
+void ek_depthwise_conv2d_s8_vnni_quad(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
  * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the VNNI conv. */
 void ek_depthwise_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);

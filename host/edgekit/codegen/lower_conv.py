@@ -71,6 +71,8 @@ def _conv_common(ctx, op, depthwise):
     m = fields["depth_mult"]
     if (depthwise and ctx.variant in _X86 and oc == ic * m and kh * kw <= 64
             and (m == 1 or (ctx.variant == "x86-64-avx512vnni" and 32 % m == 0))):
+        if ctx.variant == "x86-64-avx512vnni" and _dw_quad_fit(fields):
+            return _depthwise_quad(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
@@ -226,6 +228,44 @@ def _fold_bias(bias, n_pad, in_offset, wsum):
         b[:bd.size] = bd.astype(np.int64)
     b[:wsum.size] += (in_offset - 128) * wsum
     return ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _dw_quad_fit(f):
+    """ek_depthwise_conv2d_s8_vnni_quad is taken: depth_mult 1, rows of several pixels, stride_w 1
+    (measured: at stride 2 its per-pixel phase split costs more than it saves), ch dividing 64 or a
+    multiple of 64 up to 256 (EK_DW_QUAD_MAX_BLOCKS)"""
+    ch = f["in_c"]
+    return (f["depth_mult"] == 1 and f["out_c"] == ch and f["out_w"] > 1 and f["k_h"] * f["k_w"] <= 64
+            and f["stride_w"] == 1
+            and (64 % ch == 0 or (ch % 64 == 0 and ch <= 256)))
+
+
+def pack_dw_quad(taps_w, bias, in_offset):
+    """x86_64/ek_depthwise_conv2d_quad_vnni.c's weights [blocks][quads][4][16][4] and bias (the VNNI
+    conv's fold) from weights [taps][ch] and int32 bias (or None)"""
+    taps, ch = taps_w.shape
+    nq, nb = -(-taps // 4), max(1, ch // 64)
+    wt = np.zeros((4 * nq, ch), np.int8)
+    wt[:taps] = taps_w
+    # register j, lane 4L + i of block k: slot t = 64k + 16L + 4j + i, channel t % ch
+    k, j, L, i = np.meshgrid(np.arange(nb), np.arange(4), np.arange(4), np.arange(4), indexing="ij")
+    chan = (64 * k + 16 * L + 4 * j + i) % ch                               # [nb][4 j][4 L][4 i]
+    g = wt.reshape(nq, 4, ch)[:, :, chan]                                   # [nq][4 taps][nb][j][L][i]
+    packed = np.ascontiguousarray(g.transpose(2, 0, 3, 4, 5, 1))            # [nb][nq][j][L][i][taps]
+    return packed, _fold_bias(bias, ch, in_offset, taps_w.astype(np.int64).sum(axis=0))
+
+
+def _depthwise_quad(ctx, fields, taps_w, bias, x, y):
+    """x86_64/ek_depthwise_conv2d_quad_vnni.c; scratch: the band (k_h rows of stride_w phases)"""
+    sw, ch = fields["stride_w"], fields["in_c"]
+    bw = (fields["out_w"] - 1) * sw + (fields["k_w"] - 1) * fields["dil_w"] + 1
+    band = fields["k_h"] * sw * (-(-bw // sw) * ch + 64)
+    packed, b = pack_dw_quad(taps_w, None if bias is None else bias.data, fields["in_offset"])
+    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(-(-band // 2))})
+    wname = ctx.const(packed, "int8_t", "filter_quad")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_depthwise_conv2d_quad_vnni.c"],
+            f"ek_depthwise_conv2d_s8_vnni_quad(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):
