@@ -78,12 +78,14 @@ def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pil
         assert rep["variant"]["selected"] == variant
         calls = rep["variant"]["kernel_calls"]
         if name != "ad01_int8":   # ad01 is FULLY_CONNECTED only; every other model has a CONV_2D
-            # the VNNI tier lowers dilation-1 convs to its im2col-free kernel (_rows)
-            assert calls.get(f"ek_conv2d_s8_{sfx}", 0) + calls.get(f"ek_conv2d_s8_{sfx}_rows", 0) > 0, name
+            # the VNNI tier lowers dilation-1 convs to its im2col-free kernel (_rows), 1x1 ones to _pw
+            conv = sum(calls.get(f"ek_conv2d_s8_{sfx}{k}", 0) for k in ("", "_rows", "_pw"))
+            assert conv > 0, name
         else:
             assert calls.get(f"ek_fully_connected_s8_{sfx}", 0) > 0, name
         if name in ("vww_96_int8", "kws_ref_model", "str_ww_ref_model"):   # depthwise models
-            assert calls.get(f"ek_depthwise_conv2d_s8_{sfx}", 0) > 0, name
+            dw = calls.get(f"ek_depthwise_conv2d_s8_{sfx}", 0) + calls.get(f"ek_depthwise_conv2d_s8_{sfx}_quad", 0)
+            assert dw > 0, name
         assert all(_same(a, b) for a, b in zip(ref, fast)), name
         tflm = TflmRunner(path, preserve_all=False)
         for xs, got in zip(random_inputs(model, 3, 0), fast):

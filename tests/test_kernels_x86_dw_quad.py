@@ -63,7 +63,8 @@ def _case(rng, b, ih, iw, ch, k, stride, dil, pad, shifts, bias_scale=3000, clam
     kh, kw = k
     oh, ph = conv_padding(0 if pad == "same" else 1, ih, kh, stride[0], dil[0])
     ow, pw = conv_padding(0 if pad == "same" else 1, iw, kw, stride[1], dil[1])
-    assert _dw_quad_fit(dict(depth_mult=1, in_c=ch, out_c=ch, out_w=ow, k_h=kh, k_w=kw, stride_w=stride[1]))
+    # the lowering takes stride_w 1 only (measured); the kernel handles any stride
+    assert _dw_quad_fit(dict(depth_mult=1, in_c=ch, out_c=ch, out_w=ow, k_h=kh, k_w=kw, stride_w=1))
     x = rng.integers(-128, 128, b * ih * iw * ch, dtype=np.int8)
     w = rng.integers(-128, 128, (kh * kw, ch), dtype=np.int8)
     bias = rng.integers(-bias_scale, bias_scale + 1, ch).astype(np.int32)
@@ -85,7 +86,8 @@ def _case(rng, b, ih, iw, ch, k, stride, dil, pad, shifts, bias_scale=3000, clam
 def test_vnni_dw_quad_harness_matches_portable(tmp_path):
     """channels dividing 64 (1, 4, 8, 16, 32, 64: one weight block, lanes repeat the channels) and
     multiples of 64 (128, 256: a block per 64 slots); rows whose slot count is no multiple of 64
-    (masked last store); SAME padding on every border, VALID with unused columns; 3x3 (3 quads),
+    (masked last store); SAME padding on every border, VALID with unused columns; stride_w 2 and 3
+    (band rows split into phases; the lowering takes stride_w 1 only); 3x3 (3 quads),
     5x5 (25 taps: 7 quads, a last quad of 1), 1x1, 2x4; dilation 2 (in the band's columns and rows
     outside the ring), stride_h 2 and 3 (rows skipped in the ring), batches 2; clamps inside int8,
     zero multipliers; shifts at the short form's limits (-1, -22) and past them (0, +1, -23) and
@@ -105,6 +107,7 @@ def test_vnni_dw_quad_harness_matches_portable(tmp_path):
         (1, 10, 12, 16, (3, 3), (1, 1), (2, 1), "valid", [-8]),
         (1, 4, 5, 8, (3, 3), (1, 1), (1, 1), "same", [0, -23]),
         (1, 4, 6, 64, (3, 3), (1, 1), (1, 1), "same", [1, -5]),
+        (1, 7, 9, 16, (3, 3), (2, 2), (1, 1), "same", [-8]), (1, 5, 8, 64, (3, 3), (1, 3), (1, 2), "valid", [-9]),
     ]
     blob, sizes = b"", []
     for i, (b, ih, iw, ch, k, st, dl, pad, shifts) in enumerate(cases):

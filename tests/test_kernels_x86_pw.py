@@ -16,8 +16,8 @@ _HARNESS = r"""
 #include "ek_kernels.h"
 /* per case on stdin: batches h w ic oc in_offset out_offset act_min act_max (int32), then input
  * int8[b*h*w*ic], rows int8[oc][k_len], packed int8[oc*ic], bias int32[oc], bias_packed int32[oc],
- * mult int32[oc], shift int32[oc]; on stdout: the portable output, then the pointwise one. The
- * pointwise output sits in a buffer with guard bytes on both sides, checked untouched. */
+ * mult, shift int32[oc] of the pointwise kernel, then of the portable one; on stdout: the portable
+ * output, then the pointwise one, written between guard bytes that must stay untouched. */
 static void *rd(size_t n) { void *p = malloc(n ? n : 1); if (n && fread(p, 1, n, stdin) != n) exit(3); return p; }
 int main(void) {
     int32_t h[9];
@@ -26,6 +26,7 @@ int main(void) {
         const int32_t k_len = (int32_t)((ic + 15) / 16 * 16);
         int8_t *in = rd(px * ic), *rows = rd(oc * (size_t)k_len), *packed = rd(oc * ic);
         int32_t *bias = rd(4 * oc), *bias_p = rd(4 * oc), *mult = rd(4 * oc), *shift = rd(4 * oc);
+        int32_t *mult_r = rd(4 * oc), *shift_r = rd(4 * oc);
         int16_t *scratch = malloc(2 * ((size_t)EK_CONV_PW_PIXELS(h[3]) + 8) * ic + 2 * (size_t)k_len + 64);
         int8_t *ref = malloc(px * oc), *got = malloc(px * oc + 128);
         size_t i;
@@ -34,15 +35,16 @@ int main(void) {
         p.batches = h[0], p.in_h = p.out_h = h[1], p.in_w = p.out_w = h[2], p.in_c = h[3], p.out_c = h[4];
         p.k_h = p.k_w = p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1, p.depth_mult = 1, p.filter_in_c = h[3];
         p.in_offset = h[5], p.out_offset = h[6], p.act_min = h[7], p.act_max = h[8];
-        p.mult = mult, p.shift = shift, p.k_len = k_len, p.scratch = scratch;
+        p.mult = mult_r, p.shift = shift_r, p.k_len = k_len, p.scratch = scratch;
         ek_conv2d_s8(&p, in, rows, bias, ref);
+        p.mult = mult, p.shift = shift;
         memset(got, 0x5A, px * oc + 128);
         ek_conv2d_s8_vnni_pw(&p, in, packed, bias_p, got + 64);
         for (i = 0; i < 64; ++i)
             if (got[i] != 0x5A || got[64 + px * oc + i] != 0x5A) return 4;
         fwrite(ref, 1, px * oc, stdout);
         fwrite(got + 64, 1, px * oc, stdout);
-        free(in), free(rows), free(packed), free(bias), free(bias_p), free(mult), free(shift);
+        free(in), free(rows), free(packed), free(bias), free(bias_p), free(mult), free(shift), free(mult_r), free(shift_r);
         free(scratch), free(ref), free(got);
     }
     return 0;
@@ -50,8 +52,12 @@ int main(void) {
 """
 
 
-def _case(rng, b, hh, ww, ic, oc, shifts, bias_scale=2000, clamp=(-128, 127), zero_mult=False):
+def _case(rng, b, hh, ww, ic, oc, shifts, bias_scale=2000, clamp=(-128, 127), zero_mult=False, dead=0):
+    """a random layer; `dead` channels get a bias near 2^30 with the shift of a tiny scale (as
+    dead channels of vww have), and the pointwise kernel gets the lowering's constant_channels
+    rewrite of the layer while the portable kernel runs the original"""
     from edgekit.codegen.lower_conv import pack_pw
+    from edgekit.codegen.quant import constant_channels
     x = rng.integers(-128, 128, (b * hh * ww * ic,), dtype=np.int8)
     w = rng.integers(-128, 128, (oc, 1, 1, ic), dtype=np.int8)
     bias = rng.integers(-bias_scale, bias_scale + 1, oc).astype(np.int32)
@@ -60,12 +66,18 @@ def _case(rng, b, hh, ww, ic, oc, shifts, bias_scale=2000, clamp=(-128, 127), ze
     if zero_mult:
         mult[::5] = 0
     shift = np.resize(np.asarray(shifts, np.int32), oc)
+    if dead:
+        bias[:dead] = rng.integers(-(1 << 30), 1 << 30, dead)
+        shift[:dead] = rng.integers(-31, -23, dead)
     k_len = -(-ic // 16) * 16
     rows = np.zeros((oc, k_len), np.int8)
     rows[:, :ic] = w.reshape(oc, ic)
-    packed, bias_p = pack_pw(w, bias, in_offset)
+    w2, b2, m2, s2 = constant_channels(w.reshape(oc, ic), bias, in_offset, mult, shift)
+    if dead:
+        assert np.count_nonzero(s2 != shift) >= dead // 2, "the rewrite takes most dead channels"
+    packed, bias_p = pack_pw(w2.reshape(oc, 1, 1, ic), b2, in_offset)
     head = np.array([b, hh, ww, ic, oc, in_offset, out_offset, *clamp], np.int32)
-    blob = b"".join(a.tobytes() for a in (head, x, rows, packed, bias, bias_p, mult, shift))
+    blob = b"".join(a.tobytes() for a in (head, x, rows, packed, bias, bias_p, m2, s2, mult, shift))
     return blob, b * hh * ww * oc
 
 
@@ -76,7 +88,9 @@ def test_vnni_pointwise_harness_matches_portable(tmp_path):
     1, 3, 5, 63, 2305), several chunks (in_c 256: 8 pixels per chunk... 512), out_c past the 256
     whose requant constants are kept (320, 272), batches 2, clamps inside int8, zero multipliers;
     shifts at the short form's limits (-1, -22) and past them (0, +2, -23, -31) and biases too large
-    for it (2^29): the long form; guard bytes around the output stay untouched"""
+    for it (2^29): the long form; dead channels (bias ~2^30, shifts -24..-31) and zero multipliers
+    given to the kernel as constants (quant.constant_channels, the portable kernel runs the
+    original layer); guard bytes around the output stay untouched"""
     exe = _build(tmp_path, _HARNESS, "ek_conv2d.c", "x86_64/ek_conv2d_pw_vnni.c")
     rng = np.random.default_rng(14)
     cases = [
@@ -98,9 +112,14 @@ def test_vnni_pointwise_harness_matches_portable(tmp_path):
     blob, sizes = blob + c, sizes + [n]
     c, n = _case(rng, 1, 9, 1, 8, 16, [-9], bias_scale=1 << 29)
     blob, sizes = blob + c, sizes + [n]
+    # dead channels rewritten as constants (the rest in the short form)
+    c, n = _case(rng, 1, 6, 6, 128, 128, [-9, -8], dead=60)
+    blob, sizes = blob + c, sizes + [n]
+    c, n = _case(rng, 1, 3, 3, 8, 16, [-9], dead=5)
+    blob, sizes = blob + c, sizes + [n]
     out = subprocess.run([str(exe)], input=blob, capture_output=True, check=True).stdout
     pos = 0
-    for case, n in zip(cases + ["bias 16->32", "bias 8->16"], sizes):
+    for case, n in zip(cases + ["bias 16->32", "bias 8->16", "dead 128", "dead 16"], sizes):
         ref, got = np.frombuffer(out[pos:pos + n], np.int8), np.frombuffer(out[pos + n:pos + 2 * n], np.int8)
         pos += 2 * n
         assert np.array_equal(ref, got), (case, int(np.flatnonzero(ref != got)[0]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.codegen import lower_arm
-from edgekit.codegen.quant import activation_range, conv_padding, quantize_multiplier
+from edgekit.codegen.quant import activation_range, constant_channels, conv_padding, quantize_multiplier
 
 
 def _per_channel_multipliers(s_in, w, s_out, n):
@@ -39,8 +39,13 @@ def _conv_common(ctx, op, depthwise):
         stride_h=o["stride_h"], stride_w=o["stride_w"], dil_h=dh, dil_w=dw, pad_h=pad_h, pad_w=pad_w,
         depth_mult=o.get("depth_multiplier", 1) if depthwise else 1,
         filter_in_c=1 if depthwise else w.shape[3],
-        in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max,
-        mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"))
+        in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max)
+    wdata, bdata = w.data, None if bias is None else bias.data
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
+        # dead channels as constants: the layer keeps the short-form requantization
+        w2, bdata, mult, shift = constant_channels(wdata.reshape(oc, -1), bdata, -x.zp(), mult, shift)
+        wdata = w2.reshape(wdata.shape)
+    fields.update(mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"))
     if depthwise and oc != ic * fields["depth_mult"]:
         fields["depth_mult"] = oc // ic
     if not depthwise:
@@ -53,7 +58,7 @@ def _conv_common(ctx, op, depthwise):
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
-        return _conv_pw(ctx, fields, w.data, bias, x, y)
+        return _conv_pw(ctx, fields, wdata, bdata, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
         return _conv_first(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
@@ -206,7 +211,7 @@ def pack_pw(w, bias, in_offset):
 def _conv_pw(ctx, fields, w, bias, x, y):
     """x86_64/ek_conv2d_pw_vnni.c; scratch: (EK_CONV_PW_PIXELS(ic) + 8) * ic bytes."""
     ic = w.shape[3]
-    packed, b = pack_pw(w, None if bias is None else bias.data, fields["in_offset"])
+    packed, b = pack_pw(w, bias, fields["in_offset"])
     fields["scratch"] = ctx.scratch(-(-((4096 // ic // 8 * 8 + 8) * ic) // 2))
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(packed, "int8_t", "filter_pw_vnni")
