@@ -63,7 +63,7 @@ def _case(rng, b, ih, iw, ch, k, stride, dil, pad, shifts, bias_scale=3000, clam
     kh, kw = k
     oh, ph = conv_padding(0 if pad == "same" else 1, ih, kh, stride[0], dil[0])
     ow, pw = conv_padding(0 if pad == "same" else 1, iw, kw, stride[1], dil[1])
-    # the lowering takes stride_w 1 only (measured); the kernel handles any stride
+    # the lowering takes stride_w 1, and 2 for ch 8..64 (measured); the kernel handles any stride
     assert _dw_quad_fit(dict(depth_mult=1, in_c=ch, out_c=ch, out_w=ow, k_h=kh, k_w=kw, stride_w=1))
     x = rng.integers(-128, 128, b * ih * iw * ch, dtype=np.int8)
     w = rng.integers(-128, 128, (kh * kw, ch), dtype=np.int8)
@@ -86,8 +86,10 @@ def _case(rng, b, ih, iw, ch, k, stride, dil, pad, shifts, bias_scale=3000, clam
 def test_vnni_dw_quad_harness_matches_portable(tmp_path):
     """channels dividing 64 (1, 4, 8, 16, 32, 64: one weight block, lanes repeat the channels) and
     multiples of 64 (128, 256: a block per 64 slots); rows whose slot count is no multiple of 64
-    (masked last store); SAME padding on every border, VALID with unused columns; stride_w 2 and 3
-    (band rows split into phases; the lowering takes stride_w 1 only); 3x3 (3 quads),
+    (masked last store); SAME padding on every border, VALID with unused columns; stride_w 2 (band
+    rows split into even and odd pixels by vpermt2q for ch 8, 16, 32, 64: pad_w 0 and 1, rows of
+    fewer than 64 and of 64..128 bytes past the last whole 128) and 3, and 2 for ch 4 (pixel by
+    pixel); 3x3 (3 quads),
     5x5 (25 taps: 7 quads, a last quad of 1), 1x1, 2x4; dilation 2 (in the band's columns and rows
     outside the ring), stride_h 2 and 3 (rows skipped in the ring), batches 2; clamps inside int8,
     zero multipliers; shifts at the short form's limits (-1, -22) and past them (0, +1, -23) and
@@ -108,6 +110,9 @@ def test_vnni_dw_quad_harness_matches_portable(tmp_path):
         (1, 4, 5, 8, (3, 3), (1, 1), (1, 1), "same", [0, -23]),
         (1, 4, 6, 64, (3, 3), (1, 1), (1, 1), "same", [1, -5]),
         (1, 7, 9, 16, (3, 3), (2, 2), (1, 1), "same", [-8]), (1, 5, 8, 64, (3, 3), (1, 3), (1, 2), "valid", [-9]),
+        (1, 6, 8, 8, (3, 3), (2, 2), (1, 1), "same", [-8]), (2, 5, 10, 32, (3, 3), (1, 2), (1, 1), "valid", [-9]),
+        (1, 5, 7, 64, (3, 3), (2, 2), (1, 1), "same", [-10]), (1, 4, 23, 16, (3, 3), (1, 2), (1, 1), "same", [-8]),
+        (1, 4, 9, 4, (3, 3), (1, 2), (1, 1), "same", [-7]),
     ]
     blob, sizes = b"", []
     for i, (b, ih, iw, ch, k, st, dl, pad, shifts) in enumerate(cases):
@@ -133,8 +138,8 @@ def test_vnni_dw_quad_harness_matches_portable(tmp_path):
                                           (16, 11, "same", 2), (48, 6, "same", 1)])
 def test_vnni_dw_quad_layers_vs_tflm(ch, w, pad, dil, tmp_path):
     """depthwise convs from the TF converter take the quad kernel at stride_w 1 when ch divides 64
-    or is a multiple of 64 (48 channels, and the stride-2 layer after each, stay on the int16 pair
-    kernel): all vs TFLM"""
+    or is a multiple of 64, at stride_w 2 for ch 8..64 (48 and 128 channels at stride 2 stay on the
+    int16 pair kernel): all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
@@ -147,7 +152,7 @@ def test_vnni_dw_quad_layers_vs_tflm(ch, w, pad, dil, tmp_path):
     path = convert_int8(model, [rng.normal(0, 2, (1, 6, w, ch)) for _ in range(8)], tmp_path / "dw.tflite")
     rep = verify(path, n_inputs=4, seed=ch, out_dir=tmp_path / "c", variant=VNNI)
     calls = rep["variant"]["kernel_calls"]
-    quad = 64 % ch == 0 or ch % 64 == 0
-    assert calls.get("ek_depthwise_conv2d_s8_vnni_quad", 0) == int(quad), calls
-    assert calls.get("ek_depthwise_conv2d_s8_vnni", 0) == 2 - int(quad), calls
+    quad = int(64 % ch == 0 or ch % 64 == 0) + int(ch in (8, 16, 32, 64))   # stride 1, stride 2
+    assert calls.get("ek_depthwise_conv2d_s8_vnni_quad", 0) == quad, calls
+    assert calls.get("ek_depthwise_conv2d_s8_vnni", 0) == 2 - quad, calls
     assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")

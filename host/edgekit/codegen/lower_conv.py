@@ -236,13 +236,13 @@ def _fold_bias(bias, n_pad, in_offset, wsum):
 
 
 def _dw_quad_fit(f):
-    """ek_depthwise_conv2d_s8_vnni_quad is taken: depth_mult 1, rows of several pixels, stride_w 1
-    (measured: at stride 2 its per-pixel phase split costs more than it saves), ch dividing 64 or a
-    multiple of 64 up to 256 (EK_DW_QUAD_MAX_BLOCKS)"""
+    """ek_depthwise_conv2d_s8_vnni_quad is taken: depth_mult 1, rows of several pixels, ch dividing 64
+    or a multiple of 64 up to 256 (EK_DW_QUAD_MAX_BLOCKS), stride_w 1, or 2 for ch 8..64 (its band
+    rows split by vpermt2q; measured: other strides' per-pixel phase split costs more than it saves)"""
     ch = f["in_c"]
     return (f["depth_mult"] == 1 and f["out_c"] == ch and f["out_w"] > 1 and f["k_h"] * f["k_w"] <= 64
-            and f["stride_w"] == 1
-            and (64 % ch == 0 or (ch % 64 == 0 and ch <= 256)))
+            and (64 % ch == 0 or (ch % 64 == 0 and ch <= 256))
+            and (f["stride_w"] == 1 or (f["stride_w"] == 2 and ch in (8, 16, 32, 64))))
 
 
 def pack_dw_quad(taps_w, bias, in_offset):

@@ -16,7 +16,9 @@
  * sum u w = sum x w + 128 sum w, so bias_packed = bias + (in_offset - 128) * sum(w) (the VNNI
  * conv's fold); a padding tap reads zp ^ 0x80: w (zp + in_offset) = 0, as TFLM skipping it.
  * |acc| <= 255 * 128 * 4 * quads bounds the sum for the short-form requantization (ek_requant_x86.h).
- * Band rows are filled (input rows read) before any pixel of the output row is written (raster order).
+ * Band rows are filled flipped: at stride_w 1 as one copy, at stride_w 2 for ch 8..64 as even and
+ * odd pixels picked from 128 bytes by vpermt2q, else pixel by pixel into the phases. Band rows
+ * are filled (input rows read) before any pixel of the output row is written (raster order).
  * Scratch: k_h band rows of stride_w phases of ceil(bw / stride_w) * ch + 64 bytes, bw = (out_w - 1)
  * * stride_w + (k_w - 1) * dil_w + 1 (mirrored in edgekit.codegen.lower_conv); the 64 spare bytes
  * take the loads of slots past a row's end (lanes never stored). */
@@ -42,10 +44,21 @@ EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
     }
 }
 
+/* stride_w 2, ch 8, 16, 32 or 64: the qword indices that pick the even and the odd pixels of 128 bytes */
+EK_TARGET static void split2_index(int32_t ch, __m512i *even, __m512i *odd) {
+    int64_t ie[8], io[8];
+    int32_t m;
+    for (m = 0; m < 8; ++m) {
+        ie[m] = m / (ch / 8) * 2 * (ch / 8) + m % (ch / 8);
+        io[m] = ie[m] + ch / 8;
+    }
+    *even = _mm512_loadu_si512((const void *)ie), *odd = _mm512_loadu_si512((const void *)io);
+}
+
 /* band pixels 0 .. bw - 1 of input row src (band pixel k = input pixel k - pad_w; outside: pad)
  * into the sw phases of band row r, phase ph holding pixels j * sw + ph at j * ch */
 EK_TARGET static void fill_row(uint8_t *r, size_t prs, const int8_t *src, const ek_conv_params *p, int32_t bw,
-                               uint8_t pad) {
+                               uint8_t pad, const __m512i *split) {
     const int32_t ch = p->in_c, sw = p->stride_w;
     const int32_t lo = ek_min_i32(p->pad_w, bw), hi = ek_max_i32(ek_min_i32(p->pad_w + p->in_w, bw), lo);
     int32_t k;
@@ -53,6 +66,27 @@ EK_TARGET static void fill_row(uint8_t *r, size_t prs, const int8_t *src, const 
         memset(r, pad, (size_t)lo * ch);
         flip_copy(r + (size_t)lo * ch, src + (size_t)(lo - p->pad_w) * ch, (hi - lo) * ch);
         memset(r + (size_t)hi * ch, pad, (size_t)(bw - hi) * ch);
+        return;
+    }
+    if (split) {
+        /* input pixel i goes to phase (i + pad_w) % 2 at (i + pad_w) / 2: 128 input bytes split by two
+         * vpermt2q into their even and odd pixels, stored whole (the spill lands on later pixels of
+         * the phase, on the padding written after, or on the phase row's 64 spare bytes) */
+        const int32_t n = (hi - lo) * ch;
+        uint8_t *de = r + (size_t)(p->pad_w % 2) * prs + (size_t)(p->pad_w / 2) * ch;
+        uint8_t *dd = r + (size_t)((p->pad_w + 1) % 2) * prs + (size_t)((p->pad_w + 1) / 2) * ch;
+        const __m512i flip = _mm512_set1_epi8((char)0x80);
+        int32_t i;
+        src += (size_t)(lo - p->pad_w) * ch;
+        for (i = 0; i < n; i += 128) {
+            const __mmask64 ma = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+            const __mmask64 mb = n - i >= 128 ? ~(__mmask64)0 : n - i <= 64 ? 0 : (((__mmask64)1 << (n - i - 64)) - 1);
+            const __m512i a = _mm512_maskz_loadu_epi8(ma, src + i), b = _mm512_maskz_loadu_epi8(mb, src + i + 64);
+            _mm512_storeu_si512((void *)(de + i / 2), _mm512_xor_si512(_mm512_permutex2var_epi64(a, split[0], b), flip));
+            _mm512_storeu_si512((void *)(dd + i / 2), _mm512_xor_si512(_mm512_permutex2var_epi64(a, split[1], b), flip));
+        }
+        for (k = 0; k < bw; ++k)
+            if (k < lo || k >= hi) memset(r + (size_t)(k % 2) * prs + (size_t)(k / 2) * ch, pad, (size_t)ch);
         return;
     }
     for (k = 0; k < bw; ++k) {
@@ -131,7 +165,10 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni_quad(const ek_conv_params *p, const i
     int32_t tfy[4 * MAX_QUADS];
     const uint8_t *row[EK_DW_VNNI_MAX_TAPS], *tp[4 * MAX_QUADS];
     const int sf = ek_x86_rq_short_ok(bias_packed, p->mult, p->shift, ch, (int64_t)255 * 128 * 4 * nq);
+    const int split = sw == 2 && (ch == 8 || ch == 16 || ch == 32 || ch == 64);
+    __m512i split_idx[2];
     int32_t b, oy, fy, fx, t, k, j;
+    if (split) split2_index(ch, &split_idx[0], &split_idx[1]);
     for (k = 0; k < 4 * nb; ++k) {   /* register j of block k / 4: lane 4L + i is slot 64 (k / 4) + 16L + 4j + i */
         int32_t bs[16], ms[16], ss[16], i;
         for (i = 0, j = k % 4; i < 16; ++i) {
@@ -161,7 +198,7 @@ EK_TARGET void ek_depthwise_conv2d_s8_vnni_quad(const ek_conv_params *p, const i
                 if (iy < 0 || iy >= p->in_h)
                     memset(r, pad, rs);
                 else
-                    fill_row(r, prs, in_b + (size_t)iy * p->in_w * ch, p, bw, pad);
+                    fill_row(r, prs, in_b + (size_t)iy * p->in_w * ch, p, bw, pad, split ? split_idx : NULL);
             }
             for (t = 0; t < 4 * nq; ++t) tp[t] = row[tfy[t]] + off[t];
             row_blocks(tp, nq, w_packed, nb, ns, rq, sf, p, out + ((size_t)b * p->out_h + oy) * (size_t)ns);
