@@ -14,17 +14,18 @@ _HARNESS = r"""
 #include <stdlib.h>
 #include <string.h>
 #include "ek_kernels.h"
-/* per case on stdin: batches h w ic oc in_offset out_offset act_min act_max (int32), then input
+/* per case on stdin: batches h w ic oc in_offset out_offset act_min act_max stride_h stride_w (int32), then input
  * int8[b*h*w*ic], rows int8[oc][k_len], packed int8[oc*ic], bias int32[oc], bias_packed int32[oc],
  * mult, shift int32[oc] of the pointwise kernel, then of the portable one; on stdout: the portable
  * output, then the pointwise one, written between guard bytes that must stay untouched. */
 static void *rd(size_t n) { void *p = malloc(n ? n : 1); if (n && fread(p, 1, n, stdin) != n) exit(3); return p; }
 int main(void) {
-    int32_t h[9];
+    int32_t h[11];
     while (fread(h, sizeof h, 1, stdin) == 1) {
-        const size_t px = (size_t)h[0] * h[1] * h[2], ic = (size_t)h[3], oc = (size_t)h[4];
+        const int32_t oh = (h[1] - 1) / h[9] + 1, ow = (h[2] - 1) / h[10] + 1;
+        const size_t n_in = (size_t)h[0] * h[1] * h[2], px = (size_t)h[0] * oh * ow, ic = (size_t)h[3], oc = (size_t)h[4];
         const int32_t k_len = (int32_t)((ic + 15) / 16 * 16);
-        int8_t *in = rd(px * ic), *rows = rd(oc * (size_t)k_len), *packed = rd(oc * ic);
+        int8_t *in = rd(n_in * ic), *rows = rd(oc * (size_t)k_len), *packed = rd(oc * ic);
         int32_t *bias = rd(4 * oc), *bias_p = rd(4 * oc), *mult = rd(4 * oc), *shift = rd(4 * oc);
         int32_t *mult_r = rd(4 * oc), *shift_r = rd(4 * oc);
         int16_t *scratch = malloc(2 * ((size_t)EK_CONV_PW_PIXELS(h[3]) + 8) * ic + 2 * (size_t)k_len + 64);
@@ -32,8 +33,8 @@ int main(void) {
         size_t i;
         ek_conv_params p;
         memset(&p, 0, sizeof p);
-        p.batches = h[0], p.in_h = p.out_h = h[1], p.in_w = p.out_w = h[2], p.in_c = h[3], p.out_c = h[4];
-        p.k_h = p.k_w = p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1, p.depth_mult = 1, p.filter_in_c = h[3];
+        p.batches = h[0], p.in_h = h[1], p.out_h = oh, p.in_w = h[2], p.out_w = ow, p.in_c = h[3], p.out_c = h[4];
+        p.k_h = p.k_w = p.dil_h = p.dil_w = 1, p.stride_h = h[9], p.stride_w = h[10], p.depth_mult = 1, p.filter_in_c = h[3];
         p.in_offset = h[5], p.out_offset = h[6], p.act_min = h[7], p.act_max = h[8];
         p.mult = mult_r, p.shift = shift_r, p.k_len = k_len, p.scratch = scratch;
         ek_conv2d_s8(&p, in, rows, bias, ref);
@@ -52,7 +53,7 @@ int main(void) {
 """
 
 
-def _case(rng, b, hh, ww, ic, oc, shifts, bias_scale=2000, clamp=(-128, 127), zero_mult=False, dead=0):
+def _case(rng, b, hh, ww, ic, oc, shifts, bias_scale=2000, clamp=(-128, 127), zero_mult=False, dead=0, stride=(1, 1)):
     """a random layer; `dead` channels get a bias near 2^30 with the shift of a tiny scale (as
     dead channels of vww have), and the pointwise kernel gets the lowering's constant_channels
     rewrite of the layer while the portable kernel runs the original"""
@@ -76,9 +77,9 @@ def _case(rng, b, hh, ww, ic, oc, shifts, bias_scale=2000, clamp=(-128, 127), ze
     if dead:
         assert np.count_nonzero(s2 != shift) >= dead // 2, "the rewrite takes most dead channels"
     packed, bias_p = pack_pw(w2.reshape(oc, 1, 1, ic), b2, in_offset)
-    head = np.array([b, hh, ww, ic, oc, in_offset, out_offset, *clamp], np.int32)
+    head = np.array([b, hh, ww, ic, oc, in_offset, out_offset, *clamp, *stride], np.int32)
     blob = b"".join(a.tobytes() for a in (head, x, rows, packed, bias, bias_p, m2, s2, mult, shift))
-    return blob, b * hh * ww * oc
+    return blob, b * ((hh - 1) // stride[0] + 1) * ((ww - 1) // stride[1] + 1) * oc
 
 
 @needs_vnni
@@ -90,7 +91,8 @@ def test_vnni_pointwise_harness_matches_portable(tmp_path):
     shifts at the short form's limits (-1, -22) and past them (0, +2, -23, -31) and biases too large
     for it (2^29): the long form; dead channels (bias ~2^30, shifts -24..-31) and zero multipliers
     given to the kernel as constants (quant.constant_channels, the portable kernel runs the
-    original layer); guard bytes around the output stay untouched"""
+    original layer); strides (2, 2) and (1, 3) over odd sizes, batches 2, chunks of 16 pixels
+    (in_c 256); guard bytes around the output stay untouched"""
     exe = _build(tmp_path, _HARNESS, "ek_conv2d.c", "x86_64/ek_conv2d_pw_vnni.c")
     rng = np.random.default_rng(14)
     cases = [
@@ -117,9 +119,14 @@ def test_vnni_pointwise_harness_matches_portable(tmp_path):
     blob, sizes = blob + c, sizes + [n]
     c, n = _case(rng, 1, 3, 3, 8, 16, [-9], dead=5)
     blob, sizes = blob + c, sizes + [n]
+    # strides (resnet's 1x1 stride-2 shortcuts): the pixels gathered per chunk
+    strided = [(2, 16, 17, 16, 32, (2, 2)), (1, 9, 9, 32, 64, (2, 2)), (1, 7, 10, 8, 16, (1, 3)), (1, 33, 34, 256, 64, (2, 2))]
+    for b, hh, ww, ic, oc, st in strided:
+        c, n = _case(rng, b, hh, ww, ic, oc, [-9], stride=st)
+        blob, sizes = blob + c, sizes + [n]
     out = subprocess.run([str(exe)], input=blob, capture_output=True, check=True).stdout
     pos = 0
-    for case, n in zip(cases + ["bias 16->32", "bias 8->16", "dead 128", "dead 16"], sizes):
+    for case, n in zip(cases + ["bias 16->32", "bias 8->16", "dead 128", "dead 16"] + strided, sizes):
         ref, got = np.frombuffer(out[pos:pos + n], np.int8), np.frombuffer(out[pos + n:pos + 2 * n], np.int8)
         pos += 2 * n
         assert np.array_equal(ref, got), (case, int(np.flatnonzero(ref != got)[0]))
@@ -129,17 +136,18 @@ def test_vnni_pointwise_harness_matches_portable(tmp_path):
 
 
 @needs_vnni
-@pytest.mark.parametrize("ic,oc,h,w", [(8, 16, 7, 9), (16, 32, 5, 5), (4, 64, 3, 7), (12, 48, 4, 5), (8, 24, 3, 3)])
-def test_vnni_pointwise_layers_vs_tflm(ic, oc, h, w, tmp_path):
-    """1x1 stride-1 convs from the TF converter take the pointwise kernel when in_c % 4 == 0 and
-    out_c % 16 == 0 (out_c 24 stays on the rows kernel): all vs TFLM"""
+@pytest.mark.parametrize("ic,oc,h,w,s", [(8, 16, 7, 9, 1), (16, 32, 5, 5, 1), (4, 64, 3, 7, 1), (12, 48, 4, 5, 1),
+                                         (8, 24, 3, 3, 1), (16, 32, 8, 9, 2)])
+def test_vnni_pointwise_layers_vs_tflm(ic, oc, h, w, s, tmp_path):
+    """1x1 convs from the TF converter take the pointwise kernel when in_c % 4 == 0 and out_c % 16
+    == 0 (out_c 24 stays on the rows kernel), stride 2 with SAME padding too: all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
     from edgekit.golden.verify import verify
     keras.utils.set_random_seed(ic + oc)
     inp = keras.Input((h, w, ic), batch_size=1)
-    x = keras.layers.Conv2D(oc, 1, activation="relu")(inp)
+    x = keras.layers.Conv2D(oc, 1, strides=s, padding="same", activation="relu")(inp)
     model = keras.Model(inp, keras.layers.Conv2D(16, 1)(x))
     rng = np.random.default_rng(oc)
     path = convert_int8(model, [rng.normal(0, 2, (1, h, w, ic)) for _ in range(8)], tmp_path / "pw.tflite")

@@ -51,7 +51,7 @@ void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int
 #define EK_CONV_FIRST_ROW_BYTES(out_w, stride_w, k_w, in_c) \
     (((size_t)(((out_w) - 1) * (stride_w) + (k_w)) * (size_t)(in_c) + 16 + 63) / 64 * 64)
 void ek_conv2d_s8_vnni_first(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
-/* x86-64 AVX-512 VNNI pointwise conv (1x1, stride 1, no padding, in_c % 4 == 0, in_c <= EK_CONV_PW_CHUNK / 8,
+/* x86-64 AVX-512 VNNI pointwise conv (1x1, no padding, in_c % 4 == 0, in_c <= EK_CONV_PW_CHUNK / 8,
  * out_c % 16 == 0): w_packed [out_c/16][in_c/4][16][4] int8, bias_packed as for the VNNI conv, scratch
  * (EK_CONV_PW_PIXELS(in_c) + 8) * in_c bytes (flipped input pixels, chunk by chunk). */
 #define EK_CONV_PW_CHUNK 4096

@@ -194,9 +194,9 @@ def _conv_first(ctx, fields, w, bias, x, y):
 
 
 def _pw_fit(f):
-    """ek_conv2d_s8_vnni_pw applies: 1x1, stride 1, no padding, in_c % 4 == 0 and <= 512
-    (EK_CONV_PW_CHUNK / 8), out_c % 16 == 0."""
-    return (f["k_h"] == f["k_w"] == 1 and f["stride_h"] == f["stride_w"] == 1 and f["pad_h"] == f["pad_w"] == 0
+    """ek_conv2d_s8_vnni_pw applies: 1x1, no padding, in_c % 4 == 0 and <= 512 (EK_CONV_PW_CHUNK / 8),
+    out_c % 16 == 0 (any stride: strided layers gather their pixels)."""
+    return (f["k_h"] == f["k_w"] == 1 and f["pad_h"] == f["pad_w"] == 0
             and f["in_c"] % 4 == 0 and f["in_c"] <= 512 and f["out_c"] % 16 == 0)
 
 

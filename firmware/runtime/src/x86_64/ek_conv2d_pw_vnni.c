@@ -1,9 +1,9 @@
-/* CONV_2D int8 pointwise (1x1, stride 1, no padding, in_c a multiple of 4, out_c a multiple of 16),
+/* CONV_2D int8 pointwise (1x1, no padding, in_c a multiple of 4, out_c a multiple of 16),
  * x86-64 AVX-512 VNNI: bit-identical to ../ek_conv2d.c (TFLM ConvPerChannel).
  *
  * The input is the patch: pixel k's in_c bytes are its whole window. Chunks of up to
  * EK_CONV_PW_CHUNK bytes of pixels are flipped to u8 = x ^ 0x80 into the scratch (one xor per 64
- * bytes), then each quad is broadcast from there straight into vpdpbusd against weights packed
+ * bytes; strides > 1 gather the pixels they read), then each quad is broadcast from there straight into vpdpbusd against weights packed
  * [out_c / 16][in_c / 4][16 channels][4 bytes]. Sums and bias fold as ek_conv2d_vnni.c:
  * sum (x + 128) w = sum x w + 128 sum w, bias_packed = bias + (in_offset - 128) * sum(w).
  * Blocks: 8 pixels x 16 channels (out_c 16: 4 pixels' outputs are 64 contiguous bytes), 8 pixels x
@@ -35,6 +35,21 @@ EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
     if (n > 0) {
         const __mmask64 m = ((__mmask64)1 << n) - 1;
         _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
+    }
+}
+
+/* strides > 1: output pixels s .. s + n - 1's input pixels (oy * stride_h, ox * stride_w), flipped, to dst */
+EK_TARGET static void gather_flip(uint8_t *dst, const int8_t *in, const ek_conv_params *p, int32_t s, int32_t n) {
+    const int32_t ic = p->in_c, per = p->out_h * p->out_w;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    int32_t b = s / per, oy = s % per / p->out_w, ox = s % p->out_w, k, j;
+    for (k = 0; k < n; ++k, dst += ic) {
+        const int8_t *src = in + (((size_t)b * p->in_h + (size_t)oy * p->stride_h) * p->in_w + (size_t)ox * p->stride_w) * ic;
+        for (j = 0; j < ic; j += 64) {
+            const __mmask64 m = ic - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (ic - j)) - 1);
+            _mm512_mask_storeu_epi8(dst + j, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + j), flip));
+        }
+        if (++ox == p->out_w && (ox = 0, ++oy == p->out_h)) oy = 0, ++b;
     }
 }
 
@@ -170,7 +185,8 @@ __attribute__((noinline)) EK_TARGET static void chunk_any(const ek_conv_params *
 EK_TARGET void ek_conv2d_s8_vnni_pw(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                     const int32_t *bias_packed, int8_t *out) {
     const int32_t ic = p->in_c, oc = p->out_c, nblk = oc / 16;
-    const int32_t total = p->batches * p->in_h * p->in_w, cp = EK_CONV_PW_PIXELS(ic);   /* pixels per chunk */
+    const int32_t total = p->batches * p->out_h * p->out_w, cp = EK_CONV_PW_PIXELS(ic);   /* pixels per chunk */
+    const int strided = p->stride_h != 1 || p->stride_w != 1;
     const size_t wb = (size_t)ic * 16;   /* bytes per 16-channel block of weights */
     uint8_t *buf = (uint8_t *)(void *)p->scratch;   /* cp pixels + 8 pixels of slack */
     ek_x86_rq16 rqk[RQ_KEEP], rt[4];
@@ -184,7 +200,10 @@ EK_TARGET void ek_conv2d_s8_vnni_pw(const ek_conv_params *p, const int8_t *in, c
     for (s = 0; s < total; s += cp) {
         const int32_t n = ek_min_i32(cp, total - s);
         int8_t *o = out + (size_t)s * oc;
-        flip_copy(buf, in + (size_t)s * ic, n * ic);
+        if (strided)
+            gather_flip(buf, in, p, s, n);
+        else
+            flip_copy(buf, in + (size_t)s * ic, n * ic);
         /* a last partial block reads pixels past n: defined bytes, results never stored */
         memset(buf + (size_t)n * ic, 0, (size_t)8 * ic);
         if (sf && oc == 16) {
