@@ -5,7 +5,8 @@
  * EK_CONV_PW_CHUNK bytes of pixels are flipped to u8 = x ^ 0x80 into the scratch (one xor per 64
  * bytes; strides > 1 gather the pixels they read), then each quad is broadcast from there straight into vpdpbusd against weights packed
  * [out_c / 16][in_c / 4][16 channels][4 bytes]. Sums and bias fold as ek_conv2d_vnni.c:
- * sum (x + 128) w = sum x w + 128 sum w, bias_packed = bias + (in_offset - 128) * sum(w).
+ * sum (x + 128) w = sum x w + 128 sum w, bias_packed = bias + (in_offset - 128) * sum(w); the
+ * short-form blocks start their accumulators at the bias (int32 addition wraps alike in any order).
  * Blocks: 8 pixels x 16 channels (out_c 16: 4 pixels' outputs are 64 contiguous bytes), 8 pixels x
  * 32 channels (out_c 32: 2 pixels), 4 pixels x 64 channels (out_c a multiple of 64: 1 pixel),
  * else (and for layers outside the short form) 8 pixels x 16 channels stored per pixel, 16 bytes
@@ -87,7 +88,7 @@ static __mmask64 first_bytes(int32_t n) {
 #define INIT8(a, v) __m512i a##0 = (v), a##1 = a##0, a##2 = a##0, a##3 = a##0, a##4 = a##0, a##5 = a##0, \
                             a##6 = a##0, a##7 = a##0
 #define W(b) _mm512_loadu_si512((const void *)(wq + (size_t)(b) * wb))
-#define RQ(a, r) ek_x86_mbqm16_short(_mm512_add_epi32(a, (r)->bias), r)   /* short form (bias + 2^29) */
+#define RQ(a, r) ek_x86_mbqm16_short(a, r)   /* short form: the accumulators start at its bias (+ 2^29) */
 
 /* The chunk kernels (short form only) take n pixels flipped at x (a multiple of their block's
  * pixels readable), weights w of their channels, constants r, output o (pixel stride oc). They
@@ -101,7 +102,7 @@ __attribute__((noinline)) EK_TARGET static void chunk16(const uint8_t *x, int32_
     int32_t k, q;
     for (k = 0; k < n; k += 8, x += (size_t)8 * ic, o += 128) {
         const int8_t *wq = w;
-        INIT8(a, _mm512_setzero_si512());
+        INIT8(a, r.bias);
         for (q = 0; q < ic; q += 4, wq += 64) {
             const __m512i w0 = W(0);
             DOT8(a, w0);
@@ -119,8 +120,8 @@ __attribute__((noinline)) EK_TARGET static void chunk32(const uint8_t *x, int32_
     int32_t k, q;
     for (k = 0; k < n; k += 8, x += (size_t)8 * ic, o += 256) {
         const int8_t *wq = w;
-        INIT8(a, _mm512_setzero_si512());
-        INIT8(b, _mm512_setzero_si512());
+        INIT8(a, r0.bias);
+        INIT8(b, r1.bias);
         for (q = 0; q < ic; q += 4, wq += 64) {
             const __m512i w0 = W(0), w1 = W(1);
             DOT8(a, w0);
@@ -144,8 +145,8 @@ __attribute__((noinline)) EK_TARGET static void chunk64(const uint8_t *x, int32_
     int32_t k, q;
     for (k = 0; k < n; k += 4, x += (size_t)4 * ic, o += (size_t)4 * oc) {
         const int8_t *wq = w;
-        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        __m512i c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        __m512i a0 = r[0].bias, a1 = a0, a2 = a0, a3 = a0, b0 = r[1].bias, b1 = b0, b2 = b0, b3 = b0;
+        __m512i c0 = r[2].bias, c1 = c0, c2 = c0, c3 = c0, d0 = r[3].bias, d1 = d0, d2 = d0, d3 = d0;
         for (q = 0; q < ic; q += 4, wq += 64) {
             const __m512i w0 = W(0), w1 = W(1), w2 = W(2), w3 = W(3);
             DOT4(a, w0);
