@@ -78,12 +78,14 @@ def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pil
         assert rep["variant"]["selected"] == variant
         calls = rep["variant"]["kernel_calls"]
         if name != "ad01_int8":   # ad01 is FULLY_CONNECTED only; every other model has a CONV_2D
-            # the VNNI tier lowers dilation-1 convs to its im2col-free kernel (_rows)
-            assert calls.get(f"ek_conv2d_s8_{sfx}", 0) + calls.get(f"ek_conv2d_s8_{sfx}_rows", 0) > 0, name
+            # the VNNI tier lowers dilation-1 convs to its im2col-free kernel (_rows), 1x1 ones to _pw
+            conv = sum(calls.get(f"ek_conv2d_s8_{sfx}{k}", 0) for k in ("", "_rows", "_pw"))
+            assert conv > 0, name
         else:
             assert calls.get(f"ek_fully_connected_s8_{sfx}", 0) > 0, name
         if name in ("vww_96_int8", "kws_ref_model", "str_ww_ref_model"):   # depthwise models
-            assert calls.get(f"ek_depthwise_conv2d_s8_{sfx}", 0) > 0, name
+            dw = calls.get(f"ek_depthwise_conv2d_s8_{sfx}", 0) + calls.get(f"ek_depthwise_conv2d_s8_{sfx}_quad", 0)
+            assert dw > 0, name
         assert all(_same(a, b) for a, b in zip(ref, fast)), name
         tflm = TflmRunner(path, preserve_all=False)
         for xs, got in zip(random_inputs(model, 3, 0), fast):
@@ -98,13 +100,14 @@ def test_x86_tier_bit_exact_on_pilot_and_mlperf_tiny(variant, mlperf_models, pil
                                                       (24, 5, 1, "same", 1, 1), (5, 6, 1, "same", 1, 2),
                                                       (12, 5, 2, "same", 1, 4), (8, 13, 3, "same", 1, 1),
                                                       (32, 7, 1, "same", 2, 1), (64, 5, 1, "valid", 1, 1),
-                                                      (32, 9, 2, "same", 1, 1)])
+                                                      (32, 9, 2, "same", 1, 1), (96, 5, 1, "same", 1, 1)])
 def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
     """8 or 16 channels (any stride, here 1, 2, 3) and multiples of 32 at stride 1 take the row-band
     path (an output row as one stream of pixel-channel slots: rows whose slot count is no multiple
-    of 32, padding on both borders, VALID with unused columns, dilation); 24 channels and 32 at
-    stride 2 take the one-pixel path; channel multipliers 2 and 4 repeat input lanes (10 and 48
-    output channels): all vs TFLM"""
+    of 32, padding on both borders, VALID with unused columns, dilation) unless the 4-taps-per-lane
+    kernel takes them (stride_w 1 and ch dividing 64 or a multiple of 64 up to 256:
+    test_kernels_x86_dw_quad.py; 96 channels stay here); 24 channels and 32 at stride 2 take the
+    one-pixel path; channel multipliers 2 and 4 repeat input lanes (10 and 48 output channels): all vs TFLM"""
     import keras
     from int8_models import convert_int8
 
@@ -117,7 +120,8 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
     rng = np.random.default_rng(w)
     path = convert_int8(model, [rng.normal(0, 2, (1, 6, w, ch)) for _ in range(8)], tmp_path / "dw.tflite")
     rep = verify(path, n_inputs=4, seed=ch, out_dir=tmp_path / "c", variant=VNNI)
-    assert rep["variant"]["kernel_calls"].get("ek_depthwise_conv2d_s8_vnni") == 2
+    calls = rep["variant"]["kernel_calls"]
+    assert calls.get("ek_depthwise_conv2d_s8_vnni", 0) + calls.get("ek_depthwise_conv2d_s8_vnni_quad", 0) == 2
     assert rep["bit_identical_inputs"] == 4, rep.get("first_divergence")
 
 
@@ -126,14 +130,15 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
                                                      (16, 11, 5, 2, "same", 16, 1), (13, 6, 1, 1, "valid", 33, 1),
                                                      (1, 13, (3, 5), 1, "same", 12, 1), (7, 10, 4, 2, "valid", 17, 1),
                                                      (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2),
-                                                     (4, 5, 1, 1, "valid", 144, 1), (16, 9, 3, 1, "same", 32, 1),
+                                                     (5, 5, 1, 1, "valid", 144, 1), (16, 9, 3, 1, "same", 32, 1),
                                                      (6, 9, 3, 2, "same", 72, 1)])
 def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     """the im2col-free VNNI conv (ring of input rows, window rows of k_w * in_c bytes read as
     quads): in_c not a multiple of 4, odd widths, stride 2 with SAME padding on both borders, VALID
     with unused columns, even and non-square kernels, out_c with a last block of 16 or fewer, and
     rows a block of 8 pixels does not fill (blocks then span output rows), out_c 8 and 5 (two pixels
-    per register); out_c 144 (channels past the 128 whose requant constants are kept per call);
+    per register); a 1x1 over in_c 5 (not the pointwise kernel: in_c % 4) to out_c 144 (channels
+    past the 128 whose requant constants are kept per call);
     out_c 16 and 32 over whole blocks of 8 pixels (64-byte packed stores) and the last partial block;
     out_c 40 and 72 (a last 8 channels in quad pairs, EK_CONV_ROWS_TAIL8; 72: an odd w4 = 5);
     dilation 2 stays on the im2col kernel: all vs TFLM"""

@@ -51,6 +51,12 @@ void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int
 #define EK_CONV_FIRST_ROW_BYTES(out_w, stride_w, k_w, in_c) \
     (((size_t)(((out_w) - 1) * (stride_w) + (k_w)) * (size_t)(in_c) + 16 + 63) / 64 * 64)
 void ek_conv2d_s8_vnni_first(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX-512 VNNI pointwise conv (1x1, no padding, in_c % 4 == 0, in_c <= EK_CONV_PW_CHUNK / 8,
+ * out_c % 16 == 0): w_packed [out_c/16][in_c/4][16][4] int8, bias_packed as for the VNNI conv, scratch
+ * (EK_CONV_PW_PIXELS(in_c) + 8) * in_c bytes (flipped input pixels, chunk by chunk). */
+#define EK_CONV_PW_CHUNK 4096
+#define EK_CONV_PW_PIXELS(in_c) (EK_CONV_PW_CHUNK / (in_c) / 8 * 8)
+void ek_conv2d_s8_vnni_pw(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 conv: w_packed and bias_packed as for the VNNI conv */
 void ek_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* AArch64 NEON dotprod conv (groups == 1): w_packed as for the VNNI conv, bias_packed[ceil(out_c/16)*16]
@@ -90,6 +96,11 @@ void ek_depthwise_conv2d_s8_dsp(const ek_conv_params *p, const int8_t *in, const
  * a zp row, then the row-band path's band (size: x86_64/ek_depthwise_conv2d_vnni.c). */
 #define EK_DW_VNNI_MAX_TAPS 64
 void ek_depthwise_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX-512 VNNI depthwise, 4 taps per lane (depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS, c dividing 64
+ * or a multiple of 64 up to 64 * EK_DW_QUAD_MAX_BLOCKS): w_packed int8 [blocks][ceil(taps/4)][4][16][4] (order:
+ * x86_64/ek_depthwise_conv2d_quad_vnni.c), bias_packed as for the VNNI conv; scratch: the band (size: that file). */
+#define EK_DW_QUAD_MAX_BLOCKS 4
+void ek_depthwise_conv2d_s8_vnni_quad(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX2 depthwise, depth_mult 1, k_h*k_w <= EK_DW_VNNI_MAX_TAPS: w_packed
  * [ceil(c/8)][ceil(taps/4)][8][4] int8, bias_packed as for the VNNI conv. */
 void ek_depthwise_conv2d_s8_avx2(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.codegen import lower_arm
-from edgekit.codegen.quant import activation_range, conv_padding, quantize_multiplier
+from edgekit.codegen.quant import activation_range, constant_channels, conv_padding, quantize_multiplier
 
 
 def _per_channel_multipliers(s_in, w, s_out, n):
@@ -39,8 +39,13 @@ def _conv_common(ctx, op, depthwise):
         stride_h=o["stride_h"], stride_w=o["stride_w"], dil_h=dh, dil_w=dw, pad_h=pad_h, pad_w=pad_w,
         depth_mult=o.get("depth_multiplier", 1) if depthwise else 1,
         filter_in_c=1 if depthwise else w.shape[3],
-        in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max,
-        mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"))
+        in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max)
+    wdata, bdata = w.data, None if bias is None else bias.data
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
+        # dead channels as constants: the layer keeps the short-form requantization
+        w2, bdata, mult, shift = constant_channels(wdata.reshape(oc, -1), bdata, -x.zp(), mult, shift)
+        wdata = w2.reshape(wdata.shape)
+    fields.update(mult=ctx.const(mult, "int32_t", "mult"), shift=ctx.const(shift, "int32_t", "shift"))
     if depthwise and oc != ic * fields["depth_mult"]:
         fields["depth_mult"] = oc // ic
     if not depthwise:
@@ -52,6 +57,8 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
+        return _conv_pw(ctx, fields, wdata, bdata, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
         return _conv_first(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
@@ -69,6 +76,8 @@ def _conv_common(ctx, op, depthwise):
     m = fields["depth_mult"]
     if (depthwise and ctx.variant in _X86 and oc == ic * m and kh * kw <= 64
             and (m == 1 or (ctx.variant == "x86-64-avx512vnni" and 32 % m == 0))):
+        if ctx.variant == "x86-64-avx512vnni" and _dw_quad_fit(fields):
+            return _depthwise_quad(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
         return _depthwise_vnni(ctx, fields, w.data.reshape(kh * kw, oc), bias, x, y)
     p = ctx.params("ek_conv_params", fields)
     b = ctx.ptr(bias.index) if bias is not None else "NULL"
@@ -184,17 +193,84 @@ def _conv_first(ctx, fields, w, bias, x, y):
             f"ek_conv2d_s8_vnni_first(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
+def _pw_fit(f):
+    """ek_conv2d_s8_vnni_pw applies: 1x1, no padding, in_c % 4 == 0 and <= 512 (EK_CONV_PW_CHUNK / 8),
+    out_c % 16 == 0 (any stride: strided layers gather their pixels)."""
+    return (f["k_h"] == f["k_w"] == 1 and f["pad_h"] == f["pad_w"] == 0
+            and f["in_c"] % 4 == 0 and f["in_c"] <= 512 and f["out_c"] % 16 == 0)
+
+
+def pack_pw(w, bias, in_offset):
+    """x86_64/ek_conv2d_pw_vnni.c's weights [oc/16][ic/4][16][4] and bias (the VNNI conv's fold) from
+    OHWI 1x1 weights w and int32 bias (or None)"""
+    oc, ic = w.shape[0], w.shape[-1]
+    packed = np.ascontiguousarray(w.reshape(oc // 16, 16, ic // 4, 4).transpose(0, 2, 1, 3))
+    return packed, _fold_bias(bias, oc, in_offset, w.reshape(oc, ic).astype(np.int64).sum(axis=1))
+
+
+def _conv_pw(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_pw_vnni.c; scratch: (EK_CONV_PW_PIXELS(ic) + 8) * ic bytes."""
+    ic = w.shape[3]
+    packed, b = pack_pw(w, bias, fields["in_offset"])
+    fields["scratch"] = ctx.scratch(-(-((4096 // ic // 8 * 8 + 8) * ic) // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(packed, "int8_t", "filter_pw_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_pw_vnni.c"],
+            f"ek_conv2d_s8_vnni_pw(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
 # x86 tiers sharing the packed layouts and bias folds -> function/file suffix
 _X86 = {"x86-64-avx512vnni": "vnni", "x86-64-avx2": "avx2"}
 
 
 def _fold_bias(bias, n_pad, in_offset, wsum):
-    """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32."""
+    """bias + (in_offset - 128) * sum(w), zero-padded to n_pad and wrapped to int32 (bias: a tensor,
+    an array or None)."""
     b = np.zeros(n_pad, np.int64)
     if bias is not None:
-        b[:bias.data.size] = bias.data.astype(np.int64)
+        bd = np.asarray(getattr(bias, "data", bias))
+        b[:bd.size] = bd.astype(np.int64)
     b[:wsum.size] += (in_offset - 128) * wsum
     return ((b + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _dw_quad_fit(f):
+    """ek_depthwise_conv2d_s8_vnni_quad is taken: depth_mult 1, rows of several pixels, ch dividing 64
+    or a multiple of 64 up to 256 (EK_DW_QUAD_MAX_BLOCKS), stride_w 1, or 2 for ch 8..64 (its band
+    rows split by vpermt2q; measured: other strides' per-pixel phase split costs more than it saves)"""
+    ch = f["in_c"]
+    return (f["depth_mult"] == 1 and f["out_c"] == ch and f["out_w"] > 1 and f["k_h"] * f["k_w"] <= 64
+            and (64 % ch == 0 or (ch % 64 == 0 and ch <= 256))
+            and (f["stride_w"] == 1 or (f["stride_w"] == 2 and ch in (8, 16, 32, 64))))
+
+
+def pack_dw_quad(taps_w, bias, in_offset):
+    """x86_64/ek_depthwise_conv2d_quad_vnni.c's weights [blocks][quads][4][16][4] and bias (the VNNI
+    conv's fold) from weights [taps][ch] and int32 bias (or None)"""
+    taps, ch = taps_w.shape
+    nq, nb = -(-taps // 4), max(1, ch // 64)
+    wt = np.zeros((4 * nq, ch), np.int8)
+    wt[:taps] = taps_w
+    # register j, lane 4L + i of block k: slot t = 64k + 16L + 4j + i, channel t % ch
+    k, j, L, i = np.meshgrid(np.arange(nb), np.arange(4), np.arange(4), np.arange(4), indexing="ij")
+    chan = (64 * k + 16 * L + 4 * j + i) % ch                               # [nb][4 j][4 L][4 i]
+    g = wt.reshape(nq, 4, ch)[:, :, chan]                                   # [nq][4 taps][nb][j][L][i]
+    packed = np.ascontiguousarray(g.transpose(2, 0, 3, 4, 5, 1))            # [nb][nq][j][L][i][taps]
+    return packed, _fold_bias(bias, ch, in_offset, taps_w.astype(np.int64).sum(axis=0))
+
+
+def _depthwise_quad(ctx, fields, taps_w, bias, x, y):
+    """x86_64/ek_depthwise_conv2d_quad_vnni.c; scratch: the band (k_h rows of stride_w phases)"""
+    sw, ch = fields["stride_w"], fields["in_c"]
+    bw = (fields["out_w"] - 1) * sw + (fields["k_w"] - 1) * fields["dil_w"] + 1
+    band = fields["k_h"] * sw * (-(-bw // sw) * ch + 64)
+    packed, b = pack_dw_quad(taps_w, None if bias is None else bias.data, fields["in_offset"])
+    p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(-(-band // 2))})
+    wname = ctx.const(packed, "int8_t", "filter_quad")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_depthwise_conv2d_quad_vnni.c"],
+            f"ek_depthwise_conv2d_s8_vnni_quad(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def _depthwise_vnni(ctx, fields, taps_w, bias, x, y):

@@ -55,3 +55,37 @@ def conv_padding(padding: int, in_size: int, k: int, stride: int, dilation: int)
         return same_padding(in_size, k, stride, dilation)
     eff = (k - 1) * dilation + 1
     return (in_size - eff + stride) // stride, 0
+
+
+def mbqm(x: int, mult: int, shift: int) -> int:
+    """TFLM MultiplyByQuantizedMultiplier (ek_mbqm_nn) for mult >= 0 and shift <= 0, on Python ints."""
+    h = (x * mult + (1 << 30)) >> 31   # gemmlowp's nudged truncation = this floor (ek_quant.h)
+    r = -shift
+    mask = (1 << r) - 1
+    return (h >> r) + (1 if (h & mask) > (mask >> 1) + (1 if h < 0 else 0) else 0)
+
+
+def constant_channels(w: np.ndarray, bias, in_offset: int, mult: np.ndarray, shift: np.ndarray):
+    """Output channels whose requantized value is the same for every input (in practice dead
+    channels: a bias far larger than any weighted sum, with a right shift past 22): mbqm is
+    monotone in the accumulator, so equal values at both ends of its exact range prove it. Such a
+    channel is rewritten as zero weights, bias 4q, multiplier 2^30 and shift -1, which give q
+    again (SRDHM(4q, 2^30) = 2q, then 2q / 2 exactly) and fit the x86 short-form requantization.
+    w: [out_c, k] int8; returns (w, bias int32 or None, mult, shift), copies where changed."""
+    lo, hi = -128 + in_offset, 127 + in_offset   # x + in_offset for int8 x
+    wi = w.astype(np.int64)
+    b = np.zeros(w.shape[0], np.int64) if bias is None else np.asarray(bias, np.int64)
+    acc_lo = b + np.minimum(wi * lo, wi * hi).sum(axis=1)
+    acc_hi = b + np.maximum(wi * lo, wi * hi).sum(axis=1)
+    w2, b2, m2, s2 = w.copy(), b.copy(), np.array(mult, np.int32), np.array(shift, np.int32)
+    changed = False
+    for c in range(w.shape[0]):
+        if s2[c] > 0 or m2[c] < 0 or acc_lo[c] < -2**31 or acc_hi[c] >= 2**31:
+            continue
+        q = mbqm(int(acc_lo[c]), int(m2[c]), int(s2[c]))
+        if q == mbqm(int(acc_hi[c]), int(m2[c]), int(s2[c])) and abs(4 * q) < 2**24:
+            w2[c], b2[c], m2[c], s2[c] = 0, 4 * q, 1 << 30, -1
+            changed = True
+    if not changed:
+        return w, bias, mult, shift
+    return w2, b2.astype(np.int32), m2, s2
