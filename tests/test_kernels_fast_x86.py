@@ -131,7 +131,8 @@ def test_vnni_depthwise_bit_exact(ch, w, stride, pad, dil, mult, tmp_path):
                                                      (1, 13, (3, 5), 1, "same", 12, 1), (7, 10, 4, 2, "valid", 17, 1),
                                                      (2, 7, 3, 2, "valid", 5, 1), (6, 9, 3, 1, "same", 20, 2),
                                                      (5, 5, 1, 1, "valid", 144, 1), (16, 9, 3, 1, "same", 32, 1),
-                                                     (6, 9, 3, 2, "same", 72, 1)])
+                                                     (6, 9, 3, 2, "same", 72, 1), (5, 12, (1, 3), 1, "same", 16, 1),
+                                                     (8, 13, (1, 3), 2, "same", 32, 1)])
 def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     """the im2col-free VNNI conv (ring of input rows, window rows of k_w * in_c bytes read as
     quads): in_c not a multiple of 4, odd widths, stride 2 with SAME padding on both borders, VALID
@@ -141,6 +142,8 @@ def test_vnni_conv_bit_exact(ic, w, k, stride, pad, oc, dil, tmp_path):
     past the 128 whose requant constants are kept per call);
     out_c 16 and 32 over whole blocks of 8 pixels (64-byte packed stores) and the last partial block;
     out_c 40 and 72 (a last 8 channels in quad pairs, EK_CONV_ROWS_TAIL8; 72: an odd w4 = 5);
+    out_c 16 and 32 windows of 4 and 6 quads (fewer than the blocks' pipelined requantization steps:
+    the pending block is stored before the quads), after them a last partial block;
     dilation 2 stays on the im2col kernel: all vs TFLM"""
     import keras
     from int8_models import convert_int8

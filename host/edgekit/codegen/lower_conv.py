@@ -127,9 +127,9 @@ def _ring_rows(f):
     return f["k_h"] + f["stride_h"] * -(-7 // f["out_w"])
 
 
-def _conv_rows(ctx, fields, w, bias, x, y):
-    """x86_64/ek_conv2d_rows_vnni.c: weights packed [oc/16][k_h][w4][16][4], each window row
-    (k_w * in_c bytes) zero-padded to w4 * 4; the VNNI conv's bias fold; a mirrored ring of input rows."""
+def pack_rows(w, bias, in_offset):
+    """x86_64/ek_conv2d_rows_vnni.c's weights (OHWI int8) and bias_packed (ek_kernels.h): [oc/16][k_h][w4][16][4],
+    each window row (k_w * in_c bytes) zero-padded to w4 * 4, the pairs / tail-8 layouts; the VNNI conv's bias fold"""
     oc, kh, kw, ic = w.shape
     w4 = -(-kw * ic // 4)
     ocp = -(-oc // 16) * 16
@@ -146,7 +146,13 @@ def _conv_rows(ctx, fields, w, bias, x, y):
         last = np.zeros(kh * w4 * 64, np.int8)
         last[:kh * w2 * 64] = t.reshape(8, kh, w2, 2, 4).transpose(1, 2, 0, 3, 4).ravel()
         packed[-1] = last.reshape(kh * w4, 16, 4)
-    b = _fold_bias(bias, ocp, fields["in_offset"], wp[:oc].astype(np.int64).sum(axis=(1, 2)))
+    return np.ascontiguousarray(packed), _fold_bias(bias, ocp, in_offset, wp[:oc].astype(np.int64).sum(axis=(1, 2)))
+
+
+def _conv_rows(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_rows_vnni.c: packed by pack_rows; a mirrored ring of input rows."""
+    _, kh, kw, ic = w.shape
+    packed, b = pack_rows(w, bias, fields["in_offset"])
     if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:
         # pointwise: the image is one row of pixels (blocks of 8 pixels then span rows: small
         # images such as 6x6 or 3x3 would leave most of a block's lanes idle)
@@ -154,7 +160,7 @@ def _conv_rows(ctx, fields, w, bias, x, y):
     pw = (fields["out_w"] - 1) * fields["stride_w"] + kw
     fields["scratch"] = ctx.scratch(-(-(2 * _ring_rows(fields) * pw * ic + 64) // 2))
     p = ctx.params("ek_conv_params", fields)
-    wname = ctx.const(np.ascontiguousarray(packed), "int8_t", "filter_rows_vnni")
+    wname = ctx.const(packed, "int8_t", "filter_rows_vnni")
     bname = ctx.const(b, "int32_t", "bias_packed")
     return (["x86_64/ek_conv2d_rows_vnni.c"],
             f"ek_conv2d_s8_vnni_rows(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")

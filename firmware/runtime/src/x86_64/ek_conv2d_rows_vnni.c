@@ -14,9 +14,11 @@
  * Micro-kernel: 8 output pixels x 32 channels = 16 zmm accumulators (8 x 16 for a last block of
  * 16; out_c <= 8: 4 pixel pairs, see block_pairs; a last 8 channels of out_c % 32 == 8: quad pairs,
  * see block_8x8c8). Requantization takes the short form of
- * ek_requant_x86.h where the layer allows it (|acc| <= 255 * 128 * k_h * w4 * 4). Raster order
- * (ek_kernels.h): a block's input rows are copied before any of its pixels is written, so every
- * read precedes the writes it must precede. */
+ * ek_requant_x86.h where the layer allows it (|acc| <= 255 * 128 * k_h * w4 * 4); out_c 16 and 32
+ * whole blocks are requantized and stored inside the next block's first quads (pend_t). Raster
+ * order (ek_kernels.h): a block's input rows are copied before any of its pixels is written, so
+ * every read precedes the writes it must precede (the pending stores come later still: the kernel
+ * never reads its output). */
 #include "ek_kernels.h"
 #include "ek_quant.h"
 
@@ -72,21 +74,78 @@ EK_TARGET static __m512i bcast4(const uint8_t *p) {
 #define DOT2(i) do { const __m512i x = bcast4(u[i] + o); \
         a##i##0 = _mm512_dpbusd_epi32(a##i##0, x, w0); a##i##1 = _mm512_dpbusd_epi32(a##i##1, x, w1); } while (0)
 
+/* The requantization and 64-byte stores of a block of out_c 16 or 32 (8 pixels, short form: its
+ * 8 * out_c output bytes are contiguous) run inside the next block's first quads, one register
+ * per quad: the core then overlaps them with the vpdpbusd chains (issued after the block they cost
+ * resnet's 16-channel layers ~2k ticks more each: vpmuludq share the vpdpbusd ports, the other
+ * steps fill idle ports only when interleaved). Register e = acc[e / nb][e % nb] (nb = out_c / 16)
+ * with constants r[e % nb]; vpackssdw and vpacksswb put register m's lanes 4L..4L+3 at dword
+ * 4L + m, a vpermd restores pixel-channel order for the store at o + 16 (e - 3). */
+typedef struct {
+    __m512i (*acc)[2];
+    const ek_x86_rq16 *r0, *r1;
+    int8_t *o;
+    __m512i lo, hi;
+    int clamp;   /* act_min > -128 or act_max < 127 (else the narrowing's saturation is the clamp) */
+} pend_t;
+
+#define PERM() _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
+/* step e (a constant) of pd with constants r */
+#define PEND(pd, e, nb, r, y) do { \
+        y[(e) % 4] = ek_x86_mbqm16_short(_mm512_add_epi32(pa_[(e) / (nb)][(e) % (nb)], (r)->bias), (r)); \
+        if (clamp_) y[(e) % 4] = _mm512_min_epi32(_mm512_max_epi32(y[(e) % 4], (pd)->lo), (pd)->hi); \
+        if ((e) % 4 == 3) \
+            _mm512_storeu_si512((void *)(po_ + 16 * ((e) - 3)), _mm512_permutexvar_epi32(PERM(), \
+                                _mm512_packs_epi16(_mm512_packs_epi32(y[0], y[1]), _mm512_packs_epi32(y[2], y[3])))); \
+    } while (0)
+/* pd's fields PEND reads, in locals (through pd, every store would reload them) */
+#define PEND_LOCALS(pd) __m512i (*const pa_)[2] = (pd)->acc; int8_t *const po_ = (pd)->o; const int clamp_ = (pd)->clamp
+
+/* all of pd's steps at once (a window of fewer quads than steps, the last block) */
+__attribute__((noinline)) EK_TARGET static void pend_flush(const pend_t *pd, int32_t nb) {
+    PEND_LOCALS(pd);
+    __m512i y[4];
+    int32_t e;
+    y[0] = y[1] = y[2] = y[3] = _mm512_setzero_si512();
+    for (e = 0; e < 8 * nb; ++e) {
+        const ek_x86_rq16 *r = e % nb ? pd->r1 : pd->r0;
+        PEND(pd, e, nb, r, y);
+    }
+}
+
 /* The blocks are not inlined: inlined, the requantization constants kept in registers around
- * them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower). */
-/* acc[8][2]: pixels at u[0..7] (row 0 of their windows), rows at row_off[0..k_h), against w0p, w1p */
-__attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
-                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2]) {
+ * them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower).
+ * Their quads run in one flat loop over the k_h * w4 quads of the window (the offset jumps to the
+ * next ring row, rowb bytes on, with a branch GCC makes a cmov or a predictable jump): nested row /
+ * quad loops cost 4% more on resnet's 16-channel layers (measured, rdtsc per op). */
+#define NEXT_QUAD() do { o += 4; if (++g == w4) { g = 0; o += skip; } } while (0)
+/* acc[8][2]: pixels at u[0..7] (row 0 of their windows), ring rows rowb bytes apart, against w0p, w1p */
+__attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2], const pend_t *pd) {
     __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
-    int32_t fy, g;
-    for (fy = 0; fy < k_h; ++fy) {
-        for (g = 0; g < w4; ++g, w0p += 64, w1p += 64) {
-            const size_t o = row_off[fy] + 4 * (size_t)g;
-            const __m512i w0 = _mm512_loadu_si512((const void *)w0p), w1 = _mm512_loadu_si512((const void *)w1p);
-            DOT2(0); DOT2(1); DOT2(2); DOT2(3); DOT2(4); DOT2(5); DOT2(6); DOT2(7);
-        }
+    const size_t skip = rowb - 4 * (size_t)w4;
+    const int32_t nq = k_h * w4;
+    size_t o = 0;
+    int32_t j, g = 0;
+#define QUAD32() do { const __m512i w0 = _mm512_loadu_si512((const void *)w0p), w1 = _mm512_loadu_si512((const void *)w1p); \
+        DOT2(0); DOT2(1); DOT2(2); DOT2(3); DOT2(4); DOT2(5); DOT2(6); DOT2(7); \
+        NEXT_QUAD(); ++j, w0p += 64, w1p += 64; } while (0)
+    j = 0;
+    if (pd && nq >= 16) {   /* the first 16 quads, each followed by one register of pd */
+        const ek_x86_rq16 *r0 = pd->r0, *r1 = pd->r1;
+        PEND_LOCALS(pd);
+        __m512i y[4];
+        QUAD32(); PEND(pd, 0, 2, r0, y); QUAD32(); PEND(pd, 1, 2, r1, y); QUAD32(); PEND(pd, 2, 2, r0, y);
+        QUAD32(); PEND(pd, 3, 2, r1, y); QUAD32(); PEND(pd, 4, 2, r0, y); QUAD32(); PEND(pd, 5, 2, r1, y);
+        QUAD32(); PEND(pd, 6, 2, r0, y); QUAD32(); PEND(pd, 7, 2, r1, y); QUAD32(); PEND(pd, 8, 2, r0, y);
+        QUAD32(); PEND(pd, 9, 2, r1, y); QUAD32(); PEND(pd, 10, 2, r0, y); QUAD32(); PEND(pd, 11, 2, r1, y);
+        QUAD32(); PEND(pd, 12, 2, r0, y); QUAD32(); PEND(pd, 13, 2, r1, y); QUAD32(); PEND(pd, 14, 2, r0, y);
+        QUAD32(); PEND(pd, 15, 2, r1, y);
+    } else if (pd) {
+        pend_flush(pd, 2);
     }
+    while (j < nq) QUAD32();
     acc[0][0] = a00; acc[0][1] = a01; acc[1][0] = a10; acc[1][1] = a11; acc[2][0] = a20; acc[2][1] = a21;
     acc[3][0] = a30; acc[3][1] = a31; acc[4][0] = a40; acc[4][1] = a41; acc[5][0] = a50; acc[5][1] = a51;
     acc[6][0] = a60; acc[6][1] = a61; acc[7][0] = a70; acc[7][1] = a71;
@@ -95,17 +154,28 @@ __attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const 
 #define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + o), w0); } while (0)
 
 /* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
-__attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const *u, const size_t *row_off, int32_t k_h, int32_t w4,
-                                 const int8_t *w0p, __m512i acc[PX][2]) {
+__attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, __m512i acc[PX][2], const pend_t *pd) {
     __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
-    int32_t fy, g;
-    for (fy = 0; fy < k_h; ++fy) {
-        for (g = 0; g < w4; ++g, w0p += 64) {
-            const size_t o = row_off[fy] + 4 * (size_t)g;
-            const __m512i w0 = _mm512_loadu_si512((const void *)w0p);
-            DOT1(0); DOT1(1); DOT1(2); DOT1(3); DOT1(4); DOT1(5); DOT1(6); DOT1(7);
-        }
+    const size_t skip = rowb - 4 * (size_t)w4;
+    const int32_t nq = k_h * w4;
+    size_t o = 0;
+    int32_t j, g = 0;
+#define QUAD16() do { const __m512i w0 = _mm512_loadu_si512((const void *)w0p); \
+        DOT1(0); DOT1(1); DOT1(2); DOT1(3); DOT1(4); DOT1(5); DOT1(6); DOT1(7); \
+        NEXT_QUAD(); ++j, w0p += 64; } while (0)
+    j = 0;
+    if (pd && nq >= 8) {   /* the first 8 quads, each followed by one register of pd (constants in registers) */
+        const ek_x86_rq16 r = *pd->r0;
+        PEND_LOCALS(pd);
+        __m512i y[4];
+        QUAD16(); PEND(pd, 0, 1, &r, y); QUAD16(); PEND(pd, 1, 1, &r, y); QUAD16(); PEND(pd, 2, 1, &r, y);
+        QUAD16(); PEND(pd, 3, 1, &r, y); QUAD16(); PEND(pd, 4, 1, &r, y); QUAD16(); PEND(pd, 5, 1, &r, y);
+        QUAD16(); PEND(pd, 6, 1, &r, y); QUAD16(); PEND(pd, 7, 1, &r, y);
+    } else if (pd) {
+        pend_flush(pd, 1);
     }
+    while (j < nq) QUAD16();
     acc[0][0] = a00; acc[1][0] = a10; acc[2][0] = a20; acc[3][0] = a30;
     acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
 }
@@ -143,37 +213,6 @@ EK_TARGET static void block_pairs(const uint8_t *const *u, const size_t *row_off
     }
     acc[0][0] = _mm512_add_epi32(a0, b0); acc[1][0] = _mm512_add_epi32(a1, b1);
     acc[2][0] = _mm512_add_epi32(a2, b2); acc[3][0] = _mm512_add_epi32(a3, b3);
-}
-
-/* acc requantized (short form) and clamped to [lo, hi], as int32 */
-EK_TARGET static __m512i rq_clamp(__m512i acc, const ek_x86_rq16 *r, int32_t lo, int32_t hi) {
-    __m512i y = ek_x86_mbqm16_short(_mm512_add_epi32(acc, r->bias), r);
-    if (lo > -128) y = _mm512_max_epi32(y, _mm512_set1_epi32(lo));
-    if (hi < 127) y = _mm512_min_epi32(y, _mm512_set1_epi32(hi));
-    return y;   /* the narrowing below saturates, as ek_x86_store16's */
-}
-
-/* out_c 16 (constants r0) or 32 (r0, r1), a whole block, short form: the block's 8 * out_c output
- * bytes, 64 at a time, from 4 registers: vpackssdw and vpacksswb put register m's lanes 4L..4L+3 at
- * dword 4L + m, a vpermd restores pixel-channel order. The constants are copied to locals: kept in
- * registers (through a pointer they were reloaded and the path was no faster than 16-byte stores). */
-EK_TARGET static void store_packed(__m512i acc[PX][2], int32_t oc, const ek_x86_rq16 *r0, const ek_x86_rq16 *r1,
-                                   int32_t lo, int32_t hi, int8_t *o) {
-    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const ek_x86_rq16 a = *r0, b = *r1;
-    int32_t k;
-    for (k = 0; k < PX * oc / 16; k += 4) {
-        __m512i y0, y1, y2, y3;
-        if (oc == 16) {   /* pixels k .. k + 3 */
-            y0 = rq_clamp(acc[k][0], &a, lo, hi), y1 = rq_clamp(acc[k + 1][0], &a, lo, hi);
-            y2 = rq_clamp(acc[k + 2][0], &a, lo, hi), y3 = rq_clamp(acc[k + 3][0], &a, lo, hi);
-        } else {          /* pixels k / 2, k / 2 + 1, both blocks */
-            y0 = rq_clamp(acc[k / 2][0], &a, lo, hi), y1 = rq_clamp(acc[k / 2][1], &b, lo, hi);
-            y2 = rq_clamp(acc[k / 2 + 1][0], &a, lo, hi), y3 = rq_clamp(acc[k / 2 + 1][1], &b, lo, hi);
-        }
-        _mm512_storeu_si512((void *)(o + 16 * (size_t)k), _mm512_permutexvar_epi32(perm,
-                            _mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3))));
-    }
 }
 
 /* The last 8 channels of an out_c with out_c % 32 == 8 (EK_CONV_ROWS_TAIL8), instead of a 16-lane
@@ -238,8 +277,9 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     const uint8_t pad = (uint8_t)((-p->in_offset) ^ 0x80);
     uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r rows, then SLACK zero bytes */
     size_t row_off[EK_CONV_ROWS_MAX_RING];
-    __m512i acc[PX][2];
-    int32_t b, px, fy, i, ob, q;
+    __m512i accs[2][PX][2];   /* a block's accumulators and the pending ones of the block before */
+    pend_t pd, *pdp = NULL;
+    int32_t b, px, fy, i, ob, q, cur = 0;
     ek_x86_rq16 rq2;   /* EK_CONV_ROWS_PAIRS: channel lane % 8 in every lane; EK_CONV_ROWS_TAIL8: oc - 8 + lane % 8 */
     ek_x86_rq16 rqk[RQ_KEEP];   /* the first RQ_KEEP 16-channel blocks' constants, loaded once */
     const int sf = ek_x86_rq_short_ok(bias_packed, p->mult, p->shift, oc, (int64_t)255 * 128 * k_h * w4 * 4);
@@ -258,6 +298,9 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
         if (sf) ek_x86_rq16_fold(&rqk[i], p->out_offset);
     }
     memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
+    pd.r0 = &rqk[0], pd.r1 = &rqk[oc > 16 ? 1 : 0];
+    pd.lo = _mm512_set1_epi32(p->act_min), pd.hi = _mm512_set1_epi32(p->act_max);
+    pd.clamp = p->act_min > -128 || p->act_max < 127;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
         int8_t *out_b = out + (size_t)b * total * oc;
@@ -295,24 +338,27 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                 }
             }
             if (EK_CONV_ROWS_PAIRS(oc)) {
-                block_pairs(u, row_off, k_h, w4, w_packed, acc);
-                store_pairs(acc, np, &rq2, sf, p, oc, o);
+                block_pairs(u, row_off, k_h, w4, w_packed, accs[0]);
+                store_pairs(accs[0], np, &rq2, sf, p, oc, o);
                 continue;
             }
             for (ob = 0; ob < oc; ob += 32) {
                 const int32_t n = ek_min_i32(32, oc - ob);
                 const int8_t *w0p = w_packed + (size_t)ob * wlen;
+                __m512i (*acc)[2] = accs[cur];
                 if (n == 8) {   /* EK_CONV_ROWS_TAIL8 */
                     block_8x8c8(u, row_off, k_h, (w4 + 1) / 2, w0p, acc);
                     store_pairs(acc, np, &rq2, sf, p, 8, o + ob);
                     continue;
                 }
                 if (n > 16)
-                    block_8x32(u, row_off, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc);
+                    block_8x32(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp);
                 else
-                    block_8x16(u, row_off, k_h, w4, w0p, acc);
-                if (sf && (oc == 16 || oc == 32) && np == PX) {   /* the block's 8 * oc bytes, 64 at a time */
-                    store_packed(acc, oc, &rqk[0], &rqk[oc / 16 - 1], p->act_min, p->act_max, o);
+                    block_8x16(u, rowb, k_h, w4, w0p, acc, pdp);
+                pdp = NULL;
+                if (sf && (oc == 16 || oc == 32) && np == PX) {   /* stored by the next block (or at the end) */
+                    pd.acc = acc, pd.o = o;
+                    pdp = &pd, cur ^= 1;
                     continue;
                 }
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
@@ -336,5 +382,6 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
             }
         }
     }
+    if (pdp) pend_flush(pdp, oc / 16);
 }
 #endif
