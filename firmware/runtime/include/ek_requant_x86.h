@@ -13,6 +13,18 @@
 #define EK_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define EK_TARGET_AVX2 __attribute__((target("avx2")))
 
+/* dst[0..n) = src ^ 0x80: int8 inputs as the u8 operand of vpdpbusd (the VNNI kernels fold the
+ * 128 * sum(w) this adds into their bias) */
+EK_TARGET_VNNI static __inline__ void ek_x86_flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (; n >= 64; n -= 64, src += 64, dst += 64)
+        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
+    if (n > 0) {
+        const __mmask64 m = ((__mmask64)1 << n) - 1;
+        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
+    }
+}
+
 /* The gemmlowp high half trunc((ab + nudge) / 2^31), nudge = ab >= 0 ? 2^30 : 1 - 2^30, equals
  * floor((ab + 2^30) / 2^31) for either sign (for ab < 0: trunc(v / 2^31) = floor((v + 2^31 - 1) / 2^31)).
  * Only the low 32 bits of each 64-bit lane are used: the same for a logical as an arithmetic shift. */

@@ -28,17 +28,6 @@
 #define INL __inline__ __attribute__((always_inline))
 #define RQ_KEEP 16   /* the first 256 channels' requant constants are loaded once per call */
 
-/* dst[0..n) = src ^ 0x80 */
-EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n >= 64; n -= 64, src += 64, dst += 64)
-        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
-    if (n > 0) {
-        const __mmask64 m = ((__mmask64)1 << n) - 1;
-        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
-    }
-}
-
 /* strides > 1: output pixels s .. s + n - 1's input pixels (oy * stride_h, ox * stride_w), flipped, to dst */
 EK_TARGET static void gather_flip(uint8_t *dst, const int8_t *in, const ek_conv_params *p, int32_t s, int32_t n) {
     const int32_t ic = p->in_c, per = p->out_h * p->out_w;
@@ -204,7 +193,7 @@ EK_TARGET void ek_conv2d_s8_vnni_pw(const ek_conv_params *p, const int8_t *in, c
         if (strided)
             gather_flip(buf, in, p, s, n);
         else
-            flip_copy(buf, in + (size_t)s * ic, n * ic);
+            ek_x86_flip_copy(buf, in + (size_t)s * ic, n * ic);
         /* a last partial block reads pixels past n: defined bytes, results never stored */
         memset(buf + (size_t)n * ic, 0, (size_t)8 * ic);
         if (sf && oc == 16) {

@@ -23,15 +23,6 @@
 #define EK_TARGET EK_TARGET_VNNI
 #define PX 8   /* output pixels per block; the scratch holds PX patches (ek_kernels.h) */
 
-/* dst[0..n) = src ^ 0x80, 64 bytes per masked step */
-EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n > 0; n -= 64, src += 64, dst += 64) {
-        const __mmask64 m = n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
-        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
-    }
-}
-
 /* u8 window of output pixel (oy, ox) in patch[0..k_len) */
 EK_TARGET static void im2col_u8(const ek_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, uint8_t *patch) {
     const int32_t iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
@@ -46,7 +37,7 @@ EK_TARGET static void im2col_u8(const ek_conv_params *p, const int8_t *in_b, int
             continue;
         }
         if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {   /* one contiguous run */
-            flip_copy(dst, in_b + ((size_t)iy * p->in_w + ix0) * c_in, run);
+            ek_x86_flip_copy(dst, in_b + ((size_t)iy * p->in_w + ix0) * c_in, run);
             continue;
         }
         for (fx = 0; fx < p->k_w; ++fx, dst += c_in) {
@@ -54,7 +45,7 @@ EK_TARGET static void im2col_u8(const ek_conv_params *p, const int8_t *in_b, int
             if (ix < 0 || ix >= p->in_w)
                 memset(dst, pad, (size_t)c_in);
             else
-                flip_copy(dst, in_b + ((size_t)iy * p->in_w + ix) * c_in, c_in);
+                ek_x86_flip_copy(dst, in_b + ((size_t)iy * p->in_w + ix) * c_in, c_in);
         }
     }
     if (k < p->k_len) memset(patch + k, 0, (size_t)(p->k_len - k));

@@ -33,17 +33,6 @@
 #define EK_TARGET EK_TARGET_VNNI
 #define MAX_QUADS ((EK_DW_VNNI_MAX_TAPS + 3) / 4)
 
-/* dst[0..n) = src ^ 0x80 */
-EK_TARGET static void flip_copy(uint8_t *dst, const int8_t *src, int32_t n) {
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n >= 64; n -= 64, src += 64, dst += 64)
-        _mm512_storeu_si512((void *)dst, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
-    if (n > 0) {
-        const __mmask64 m = ((__mmask64)1 << n) - 1;
-        _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
-    }
-}
-
 /* stride_w 2, ch 8, 16, 32 or 64: the qword indices that pick the even and the odd pixels of 128 bytes */
 EK_TARGET static void split2_index(int32_t ch, __m512i *even, __m512i *odd) {
     int64_t ie[8], io[8];
@@ -64,7 +53,7 @@ EK_TARGET static void fill_row(uint8_t *r, size_t prs, const int8_t *src, const 
     int32_t k;
     if (sw == 1) {
         memset(r, pad, (size_t)lo * ch);
-        flip_copy(r + (size_t)lo * ch, src + (size_t)(lo - p->pad_w) * ch, (hi - lo) * ch);
+        ek_x86_flip_copy(r + (size_t)lo * ch, src + (size_t)(lo - p->pad_w) * ch, (hi - lo) * ch);
         memset(r + (size_t)hi * ch, pad, (size_t)(bw - hi) * ch);
         return;
     }
@@ -92,7 +81,7 @@ EK_TARGET static void fill_row(uint8_t *r, size_t prs, const int8_t *src, const 
     for (k = 0; k < bw; ++k) {
         uint8_t *dst = r + (size_t)(k % sw) * prs + (size_t)(k / sw) * ch;
         if (k >= lo && k < hi)
-            flip_copy(dst, src + (size_t)(k - p->pad_w) * ch, ch);
+            ek_x86_flip_copy(dst, src + (size_t)(k - p->pad_w) * ch, ch);
         else
             memset(dst, pad, (size_t)ch);
     }
