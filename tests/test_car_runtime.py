@@ -128,3 +128,19 @@ def test_fault_puts_neutral_within_100_ms(pilot_dir, fault):
     print(fault, "neutral after the last fresh command:", (t_neutral - last_cmd) * 1e3, "ms (measured-host)")
     assert fs["why"] == ("camera" if fault == "freeze-camera" else "pilot")
     assert t_neutral - last_cmd < 0.100
+
+
+def test_a_pilot_killed_between_the_alive_check_and_the_send(pilot_dir):
+    """The race CI met in the VM twin: SIGKILL lands after `submit` saw the pilot alive and before
+    its send. The send then fails on the dead pipe; `submit` must report "not sent" and leave the
+    pilot busy (the failsafe's "pilot" reason), not raise out of the control loop."""
+    pilot = PilotProcess(pilot_dir)
+    try:
+        os.kill(pilot.pid, signal.SIGKILL)
+        pilot.proc.join()                      # dead and reaped: its end of the pipe is closed
+        pilot.proc.is_alive = lambda: True     # what is_alive() said a moment before the kill
+        frame = np.zeros((120, 160, 3), np.uint8)
+        assert pilot.submit(1, frame) is False and pilot.busy
+        assert pilot.poll(0.01) is None
+    finally:
+        pilot.close()

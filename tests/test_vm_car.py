@@ -100,8 +100,10 @@ GUEST = Path(__file__).with_name("vm_car_guest.py")
 
 def _scenario(vm, model, fault, steady_s, extra=""):
     """Run tests/vm_car_guest.py in the guest; its JSON result and the runtime's log."""
-    out = vm.ssh(f"cd /mnt && EDGEKIT_STATE=/mnt/edgekit-state {PY} {GUEST} {model} 0 {fault} {steady_s} {extra}",
-                 timeout=1200).stdout
+    r = vm.ssh(f"cd /mnt && EDGEKIT_STATE=/mnt/edgekit-state {PY} {GUEST} {model} 0 {fault} {steady_s} {extra}",
+               timeout=1200, check=False)
+    assert r.returncode == 0, f"guest scenario {fault}: {r.stderr[-3000:]}"   # the whole reason, not its last line
+    out = r.stdout
     res = json.loads(out.strip().splitlines()[-1])
     log = [json.loads(l) for l in _ssh_read(vm, "cat /tmp/car.log").splitlines() if l]
     return res, log

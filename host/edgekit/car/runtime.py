@@ -61,7 +61,11 @@ class PilotProcess:
     def submit(self, seq, frame) -> bool:
         if self.busy or not self.proc.is_alive():
             return False
-        self.conn.send((seq, frame))
+        try:
+            self.conn.send((seq, frame))
+        except OSError:               # killed after is_alive() looked: it never answers (failsafe: pilot)
+            self.busy = True
+            return False
         self.busy = True
         return True
 
