@@ -41,7 +41,8 @@ def _conv_common(ctx, op, depthwise):
         filter_in_c=1 if depthwise else w.shape[3],
         in_offset=-x.zp(), out_offset=y.zp(), act_min=act_min, act_max=act_max)
     wdata, bdata = w.data, None if bias is None else bias.data
-    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
+    pointwise_vnni = not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields)
+    if pointwise_vnni:
         # dead channels as constants: the layer keeps the short-form requantization
         w2, bdata, mult, shift = constant_channels(wdata.reshape(oc, -1), bdata, -x.zp(), mult, shift)
         wdata = w2.reshape(wdata.shape)
@@ -57,7 +58,7 @@ def _conv_common(ctx, op, depthwise):
         rows = np.zeros((oc, k_len), np.int8)
         rows[:, :k] = w.data.reshape(oc, k)
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
-    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _pw_fit(fields):
+    if pointwise_vnni:
         return _conv_pw(ctx, fields, wdata, bdata, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
         return _conv_first(ctx, fields, w.data, bias, x, y)
@@ -253,7 +254,7 @@ def _dw_quad_fit(f):
 
 def pack_dw_quad(taps_w, bias, in_offset):
     """x86_64/ek_depthwise_conv2d_quad_vnni.c's weights [blocks][quads][4][16][4] and bias (the VNNI
-    conv's fold) from weights [taps][ch] and int32 bias (or None)"""
+    conv's fold) from weights [taps][ch] and int32 bias (a tensor, an array or None)"""
     taps, ch = taps_w.shape
     nq, nb = -(-taps // 4), max(1, ch // 64)
     wt = np.zeros((4 * nq, ch), np.int8)
@@ -271,7 +272,7 @@ def _depthwise_quad(ctx, fields, taps_w, bias, x, y):
     sw, ch = fields["stride_w"], fields["in_c"]
     bw = (fields["out_w"] - 1) * sw + (fields["k_w"] - 1) * fields["dil_w"] + 1
     band = fields["k_h"] * sw * (-(-bw // sw) * ch + 64)
-    packed, b = pack_dw_quad(taps_w, None if bias is None else bias.data, fields["in_offset"])
+    packed, b = pack_dw_quad(taps_w, bias, fields["in_offset"])
     p = ctx.params("ek_conv_params", {**fields, "scratch": ctx.scratch(-(-band // 2))})
     wname = ctx.const(packed, "int8_t", "filter_quad")
     bname = ctx.const(b, "int32_t", "bias_packed")
