@@ -83,8 +83,9 @@ def test_vnni_rows_harness_matches_portable(tmp_path):
     last one at the end) and a last partial block, windows of fewer quads than the pending steps
     (4 and 6 quads: stored at once), out_c 48 / 20 / 64 / 144 (16-byte stores; 144: constants past the
     128 kept per call), 8 and 5 (pixel pairs), 40 (a last 8 in quad pairs); stride 2, padding, odd
-    widths, batches 2; clamps inside int8 on every path; shifts at the short form's limits (-1, -22),
-    past them (0, +1, -23) and biases of 2^29 (the long form); guard bytes around the output"""
+    widths, batches 2; runs of whole blocks along a row (widths 16-32); clamps inside int8 on every
+    path; shifts at the short form's limits (-1, -22), past them (0, +1, -23) and biases of 2^29 (the
+    long form); guard bytes around the output"""
     exe = _build(tmp_path, _HARNESS, "ek_conv2d.c", "x86_64/ek_conv2d_rows_vnni.c")
     rng = np.random.default_rng(8)
     cases = [   # b, h, w, ic, oc, (k_h, k_w), stride, pad, shifts
@@ -96,6 +97,9 @@ def test_vnni_rows_harness_matches_portable(tmp_path):
         (1, 3, 5, 8, 144, (3, 3), (1, 1), (1, 1), [-14]), (1, 6, 7, 9, 8, (3, 3), (1, 1), (1, 1), [-14]),
         (1, 5, 9, 6, 5, (3, 3), (2, 2), (1, 1), [-14]), (1, 5, 7, 6, 40, (3, 3), (1, 1), (1, 1), [-14]),
         (1, 6, 8, 16, 16, (3, 3), (1, 1), (1, 1), [0, -23]), (1, 5, 8, 16, 32, (3, 3), (1, 1), (1, 1), [1, -13]),
+        # runs of whole blocks along an output row (run_blocks), then the row's rest across rows
+        (2, 5, 19, 16, 16, (3, 3), (1, 1), (1, 1), [-12, -13]), (1, 6, 32, 16, 32, (3, 3), (1, 1), (1, 1), [-13]),
+        (1, 9, 34, 8, 32, (3, 3), (2, 2), (1, 1), [-12]), (2, 4, 24, 16, 16, (3, 3), (1, 1), (0, 0), [-13]),
     ]
     blob, sizes = b"", []
     for i, (b, hh, ww, ic, oc, k, st, pad, shifts) in enumerate(cases):
