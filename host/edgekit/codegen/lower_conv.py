@@ -120,12 +120,27 @@ def _conv_packed(ctx, fields, rows, bias, x, y):
 def _rows_fit(f):
     """ek_conv2d_s8_vnni_rows (no im2col) applies: dilation 1, ring of input rows within
     EK_CONV_ROWS_MAX_RING (ek_kernels.h)."""
-    return f["dil_h"] == 1 and f["dil_w"] == 1 and _ring_rows(f) <= 32
+    return f["dil_h"] == 1 and f["dil_w"] == 1 and _ring_rows(f) <= ROWS_MAX_RING
+
+
+# ek_kernels.h's kernel limits and scratch sizes, restated for the lowering (the scratch is planned
+# here); tests/test_kernel_sizes.py compiles the macros and holds each pair equal
+ROWS_MAX_RING = 32   # EK_CONV_ROWS_MAX_RING
+PW_CHUNK = 4096      # EK_CONV_PW_CHUNK
+
+
+def rows_ring(k_h, stride_h, out_w):
+    """EK_CONV_ROWS_RING: the input rows the windows of 8 consecutive output pixels span"""
+    return k_h + stride_h * -(-7 // out_w)
+
+
+def pw_pixels(in_c):
+    """EK_CONV_PW_PIXELS: pixels per flipped chunk of the pointwise kernel"""
+    return PW_CHUNK // in_c // 8 * 8
 
 
 def _ring_rows(f):
-    """EK_CONV_ROWS_RING: the input rows the windows of 8 consecutive output pixels span"""
-    return f["k_h"] + f["stride_h"] * -(-7 // f["out_w"])
+    return rows_ring(f["k_h"], f["stride_h"], f["out_w"])
 
 
 def pack_rows(w, bias, in_offset):
@@ -204,7 +219,7 @@ def _pw_fit(f):
     """ek_conv2d_s8_vnni_pw applies: 1x1, no padding, in_c % 4 == 0 and <= 512 (EK_CONV_PW_CHUNK / 8),
     out_c % 16 == 0 (any stride: strided layers gather their pixels)."""
     return (f["k_h"] == f["k_w"] == 1 and f["pad_h"] == f["pad_w"] == 0
-            and f["in_c"] % 4 == 0 and f["in_c"] <= 512 and f["out_c"] % 16 == 0)
+            and f["in_c"] % 4 == 0 and f["in_c"] <= PW_CHUNK // 8 and f["out_c"] % 16 == 0)
 
 
 def pack_pw(w, bias, in_offset):
@@ -219,7 +234,7 @@ def _conv_pw(ctx, fields, w, bias, x, y):
     """x86_64/ek_conv2d_pw_vnni.c; scratch: (EK_CONV_PW_PIXELS(ic) + 8) * ic bytes."""
     ic = w.shape[3]
     packed, b = pack_pw(w, bias, fields["in_offset"])
-    fields["scratch"] = ctx.scratch(-(-((4096 // ic // 8 * 8 + 8) * ic) // 2))
+    fields["scratch"] = ctx.scratch(-(-((pw_pixels(ic) + 8) * ic) // 2))
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(packed, "int8_t", "filter_pw_vnni")
     bname = ctx.const(b, "int32_t", "bias_packed")
