@@ -60,6 +60,8 @@ def _conv_common(ctx, op, depthwise):
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
     if pointwise_vnni:
         return _conv_pw(ctx, fields, wdata, bdata, x, y)
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first16_fit(fields):
+        return _conv_first16(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
         return _conv_first(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
@@ -213,6 +215,44 @@ def _conv_first(ctx, fields, w, bias, x, y):
     bname = ctx.const(b, "int32_t", "bias_packed")
     return (["x86_64/ek_conv2d_first_vnni.c"],
             f"ek_conv2d_s8_vnni_first(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def _first16_fit(f):
+    """ek_conv2d_s8_vnni_first16 (ek_kernels.h) applies: in_c, k_h, k_w <= 4, dilation 1, out_c a
+    multiple of 16 up to 16 * EK_CONV_FIRST16_MAX_GROUPS"""
+    return (f["dil_h"] == 1 and f["dil_w"] == 1 and f["k_h"] <= 4 and f["k_w"] <= 4 and f["in_c"] <= 4
+            and f["out_c"] % 16 == 0 and f["out_c"] <= 64)
+
+
+def first16_scratch(f):
+    """EK_CONV_FIRST16_SCRATCH (ek_kernels.h) in bytes: k_h padded rows of EK_CONV_FIRST_ROW_BYTES, then
+    64-byte patches for out_w rounded up to EK_CONV_FIRST16_BLOCK (8) pixels (tests/test_kernels_x86_first.py
+    holds this to the macro)"""
+    row = -(-(((f["out_w"] - 1) * f["stride_w"] + f["k_w"]) * f["in_c"] + 16) // 64) * 64
+    return f["k_h"] * row + -(-f["out_w"] // 8) * 8 * 64
+
+
+def pack_first16(w, bias, in_offset):
+    """x86_64/ek_conv2d_first16_vnni.c's weights, packed [oc/16][nq][16][4] (a window's k_h*k_w*in_c
+    OHWI bytes as nq quads, zero past them), and the VNNI conv's bias fold (bias: a tensor or None)"""
+    oc, kh, kw, ic = w.shape
+    k = kh * kw * ic
+    nq = -(-k // 4)
+    wp = np.zeros((oc, 4 * nq), np.int8)
+    wp[:, :k] = w.reshape(oc, k)
+    packed = wp.reshape(oc // 16, 16, nq, 4).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(packed), _fold_bias(bias, oc, in_offset, wp.astype(np.int64).sum(axis=1))
+
+
+def _conv_first16(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_first16_vnni.c (pack_first16); scratch: first16_scratch"""
+    packed, b = pack_first16(w, bias, fields["in_offset"])
+    fields["scratch"] = ctx.scratch(-(-first16_scratch(fields) // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(packed, "int8_t", "filter_first16_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_first16_vnni.c"],
+            f"ek_conv2d_s8_vnni_first16(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def _pw_fit(f):
