@@ -14,7 +14,7 @@
  * Weights are packed [out_c / 16][nq][16][4], zero past K. Scratch (EK_CONV_FIRST16_SCRATCH): a
  * ring of k_h input rows as u8 padded with zp ^ 0x80 (rows outside the input: all padding; as
  * ek_conv2d_first_vnni.c), then an output row's patches, 64 bytes apart (the block loads' addresses
- * are then base + constant: with 8 base registers and an index the quad loop ran ~1.4x slower).
+ * are then base + constant; with 8 base registers + an index the loop ran ~1.4x slower on Zen 4).
  * A patch is k_h plain 16-byte copies, no shuffles (see below). Output rows are done in raster
  * order and an output row's input rows are all copied before its first pixel is written (the
  * ek_kernels.h overlap contract; a block's stores come later still). */
