@@ -15,7 +15,7 @@ import pytest
 from test_kernels_fast_x86 import VNNI, needs_vnni
 from test_kernels_x86_harness import _build
 
-from edgekit.codegen.lower_conv import _first16_fit, _first_fit, first16_scratch, pack_first, pack_first16
+from edgekit.codegen.lower_conv import _first16_fit, _first_fit, pack_first, pack_first16
 
 _HARNESS = r"""
 #include <stdio.h>
@@ -169,15 +169,6 @@ def test_first16_conv_equals_portable(harness16, case):
         ref, got = np.frombuffer(out[:n], np.int8), np.frombuffer(out[n:], np.int8)
         assert len(out) == 2 * n
         assert np.array_equal(ref, got), (CASES16[case], act, big, int(np.sum(ref != got)))
-
-
-def test_first16_scratch_is_the_macro(tmp_path):
-    """the lowering's scratch size is EK_CONV_FIRST16_SCRATCH's (the harness allocates the macro's)"""
-    shapes = [(32, 1, 3, 3, 3), (1, 1, 1, 1, 1), (9, 2, 4, 4, 4), (17, 2, 3, 2, 1), (48, 1, 2, 4, 3)]
-    calls = "".join(f'printf("%zu\\n", EK_CONV_FIRST16_SCRATCH({", ".join(map(str, s))}));' for s in shapes)
-    exe = _build(tmp_path, f'#include <stdio.h>\n#include "ek_kernels.h"\nint main(void) {{ {calls} return 0; }}\n')
-    got = [int(v) for v in subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()]
-    assert got == [first16_scratch(dict(out_w=ow, stride_w=sw, k_w=kw, k_h=kh, in_c=ic)) for ow, sw, kw, kh, ic in shapes]
 
 
 @needs_vnni

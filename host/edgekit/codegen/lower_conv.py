@@ -129,6 +129,8 @@ def _rows_fit(f):
 # here); tests/test_kernel_sizes.py compiles the macros and holds each pair equal
 ROWS_MAX_RING = 32   # EK_CONV_ROWS_MAX_RING
 PW_CHUNK = 4096      # EK_CONV_PW_CHUNK
+FIRST16_MAX_GROUPS = 4   # EK_CONV_FIRST16_MAX_GROUPS
+FIRST16_BLOCK = 8        # EK_CONV_FIRST16_BLOCK
 
 
 def rows_ring(k_h, stride_h, out_w):
@@ -139,6 +141,17 @@ def rows_ring(k_h, stride_h, out_w):
 def pw_pixels(in_c):
     """EK_CONV_PW_PIXELS: pixels per flipped chunk of the pointwise kernel"""
     return PW_CHUNK // in_c // 8 * 8
+
+
+def first_row_bytes(out_w, stride_w, k_w, in_c):
+    """EK_CONV_FIRST_ROW_BYTES: a padded input row of the first-layer kernels"""
+    return -(-(((out_w - 1) * stride_w + k_w) * in_c + 16) // 64) * 64
+
+
+def first16_scratch(out_w, stride_w, k_w, k_h, in_c):
+    """EK_CONV_FIRST16_SCRATCH: k_h padded rows, then 64-byte patches for out_w rounded up to
+    EK_CONV_FIRST16_BLOCK pixels"""
+    return k_h * first_row_bytes(out_w, stride_w, k_w, in_c) + -(-out_w // FIRST16_BLOCK) * FIRST16_BLOCK * 64
 
 
 def _ring_rows(f):
@@ -208,8 +221,7 @@ def _conv_first(ctx, fields, w, bias, x, y):
     """x86_64/ek_conv2d_first_vnni.c (pack_first); scratch: k_h ring rows of EK_CONV_FIRST_ROW_BYTES"""
     packed, b = pack_first(w, bias, fields["in_offset"])
     kh, kw, ic = w.shape[1:]
-    row = -(-(((fields["out_w"] - 1) * fields["stride_w"] + kw) * ic + 16) // 64) * 64
-    fields["scratch"] = ctx.scratch(-(-kh * row // 2))
+    fields["scratch"] = ctx.scratch(-(-kh * first_row_bytes(fields["out_w"], fields["stride_w"], kw, ic) // 2))
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(packed, "int8_t", "filter_first_vnni")
     bname = ctx.const(b, "int32_t", "bias_packed")
@@ -221,15 +233,7 @@ def _first16_fit(f):
     """ek_conv2d_s8_vnni_first16 (ek_kernels.h) applies: in_c, k_h, k_w <= 4, dilation 1, out_c a
     multiple of 16 up to 16 * EK_CONV_FIRST16_MAX_GROUPS"""
     return (f["dil_h"] == 1 and f["dil_w"] == 1 and f["k_h"] <= 4 and f["k_w"] <= 4 and f["in_c"] <= 4
-            and f["out_c"] % 16 == 0 and f["out_c"] <= 64)
-
-
-def first16_scratch(f):
-    """EK_CONV_FIRST16_SCRATCH (ek_kernels.h) in bytes: k_h padded rows of EK_CONV_FIRST_ROW_BYTES, then
-    64-byte patches for out_w rounded up to EK_CONV_FIRST16_BLOCK (8) pixels (tests/test_kernels_x86_first.py
-    holds this to the macro)"""
-    row = -(-(((f["out_w"] - 1) * f["stride_w"] + f["k_w"]) * f["in_c"] + 16) // 64) * 64
-    return f["k_h"] * row + -(-f["out_w"] // 8) * 8 * 64
+            and f["out_c"] % 16 == 0 and f["out_c"] <= 16 * FIRST16_MAX_GROUPS)
 
 
 def pack_first16(w, bias, in_offset):
@@ -245,9 +249,10 @@ def pack_first16(w, bias, in_offset):
 
 
 def _conv_first16(ctx, fields, w, bias, x, y):
-    """x86_64/ek_conv2d_first16_vnni.c (pack_first16); scratch: first16_scratch"""
+    """x86_64/ek_conv2d_first16_vnni.c (pack_first16); scratch: EK_CONV_FIRST16_SCRATCH"""
     packed, b = pack_first16(w, bias, fields["in_offset"])
-    fields["scratch"] = ctx.scratch(-(-first16_scratch(fields) // 2))
+    f = fields
+    fields["scratch"] = ctx.scratch(-(-first16_scratch(f["out_w"], f["stride_w"], f["k_w"], f["k_h"], f["in_c"]) // 2))
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(packed, "int8_t", "filter_first16_vnni")
     bname = ctx.const(b, "int32_t", "bias_packed")
