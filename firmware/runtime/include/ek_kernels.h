@@ -51,6 +51,17 @@ void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int
 #define EK_CONV_FIRST_ROW_BYTES(out_w, stride_w, k_w, in_c) \
     (((size_t)(((out_w) - 1) * (stride_w) + (k_w)) * (size_t)(in_c) + 16 + 63) / 64 * 64)
 void ek_conv2d_s8_vnni_first(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
+/* x86-64 AVX-512 VNNI conv over few input channels, out_c % 16 == 0 (in_c, k_h, k_w <= 4, dilation 1,
+ * out_c <= 16 * EK_CONV_FIRST16_MAX_GROUPS): w_packed [out_c/16][ceil(k_h*k_w*in_c/4)][16][4] int8 (OHWI
+ * window order, zero past k_h*k_w*in_c), bias_packed[out_c] as for the VNNI conv, scratch
+ * EK_CONV_FIRST16_SCRATCH bytes: k_h padded input rows, then an output row's 64-byte patches
+ * (out_w rounded up to blocks of EK_CONV_FIRST16_BLOCK pixels). */
+#define EK_CONV_FIRST16_MAX_GROUPS 4
+#define EK_CONV_FIRST16_BLOCK 8
+#define EK_CONV_FIRST16_SCRATCH(out_w, stride_w, k_w, k_h, in_c) \
+    ((size_t)(k_h) * EK_CONV_FIRST_ROW_BYTES(out_w, stride_w, k_w, in_c) + \
+     ((size_t)(out_w) + EK_CONV_FIRST16_BLOCK - 1) / EK_CONV_FIRST16_BLOCK * EK_CONV_FIRST16_BLOCK * 64)
+void ek_conv2d_s8_vnni_first16(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX-512 VNNI pointwise conv (1x1, no padding, in_c % 4 == 0, in_c <= EK_CONV_PW_CHUNK / 8,
  * out_c % 16 == 0): w_packed [out_c/16][in_c/4][16][4] int8, bias_packed as for the VNNI conv, scratch
  * (EK_CONV_PW_PIXELS(in_c) + 8) * in_c bytes (flipped input pixels, chunk by chunk). */

@@ -25,6 +25,17 @@ EK_TARGET_VNNI static __inline__ void ek_x86_flip_copy(uint8_t *dst, const int8_
     }
 }
 
+/* dst = an input row's pixels ix0 .. ix0 + pw (in_c bytes each) as u8 = x ^ 0x80, pixels outside
+ * [0, in_w) = pad (the first-layer kernels' padded rows) */
+EK_TARGET_VNNI static __inline__ void ek_x86_fill_row(const int8_t *row_in, int32_t in_c, int32_t in_w, int32_t ix0,
+                                                      int32_t pw, uint8_t pad, uint8_t *dst) {
+    const int32_t a = pw < -ix0 ? pw : (ix0 < 0 ? -ix0 : 0);   /* min(pw, max(0, -ix0)) */
+    const int32_t e = in_w - ix0 < a ? a : (in_w - ix0 < pw ? in_w - ix0 : pw);   /* max(a, min(pw, in_w - ix0)) */
+    memset(dst, pad, (size_t)a * in_c);
+    ek_x86_flip_copy(dst + (size_t)a * in_c, row_in + (size_t)(ix0 + a) * in_c, (e - a) * in_c);
+    memset(dst + (size_t)e * in_c, pad, (size_t)(pw - e) * in_c);
+}
+
 /* The gemmlowp high half trunc((ab + nudge) / 2^31), nudge = ab >= 0 ? 2^30 : 1 - 2^30, equals
  * floor((ab + 2^30) / 2^31) for either sign (for ab < 0: trunc(v / 2^31) = floor((v + 2^31 - 1) / 2^31)).
  * Only the low 32 bits of each 64-bit lane are used: the same for a logical as an arithmetic shift. */

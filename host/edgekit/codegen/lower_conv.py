@@ -60,6 +60,8 @@ def _conv_common(ctx, op, depthwise):
         fields.update(k_len=k_len, scratch=ctx.scratch(2 * k_len + 8))
     if pointwise_vnni:
         return _conv_pw(ctx, fields, wdata, bdata, x, y)
+    if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first16_fit(fields):
+        return _conv_first16(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _first_fit(fields):
         return _conv_first(ctx, fields, w.data, bias, x, y)
     if not depthwise and ctx.variant == "x86-64-avx512vnni" and w.shape[3] == ic and _rows_fit(fields):
@@ -127,6 +129,8 @@ def _rows_fit(f):
 # here); tests/test_kernel_sizes.py compiles the macros and holds each pair equal
 ROWS_MAX_RING = 32   # EK_CONV_ROWS_MAX_RING
 PW_CHUNK = 4096      # EK_CONV_PW_CHUNK
+FIRST16_MAX_GROUPS = 4   # EK_CONV_FIRST16_MAX_GROUPS
+FIRST16_BLOCK = 8        # EK_CONV_FIRST16_BLOCK
 
 
 def rows_ring(k_h, stride_h, out_w):
@@ -137,6 +141,17 @@ def rows_ring(k_h, stride_h, out_w):
 def pw_pixels(in_c):
     """EK_CONV_PW_PIXELS: pixels per flipped chunk of the pointwise kernel"""
     return PW_CHUNK // in_c // 8 * 8
+
+
+def first_row_bytes(out_w, stride_w, k_w, in_c):
+    """EK_CONV_FIRST_ROW_BYTES: a padded input row of the first-layer kernels"""
+    return -(-(((out_w - 1) * stride_w + k_w) * in_c + 16) // 64) * 64
+
+
+def first16_scratch(out_w, stride_w, k_w, k_h, in_c):
+    """EK_CONV_FIRST16_SCRATCH: k_h padded rows, then 64-byte patches for out_w rounded up to
+    EK_CONV_FIRST16_BLOCK pixels"""
+    return k_h * first_row_bytes(out_w, stride_w, k_w, in_c) + -(-out_w // FIRST16_BLOCK) * FIRST16_BLOCK * 64
 
 
 def _ring_rows(f):
@@ -206,13 +221,43 @@ def _conv_first(ctx, fields, w, bias, x, y):
     """x86_64/ek_conv2d_first_vnni.c (pack_first); scratch: k_h ring rows of EK_CONV_FIRST_ROW_BYTES"""
     packed, b = pack_first(w, bias, fields["in_offset"])
     kh, kw, ic = w.shape[1:]
-    row = -(-(((fields["out_w"] - 1) * fields["stride_w"] + kw) * ic + 16) // 64) * 64
-    fields["scratch"] = ctx.scratch(-(-kh * row // 2))
+    fields["scratch"] = ctx.scratch(-(-kh * first_row_bytes(fields["out_w"], fields["stride_w"], kw, ic) // 2))
     p = ctx.params("ek_conv_params", fields)
     wname = ctx.const(packed, "int8_t", "filter_first_vnni")
     bname = ctx.const(b, "int32_t", "bias_packed")
     return (["x86_64/ek_conv2d_first_vnni.c"],
             f"ek_conv2d_s8_vnni_first(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
+
+
+def _first16_fit(f):
+    """ek_conv2d_s8_vnni_first16 (ek_kernels.h) applies: in_c, k_h, k_w <= 4, dilation 1, out_c a
+    multiple of 16 up to 16 * EK_CONV_FIRST16_MAX_GROUPS"""
+    return (f["dil_h"] == 1 and f["dil_w"] == 1 and f["k_h"] <= 4 and f["k_w"] <= 4 and f["in_c"] <= 4
+            and f["out_c"] % 16 == 0 and f["out_c"] <= 16 * FIRST16_MAX_GROUPS)
+
+
+def pack_first16(w, bias, in_offset):
+    """x86_64/ek_conv2d_first16_vnni.c's weights, packed [oc/16][nq][16][4] (a window's k_h*k_w*in_c
+    OHWI bytes as nq quads, zero past them), and the VNNI conv's bias fold (bias: a tensor or None)"""
+    oc, kh, kw, ic = w.shape
+    k = kh * kw * ic
+    nq = -(-k // 4)
+    wp = np.zeros((oc, 4 * nq), np.int8)
+    wp[:, :k] = w.reshape(oc, k)
+    packed = wp.reshape(oc // 16, 16, nq, 4).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(packed), _fold_bias(bias, oc, in_offset, wp.astype(np.int64).sum(axis=1))
+
+
+def _conv_first16(ctx, fields, w, bias, x, y):
+    """x86_64/ek_conv2d_first16_vnni.c (pack_first16); scratch: EK_CONV_FIRST16_SCRATCH"""
+    packed, b = pack_first16(w, bias, fields["in_offset"])
+    f = fields
+    fields["scratch"] = ctx.scratch(-(-first16_scratch(f["out_w"], f["stride_w"], f["k_w"], f["k_h"], f["in_c"]) // 2))
+    p = ctx.params("ek_conv_params", fields)
+    wname = ctx.const(packed, "int8_t", "filter_first16_vnni")
+    bname = ctx.const(b, "int32_t", "bias_packed")
+    return (["x86_64/ek_conv2d_first16_vnni.c"],
+            f"ek_conv2d_s8_vnni_first16(&{p}, {ctx.ptr(x.index)}, {wname}, {bname}, {ctx.ptr(y.index)});")
 
 
 def _pw_fit(f):

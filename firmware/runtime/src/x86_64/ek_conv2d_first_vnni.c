@@ -31,24 +31,6 @@
 #define EK_TARGET EK_TARGET_VNNI
 #define NP 8   /* pixel pairs per block: 8 independent accumulator chains per channel group */
 
-/* ring row: input row, pixels ix0 .. ix0 + pw as u8 = x ^ 0x80, columns outside the input = pad */
-EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
-                               uint8_t *dst) {
-    const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-    const int8_t *src = row_in + (size_t)(ix0 + a) * c;
-    uint8_t *d = dst + (size_t)a * c;
-    int32_t n = (e - a) * c;
-    memset(dst, pad, (size_t)a * c);
-    for (; n >= 64; n -= 64, src += 64, d += 64)
-        _mm512_storeu_si512((void *)d, _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip));
-    if (n > 0) {
-        const __mmask64 m = ((__mmask64)1 << n) - 1;
-        _mm512_mask_storeu_epi8(d, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip));
-    }
-    memset(dst + (size_t)e * c, pad, (size_t)(pw - e) * c);
-}
-
 EK_TARGET static __m512i bcast8(const uint8_t *p) {
     int64_t v;
     memcpy(&v, p, 8);
@@ -160,7 +142,7 @@ EK_TARGET void ek_conv2d_s8_vnni_first(const ek_conv_params *p, const int8_t *in
                 if (next_iy < 0 || next_iy >= p->in_h)
                     memset(dst, pad, (size_t)pw * c);
                 else
-                    fill_row(p, in_b + (size_t)next_iy * p->in_w * c, -p->pad_w, pw, pad, dst);
+                    ek_x86_fill_row(in_b + (size_t)next_iy * p->in_w * c, c, p->in_w, -p->pad_w, pw, pad, dst);
             }
             for (fy = 0; fy < kh; ++fy)
                 rowp[fy] = ring + (size_t)((((iy0 + fy) % kh) + kh) % kh) * rowb;
