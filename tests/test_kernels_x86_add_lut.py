@@ -60,6 +60,7 @@ def _cases(n_random=60, seed=14):
     for ao, bo, oo, am, ash, om, osh in _RESNET:
         out.append(dict(a_offset=ao, b_offset=bo, out_offset=oo, act_min=-128, act_max=127, left_shift=20,
                         a_mult=am, a_shift=ash, b_mult=1 << 30, b_shift=0, out_mult=om, out_shift=osh))
+        out.append(dict(out[-1], a_offset=bo, b_offset=ao, a_mult=1 << 30, a_shift=0, b_mult=am, b_shift=ash))
     for k in range(n_random):
         sa, sb = rng.uniform(0.005, 0.2, 2)
         if k % 6 == 0:
@@ -111,6 +112,9 @@ def test_lut_add_equals_portable_on_every_pair(tmp_path):
         n = [65536, 65536 - 1, 65536 - 7, 65536 - 63, 1 + k % 130][k % 5]
         cases.append((f, lut, n, 0))
     assert missing <= 6, missing
+    # the kernel's three loops: Qa's high byte constant (not looked up), else Qb's, else neither
+    loops = {1 if len(set(lut[1])) == 1 else 2 if len(set(lut[4])) == 1 else 0 for _, lut, _, _ in cases}
+    assert loops == {0, 1, 2}, loops
     _run(exe, cases)
 
 

@@ -54,7 +54,13 @@ def add_lut(f: dict) -> np.ndarray | None:
         qa, ra = qa + (ra == 256) + off, np.where(ra == 256, 0, ra)   # 256: carries always
         qa = np.clip(qa, lo - qb.max() - 1, hi - qb.min())
         qb = np.clip(qb, lo - qa.max() - 1, hi - qa.min())
-        if np.abs(qa).max() + np.abs(qb).max() + 1 > 32767:
+        for q, other in ((qa, qb), (qb, qa)):   # Qa (else Qb) in 0 .. 255 where it spans <= 256 values:
+            if q.max() - q.min() <= 255:         # a constant high byte, which the kernel does not look up
+                c = q.min()
+                q -= c
+                other += c
+                break
+        if min(qa.min(), qb.min(), qa.min() + qb.min()) < -32768 or max(qa.max(), qb.max(), qa.max() + qb.max() + 1) > 32767:
             continue
         got = np.clip(qa[:, None] + qb[None, :] + (ra[:, None] > rb[None, :]), lo, hi)
         if np.array_equal(got, ref):

@@ -34,29 +34,52 @@ EK_TARGET_VBMI static __inline__ __m512i look(const __m512i *t, __m512i idx, __m
                                   _mm512_permutex2var_epi8(t[2], idx, t[3]));
 }
 
+/* the 64 outputs at n (lanes m); ca / cb: the high byte plane of Qa / Qb is one value, t[4] / t[16]
+ * (the lowering makes it so where Qa or Qb spans at most 256 values): no lookup for it */
+EK_TARGET_VBMI static __inline__ __attribute__((always_inline)) void step(const ek_binary_params *p, const __m512i *t,
+                                                                          const int8_t *a, const int8_t *b, int8_t *out,
+                                                                          __mmask64 m, int ca, int cb) {
+    const __m512i x = _mm512_maskz_loadu_epi8(m, a), y = _mm512_maskz_loadu_epi8(m, b);
+    const __mmask64 kx = _mm512_movepi8_mask(x), ky = _mm512_movepi8_mask(y);
+    const __m512i alo = look(t, x, kx), ahi = ca ? t[4] : look(t + 4, x, kx), ra = look(t + 8, x, kx);
+    const __m512i blo = look(t + 12, y, ky), bhi = cb ? t[16] : look(t + 16, y, ky), rb = look(t + 20, y, ky);
+    const __m512i c = _mm512_movm_epi8(_mm512_cmpgt_epu8_mask(ra, rb));   /* carry: -1 bytes */
+    const __m512i s0 = _mm512_sub_epi16(_mm512_add_epi16(_mm512_unpacklo_epi8(alo, ahi), _mm512_unpacklo_epi8(blo, bhi)),
+                                        _mm512_unpacklo_epi8(c, c));
+    const __m512i s1 = _mm512_sub_epi16(_mm512_add_epi16(_mm512_unpackhi_epi8(alo, ahi), _mm512_unpackhi_epi8(blo, bhi)),
+                                        _mm512_unpackhi_epi8(c, c));
+    __m512i q = _mm512_packs_epi16(s0, s1);
+    if (p->act_min > -128) q = _mm512_max_epi8(q, _mm512_set1_epi8((char)p->act_min));
+    if (p->act_max < 127) q = _mm512_min_epi8(q, _mm512_set1_epi8((char)p->act_max));
+    _mm512_mask_storeu_epi8(out, m, q);
+}
+
+EK_TARGET_VBMI static __inline__ __attribute__((always_inline)) void run(const ek_binary_params *p, const __m512i *t,
+                                                                         const int8_t *a, const int8_t *b, int8_t *out,
+                                                                         size_t total, int ca, int cb) {
+    size_t n;
+    for (n = 0; n + 64 <= total; n += 64) step(p, t, a + n, b + n, out + n, ~(__mmask64)0, ca, cb);
+    if (n < total) step(p, t, a + n, b + n, out + n, ((__mmask64)1 << (total - n)) - 1, ca, cb);
+}
+
+/* every byte of the plane t[0..3] equal */
+EK_TARGET_VBMI static int constant(const __m512i *t) {
+    const __m512i v = _mm512_set1_epi8((char)_mm_cvtsi128_si32(_mm512_castsi512_si128(t[0])));
+    return (_mm512_cmpneq_epi8_mask(t[0], v) | _mm512_cmpneq_epi8_mask(t[1], v) | _mm512_cmpneq_epi8_mask(t[2], v) |
+            _mm512_cmpneq_epi8_mask(t[3], v)) == 0;
+}
+
 EK_TARGET_VBMI static void add_lut(const ek_binary_params *p, const uint8_t *lut, const int8_t *a, const int8_t *b,
                                    int8_t *out, size_t total) {
     __m512i t[EK_ADD_LUT_PLANES * 4];
-    const __m512i lo = _mm512_set1_epi8((char)p->act_min), hi = _mm512_set1_epi8((char)p->act_max);
-    size_t n;
     int k;
     for (k = 0; k < EK_ADD_LUT_PLANES * 4; ++k) t[k] = _mm512_loadu_si512((const void *)(lut + 64 * k));
-    for (n = 0; n < total; n += 64) {
-        const __mmask64 m = total - n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (total - n)) - 1;
-        const __m512i x = _mm512_maskz_loadu_epi8(m, a + n), y = _mm512_maskz_loadu_epi8(m, b + n);
-        const __mmask64 kx = _mm512_movepi8_mask(x), ky = _mm512_movepi8_mask(y);
-        const __m512i alo = look(t, x, kx), ahi = look(t + 4, x, kx), ra = look(t + 8, x, kx);
-        const __m512i blo = look(t + 12, y, ky), bhi = look(t + 16, y, ky), rb = look(t + 20, y, ky);
-        const __m512i c = _mm512_movm_epi8(_mm512_cmpgt_epu8_mask(ra, rb));   /* carry: -1 bytes */
-        const __m512i s0 = _mm512_sub_epi16(_mm512_add_epi16(_mm512_unpacklo_epi8(alo, ahi), _mm512_unpacklo_epi8(blo, bhi)),
-                                            _mm512_unpacklo_epi8(c, c));
-        const __m512i s1 = _mm512_sub_epi16(_mm512_add_epi16(_mm512_unpackhi_epi8(alo, ahi), _mm512_unpackhi_epi8(blo, bhi)),
-                                            _mm512_unpackhi_epi8(c, c));
-        __m512i q = _mm512_packs_epi16(s0, s1);
-        if (p->act_min > -128) q = _mm512_max_epi8(q, lo);
-        if (p->act_max < 127) q = _mm512_min_epi8(q, hi);
-        _mm512_mask_storeu_epi8(out + n, m, q);
-    }
+    if (constant(t + 4))
+        run(p, t, a, b, out, total, 1, 0);
+    else if (constant(t + 16))
+        run(p, t, a, b, out, total, 0, 1);
+    else
+        run(p, t, a, b, out, total, 0, 0);
 }
 
 void ek_add_s8_lut_avx512(const ek_binary_params *p, const uint8_t *lut, const int8_t *a, const int8_t *b,
