@@ -118,6 +118,40 @@ def test_lut_add_equals_portable_on_every_pair(tmp_path):
     _run(exe, cases)
 
 
+@needs_vbmi
+@needs_vnni
+def test_lut_kernel_computes_its_table_formula(tmp_path):
+    """on any tables, not only add_lut's: clamp(sat8(Qa[x] + Qb[y] + [ra[x] > rb[y]])), whatever the
+    high byte planes hold (one value: not looked up; steps, many values)"""
+    exe = _build(tmp_path, _HARNESS, "ek_add.c", "x86_64/ek_add_lut_avx512.c", "x86_64/ek_add_avx512.c")
+    rng = np.random.default_rng(5)
+    x = np.arange(256).astype(np.uint8).view(np.int8).astype(np.int64)   # byte j -> int8
+    cases, want = [], []
+    for k in range(32):
+        planes = rng.integers(0, 256, (6, 256))
+        for i in (1, 4):
+            v = int(rng.choice([254, 255, 0]))   # Qa + Qb near int8: a wrong high byte shows
+            kind = [(k % 4, 0), (0, k % 4), (k % 4, 3 * k % 4), (k % 4, 3 * k % 4)][k // 8][i == 4]
+            up = (x >= int(rng.integers(-127, 128))).astype(np.int64)   # one value, a step, many values, one at -1
+            planes[i] = [v, v + up, planes[i], v + (x == -1)][kind] % 256
+        lo, hi = [(-128, 127), (-20, 50), (0, 127)][k % 3]
+        f = dict(zip(_KEYS, [0, 0, 0, lo, hi, 20, 1 << 30, 0, 1 << 30, 0, 1 << 30, -1]))
+        cases.append((f, planes.astype(np.uint8), 65536 - 3 * (k % 2), 0))
+        q = planes.astype(np.uint8).view(np.int8).astype(np.int64)
+        qa, qb = planes[0] + 256 * q[1], planes[3] + 256 * q[4]
+        out = qa[:, None] + qb[None, :] + (planes[2][:, None] > planes[5][None, :])
+        want.append(np.clip(np.clip(out.astype(np.int16), -128, 127), lo, hi).T.ravel().astype(np.int8))
+    stdin = b"".join(np.array([f[k] for k in _KEYS] + [n, 0], np.int32).tobytes() + lut.tobytes()
+                     for f, lut, n, _ in cases)
+    out = subprocess.run([str(exe)], input=stdin, capture_output=True, check=True).stdout
+    pos = 0
+    for (f, lut, n, _), w in zip(cases, want):
+        got = np.frombuffer(out, np.int8, n, pos + n)
+        pos += 2 * n
+        assert np.array_equal(got, w[:n]), (f, np.flatnonzero(got != w[:n])[:5].tolist())
+    assert {(len(set(lut[1])) == 1, len(set(lut[4])) == 1) for _, lut, _, _ in cases} == {(0, 0), (0, 1), (1, 0), (1, 1)}
+
+
 @needs_vnni
 def test_lut_add_fallbacks(tmp_path):
     """without VBMI at run time (EK_X86_NO_VBMI) the kernel runs ek_add_s8_avx512, and a
