@@ -3,15 +3,18 @@
 TFLM's int8 ADD (ek_add.c) of x and y is out = clamp(G(A[x] + B[y]) + out_offset, lo, hi), where
 A, B are the rescaled inputs (256 values each) and G the output requantization. For a right output
 shift r >= 1 and mult > 0, G(S) = floor((S * mult + E - 2^31 [S < 0]) / D) with D = 2^(31 + r),
-E = 2^30 + 2^(30 + r) (ek_requant_x86.h's short form, written as one floor). Writing
+E = 2^30 + 2^(30 + r) (ek_requant_x86.h's short form, written as one floor). With lambda =
+(S * mult + E) / D, S < 0 iff lambda < E / D (in (1/2, 1)), so G = floor(lambda) except where
+floor(lambda) <= 0 and lambda is within 2^-r above it: there G = floor(lambda) - 1. Writing
 W[x] = A[x] * mult + E - delta and Z[y] = B[y] * mult, floor((W + Z) / D) splits exactly into
   Qa[x] + Qb[y] + [W[x] mod D + Z[y] mod D >= D]
 and the carry compares a value of x with a value of y: replacing both by their ranks among the
-(at most 256) values D - Z[y] mod D keeps every comparison, and fits a byte. delta = 0 is G where
-S >= 0 or where the window the [S < 0] term moves is clamped away (every ReLU-fused ADD), delta =
-2^31 where S < 0 matters; the table is used only if one of them equals TFLM on all 65536 pairs,
-checked here. Qa and Qb are clamped against each other (the sum still saturates the same way) so
-that their int16 sum cannot wrap."""
+(at most 256) values D - Z[y] mod D keeps every comparison, and fits a byte. delta = 0 gives
+floor(lambda), which is G + 1 <= 0 where it differs from G: the same after the clamp when act_min >=
+out_offset (every ReLU-fused ADD); delta = 2^31 gives floor(lambda - 2^-r), which is G - 1 >= 0
+where it differs: the same when act_max <= out_offset. Otherwise either may still hold: the tables
+are used only where one equals TFLM on all 65536 pairs, checked here. Qa and Qb are clamped against each other (the sum
+still saturates the same way) so that their int16 sum cannot wrap."""
 from __future__ import annotations
 
 import numpy as np
