@@ -161,6 +161,11 @@ static inline size_t ek_at4(const int32_t s[4], int32_t i0, int32_t i1, int32_t 
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* x86-64 AVX-512 (VNNI tier): ek_add_s8, vectorised without broadcast (runs ek_add_s8 otherwise) */
 void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* x86-64 AVX-512 VBMI (VNNI tier, VBMI checked at run time, else ek_add_s8_avx512): ek_add_s8 by
+ * table lookup; lut: EK_ADD_LUT_PLANES planes of 256 bytes from edgekit.codegen.add_lut */
+#define EK_ADD_LUT_PLANES 6
+void ek_add_s8_lut_avx512(const ek_binary_params *p, const uint8_t *lut, const int8_t *a, const int8_t *b,
+                          int8_t *out);
 /* Cortex-M DSP tier: ek_add_s8 without broadcast (runs ek_add_s8 otherwise) */
 void ek_add_s8_dsp(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void ek_mul_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);

@@ -13,8 +13,8 @@ from pathlib import Path
 from edgekit.errors import UserError
 
 EDGEKIT = "edgekit C"
-_FLAGS_OF_INTEREST = ("sse4_2", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
-                      "asimd", "asimddp", "dsp")
+_FLAGS_OF_INTEREST = ("sse4_2", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512vbmi",
+                      "avx_vnni", "asimd", "asimddp", "dsp")
 
 # MLPerf Tiny v1.0 latencies on the STM32L4R5 (Cortex-M4 @ 120 MHz), ms: docs/SOURCES.md §9.
 # Shown beside the M7 twin's instruction counts as cycles (ms x 120 000); the twin counts

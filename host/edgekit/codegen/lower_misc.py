@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from edgekit.codegen.add_lut import add_lut
 from edgekit.codegen.quant import activation_range, conv_padding, quantize_multiplier
 
 
@@ -67,6 +68,12 @@ def _binary(ctx, op, kind):
     else:
         f["out_mult"], f["out_shift"] = quantize_multiplier(float(a.s()) * float(b.s()) / float(y.s()))
     p = ctx.params("ek_binary_params", f)
+    dense = sa == sb == broadcast_strides(out_shape, out_shape)[0]
+    lut = add_lut(f) if kind == "add" and ctx.variant == "x86-64-avx512vnni" and dense else None
+    if lut is not None:   # VBMI table lookup; ek_add_avx512.c without VBMI at run time
+        return (["ek_add.c", "x86_64/ek_add_avx512.c", "x86_64/ek_add_lut_avx512.c"],
+                f"ek_add_s8_lut_avx512(&{p}, {ctx.const(lut, 'uint8_t', 'lut')}, {ctx.ptr(a.index)}, "
+                f"{ctx.ptr(b.index)}, {ctx.ptr(y.index)});")
     if kind == "add" and ctx.variant == "x86-64-avx512vnni":   # falls back to ek_add.c on broadcast
         return (["ek_add.c", "x86_64/ek_add_avx512.c"],
                 f"ek_add_s8_avx512(&{p}, {ctx.ptr(a.index)}, {ctx.ptr(b.index)}, {ctx.ptr(y.index)});")
