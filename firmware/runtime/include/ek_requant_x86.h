@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ek_kernels.h"
+
 #define EK_TARGET_VNNI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define EK_TARGET_AVX2 __attribute__((target("avx2")))
 
@@ -34,6 +36,26 @@ EK_TARGET_VNNI static __inline__ void ek_x86_fill_row(const int8_t *row_in, int3
     memset(dst, pad, (size_t)a * in_c);
     ek_x86_flip_copy(dst + (size_t)a * in_c, row_in + (size_t)(ix0 + a) * in_c, (e - a) * in_c);
     memset(dst + (size_t)e * in_c, pad, (size_t)(pw - e) * in_c);
+}
+
+/* The first-layer kernels' ring of k_h input rows for an output row whose windows start at input
+ * row iy0: rows up to iy0 + k_h - 1 not yet in the ring (*next_iy: the first such row) are filled
+ * into slot iy mod k_h (rows outside the input: all pad), and rowp[fy] = row iy0 + fy's slot. Rows
+ * are filled in increasing order, so a fill only overwrites rows above iy0. */
+EK_TARGET_VNNI static __inline__ void ek_x86_ring_rows(const ek_conv_params *p, const int8_t *in_b, int32_t iy0,
+                                                       int32_t pw, uint8_t pad, uint8_t *ring, size_t rowb,
+                                                       int32_t *next_iy, const uint8_t **rowp) {
+    const int32_t kh = p->k_h, c = p->in_c;
+    int32_t fy;
+    if (*next_iy < iy0) *next_iy = iy0;
+    for (; *next_iy < iy0 + kh; ++*next_iy) {
+        uint8_t *dst = ring + (size_t)(((*next_iy % kh) + kh) % kh) * rowb;
+        if (*next_iy < 0 || *next_iy >= p->in_h)
+            memset(dst, pad, (size_t)pw * c);
+        else
+            ek_x86_fill_row(in_b + (size_t)*next_iy * p->in_w * c, c, p->in_w, -p->pad_w, pw, pad, dst);
+    }
+    for (fy = 0; fy < kh; ++fy) rowp[fy] = ring + (size_t)((((iy0 + fy) % kh) + kh) % kh) * rowb;
 }
 
 /* The gemmlowp high half trunc((ab + nudge) / 2^31), nudge = ab >= 0 ? 2^30 : 1 - 2^30, equals

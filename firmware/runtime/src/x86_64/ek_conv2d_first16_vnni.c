@@ -97,17 +97,9 @@ EK_TARGET void ek_conv2d_s8_vnni_first16(const ek_conv_params *p, const int8_t *
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy0 = oy * sh - p->pad_h;
             int8_t *out_row = out + ((size_t)b * p->out_h + oy) * ow * oc;
-            if (next_iy < iy0) next_iy = iy0;
             /* the ring's next rows overwrite rows of the previous output row only, whose pixels are
              * all computed (the pending stores read acc, not the ring) */
-            for (; next_iy < iy0 + kh; ++next_iy) {
-                uint8_t *dst = ring + (size_t)(((next_iy % kh) + kh) % kh) * rowb;
-                if (next_iy < 0 || next_iy >= p->in_h)
-                    memset(dst, pad, (size_t)pw * c);
-                else
-                    ek_x86_fill_row(in_b + (size_t)next_iy * p->in_w * c, c, p->in_w, -p->pad_w, pw, pad, dst);
-            }
-            for (fy = 0; fy < kh; ++fy) rowp[fy] = ring + (size_t)((((iy0 + fy) % kh) + kh) % kh) * rowb;
+            ek_x86_ring_rows(p, in_b, iy0, pw, pad, ring, rowb, &next_iy, rowp);
             /* the row's patches (ow rounded up to NB: past the row, its last pixel again): window row fy
              * as 16 bytes at fy * k_w * in_c, the next row's store overwriting the overhang (the last
              * row's: bytes past K, zero weights). A quad may span two of these stores, which the CPU

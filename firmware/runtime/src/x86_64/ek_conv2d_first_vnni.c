@@ -136,16 +136,7 @@ EK_TARGET void ek_conv2d_s8_vnni_first(const ek_conv_params *p, const int8_t *in
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy0 = oy * sh - p->pad_h;
             int8_t *out_row = out + ((size_t)b * p->out_h + oy) * ow * oc;
-            if (next_iy < iy0) next_iy = iy0;
-            for (; next_iy < iy0 + kh; ++next_iy) {
-                uint8_t *dst = ring + (size_t)(((next_iy % kh) + kh) % kh) * rowb;
-                if (next_iy < 0 || next_iy >= p->in_h)
-                    memset(dst, pad, (size_t)pw * c);
-                else
-                    ek_x86_fill_row(in_b + (size_t)next_iy * p->in_w * c, c, p->in_w, -p->pad_w, pw, pad, dst);
-            }
-            for (fy = 0; fy < kh; ++fy)
-                rowp[fy] = ring + (size_t)((((iy0 + fy) % kh) + kh) % kh) * rowb;
+            ek_x86_ring_rows(p, in_b, iy0, pw, pad, ring, rowb, &next_iy, rowp);
             for (x0 = 0; x0 < ow; x0 += 2 * NP) {
                 for (i = 0; i < NP; ++i) {   /* pairs past the row's end repeat its last pixel */
                     const size_t o = (size_t)ek_min_i32(x0 + 2 * i, ow - 1) * sw * c;
