@@ -32,37 +32,33 @@
 #define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
 #define RQ_KEEP 8   /* requant constants of the first 128 channels are loaded once per call */
 
-/* dst[0..n) and mir[0..n) = src ^ 0x80 (src NULL: = v), 64 bytes at a time: the ring row and its
- * mirror written in one pass (no memset/memcpy calls: the rows are short) */
-EK_TARGET static void put2(uint8_t *dst, uint8_t *mir, const int8_t *src, __m512i v, size_t n) {
+/* dst[0..n) = src ^ 0x80 (src NULL: = v), 64 bytes at a time (no memset/memcpy calls: the rows are short) */
+EK_TARGET static void put(uint8_t *dst, const int8_t *src, __m512i v, size_t n) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n >= 64; n -= 64, dst += 64, mir += 64) {
+    for (; n >= 64; n -= 64, dst += 64) {
         const __m512i x = src ? _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip) : v;
         _mm512_storeu_si512((void *)dst, x);
-        _mm512_storeu_si512((void *)mir, x);
         if (src) src += 64;
     }
     if (n > 0) {
         const __mmask64 m = ((__mmask64)1 << n) - 1;
         const __m512i x = src ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip) : v;
         _mm512_mask_storeu_epi8(dst, m, x);
-        _mm512_mask_storeu_epi8(mir, m, x);
     }
 }
 
-/* ring row and its mirror: input row iy (row_in; NULL: a row outside the input), pixels ix0 .. ix0 + pw,
- * outside columns = pad */
+/* ring row: input row iy (row_in; NULL: a row outside the input), pixels ix0 .. ix0 + pw, outside columns = pad */
 EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
-                               uint8_t *dst, uint8_t *mir) {
+                               uint8_t *dst) {
     const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
     const __m512i pv = _mm512_set1_epi8((char)pad);
     if (!row_in) {
-        put2(dst, mir, NULL, pv, (size_t)pw * c);
+        put(dst, NULL, pv, (size_t)pw * c);
         return;
     }
-    put2(dst, mir, NULL, pv, (size_t)a * c);
-    if (e > a) put2(dst + (size_t)a * c, mir + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, pv, (size_t)(e - a) * c);
-    put2(dst + (size_t)e * c, mir + (size_t)e * c, NULL, pv, (size_t)(pw - e) * c);
+    put(dst, NULL, pv, (size_t)a * c);
+    if (e > a) put(dst + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, pv, (size_t)(e - a) * c);
+    put(dst + (size_t)e * c, NULL, pv, (size_t)(pw - e) * c);
 }
 
 EK_TARGET static __m512i bcast4(const uint8_t *p) {
@@ -285,11 +281,6 @@ __attribute__((noinline)) EK_TARGET static int run_blocks(const uint8_t *u0, siz
     return cur;
 }
 
-/* ring slot of input row iy (iy >= -pad_h) */
-static int32_t slot_of(int32_t iy, int32_t r) {
-    return (iy % r + r) % r;
-}
-
 EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
                                       const int32_t *bias_packed, int8_t *out) {
     const int32_t c = p->in_c, k_h = p->k_h, oc = p->out_c, sw = p->stride_w, sh = p->stride_h, ow = p->out_w;
@@ -297,7 +288,7 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     const int32_t r = EK_CONV_ROWS_RING(k_h, sh, ow), total = p->out_h * ow;
     const size_t rowb = (size_t)pw * c;
     const uint8_t pad = (uint8_t)((-p->in_offset) ^ 0x80);
-    uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r rows, then SLACK zero bytes */
+    uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r row slots, then SLACK zero bytes */
     size_t row_off[EK_CONV_ROWS_MAX_RING];
     __m512i accs[2][PX][2];   /* a block's accumulators and the pending ones of the block before */
     pend_t pd, *pdp = NULL;
@@ -326,50 +317,38 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
         int8_t *out_b = out + (size_t)b * total * oc;
-        /* rows are filled in increasing order: next_iy is the first not yet filled, in next_slot;
-         * a block needs at most r rows up to next_iy - 1, none of them overwritten yet */
-        int32_t next_iy = INT32_MIN, next_slot = 0, oy_a = 0, ox_a = 0, slot_a = slot_of(-p->pad_h, r);
+        /* rows are filled in increasing order, row iy in slot iy - base: next_iy is the first not yet
+         * filled; a block needs rows [first, last), at most r, rebased to slot 0 (refilled) when last
+         * would pass slot 2 r */
+        int32_t next_iy = INT32_MIN, base = 0, oy_a = 0, ox_a = 0;
         for (px = 0; px < total; px += PX) {
             const int32_t np = ek_min_i32(PX, total - px), oy_b = (px + np - 1) / ow;
             const int32_t first = oy_a * sh - p->pad_h, last = oy_b * sh - p->pad_h + k_h;   /* rows [first, last) */
             int8_t *o = out_b + (size_t)px * oc;
             const uint8_t *u[PX];
-            int32_t ox = ox_a, sl = slot_a;
-            if (next_iy < first) {
-                next_iy = first;
-                next_slot = slot_a;
-            }
-            for (; next_iy < last; ++next_iy) {
-                uint8_t *dst = ring + (size_t)next_slot * rowb;
-                /* with the mirror (slot + r): k_h rows from any slot are contiguous */
+            int32_t ox = ox_a, iy = first;
+            if (next_iy < first || last - base > 2 * r) next_iy = base = first;
+            for (; next_iy < last; ++next_iy)
                 fill_row(p, next_iy < 0 || next_iy >= p->in_h ? NULL : in_b + (size_t)next_iy * p->in_w * c, -p->pad_w,
-                         pw, pad, dst, dst + (size_t)r * rowb);
-                if (++next_slot == r) next_slot = 0;
-            }
+                         pw, pad, ring + (size_t)(next_iy - base) * rowb);
             if (sf && (oc == 16 || oc == 32) && ox_a + PX <= ow && px + PX <= total) {
                 /* whole blocks to the end of this output row: their rows are those filled for the first */
                 const int32_t nblk = ek_min_i32((ow - ox_a) / PX, (total - px) / PX);
-                cur = run_blocks(ring + (size_t)slot_a * rowb + (size_t)ox_a * sw * c, (size_t)sw * c, nblk, rowb, k_h,
+                cur = run_blocks(ring + (size_t)(first - base) * rowb + (size_t)ox_a * sw * c, (size_t)sw * c, nblk, rowb, k_h,
                                  w4, wlen, oc, w_packed, accs, cur, &pd, &pdp, o);
                 px += PX * (nblk - 1);
-                if ((ox_a += PX * nblk) == ow) {
-                    ox_a = 0, ++oy_a;
-                    slot_a = (slot_a + sh) % r;
-                }
+                if ((ox_a += PX * nblk) == ow) ox_a = 0, ++oy_a;
                 continue;
             }
             for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
-                u[i] = ring + (size_t)sl * rowb + (size_t)ox * sw * c;
+                u[i] = ring + (size_t)(iy - base) * rowb + (size_t)ox * sw * c;
                 if (i + 1 < np && ++ox == ow) {
                     ox = 0;
-                    sl = (sl + sh) % r;
+                    iy += sh;
                 }
             }
             for (i = 0; i < PX; ++i) {   /* the next block's first pixel */
-                if (++ox_a == ow) {
-                    ox_a = 0, ++oy_a;
-                    slot_a = (slot_a + sh) % r;
-                }
+                if (++ox_a == ow) ox_a = 0, ++oy_a;
             }
             if (EK_CONV_ROWS_PAIRS(oc)) {
                 block_pairs(u, row_off, k_h, w4, w_packed, accs[0]);
