@@ -109,14 +109,16 @@ __attribute__((noinline)) EK_TARGET static void pend_flush(const pend_t *pd, int
     }
 }
 
-/* The blocks are not inlined: inlined, the requantization constants kept in registers around
- * them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower).
+/* The blocks are inlined only into run_blocks (one block after the other: ~800 ticks less on each of
+ * resnet's 16-channel 3x3 layers than a call per block); the main loop calls them through
+ * block_8x32_call / block_8x16_call: inlined there, the requantization constants kept in registers
+ * around them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower).
  * Their quads run in one flat loop over the k_h * w4 quads of the window (the offset jumps to the
  * next ring row, rowb bytes on, with a branch GCC makes a cmov or a predictable jump): nested row /
  * quad loops cost 4% more on resnet's 16-channel layers (measured, rdtsc per op). */
 #define NEXT_QUAD() do { o += 4; if (++g == w4) { g = 0; o += skip; } } while (0)
 /* acc[8][2]: pixels at u[0..7] (row 0 of their windows), ring rows rowb bytes apart, against w0p, w1p */
-__attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
+__attribute__((always_inline)) EK_TARGET static inline void block_8x32(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
                                  const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2], const pend_t *pd) {
     __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
@@ -150,7 +152,7 @@ __attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const 
 #define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + o), w0); } while (0)
 
 /* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
-__attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
+__attribute__((always_inline)) EK_TARGET static inline void block_8x16(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
                                  const int8_t *w0p, __m512i acc[PX][2], const pend_t *pd) {
     __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
     const size_t skip = rowb - 4 * (size_t)w4;
@@ -174,6 +176,18 @@ __attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const 
     while (j < nq) QUAD16();
     acc[0][0] = a00; acc[1][0] = a10; acc[2][0] = a20; acc[3][0] = a30;
     acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
+}
+
+__attribute__((noinline)) EK_TARGET static void block_8x32_call(const uint8_t *const *u, size_t rowb, int32_t k_h,
+                                                                int32_t w4, const int8_t *w0p, const int8_t *w1p,
+                                                                __m512i acc[PX][2], const pend_t *pd) {
+    block_8x32(u, rowb, k_h, w4, w0p, w1p, acc, pd);
+}
+
+__attribute__((noinline)) EK_TARGET static void block_8x16_call(const uint8_t *const *u, size_t rowb, int32_t k_h,
+                                                                int32_t w4, const int8_t *w0p, __m512i acc[PX][2],
+                                                                const pend_t *pd) {
+    block_8x16(u, rowb, k_h, w4, w0p, acc, pd);
 }
 
 /* out_c <= 8 (EK_CONV_ROWS_PAIRS): lanes 0-7 hold pixel 2j's channels, lanes 8-15 pixel 2j + 1's, so one
@@ -262,7 +276,8 @@ EK_TARGET static void store_pairs(__m512i acc[PX][2], int32_t np, const ek_x86_r
 /* nblk whole blocks of out_c 16 or 32 (short form, pipelined stores) side by side in one output row:
  * the windows lie step bytes apart from u0, and the block before each one is pending in pd. Kept out
  * of the main loop, whose per-block bookkeeping (GCC keeps its many locals on the stack) cost ~40
- * cycles a block, ~10% of a 16-channel block (measured, rdtsc per op). Returns the pending buffer. */
+ * cycles a block, ~10% of a 16-channel block (measured, rdtsc per op); the blocks inlined here.
+ * Returns the pending buffer. */
 __attribute__((noinline)) EK_TARGET static int run_blocks(const uint8_t *u0, size_t step, int32_t nblk, size_t rowb,
                                                         int32_t k_h, int32_t w4, int32_t wlen, int32_t oc,
                                                         const int8_t *w_packed, __m512i accs[2][PX][2], int cur,
@@ -365,9 +380,9 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                     continue;
                 }
                 if (n > 16)
-                    block_8x32(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp);
+                    block_8x32_call(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp);
                 else
-                    block_8x16(u, rowb, k_h, w4, w0p, acc, pdp);
+                    block_8x16_call(u, rowb, k_h, w4, w0p, acc, pdp);
                 pdp = NULL;
                 if (sf && (oc == 16 || oc == 32) && np == PX) {   /* stored by the next block (or at the end) */
                     pd.acc = acc, pd.o = o;
