@@ -88,7 +88,7 @@ typedef struct {
 #define PERM() _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
 /* step e (a constant) of pd with constants r */
 #define PEND(pd, e, nb, r, y) do { \
-        y[(e) % 4] = ek_x86_mbqm16_short(_mm512_add_epi32(pa_[(e) / (nb)][(e) % (nb)], (r)->bias), (r)); \
+        y[(e) % 4] = ek_x86_mbqm16_short(pa_[(e) / (nb)][(e) % (nb)], (r)); \
         if (clamp_) y[(e) % 4] = _mm512_min_epi32(_mm512_max_epi32(y[(e) % 4], (pd)->lo), (pd)->hi); \
         if ((e) % 4 == 3) \
             _mm512_storeu_si512((void *)(po_ + 16 * ((e) - 3)), _mm512_permutexvar_epi32(PERM(), \
@@ -119,9 +119,10 @@ __attribute__((noinline)) EK_TARGET static void pend_flush(const pend_t *pd, int
 #define NEXT_QUAD() do { o += 4; if (++g == w4) { g = 0; o += skip; } } while (0)
 /* acc[8][2]: pixels at u[0..7] (row 0 of their windows), ring rows rowb bytes apart, against w0p, w1p */
 __attribute__((always_inline)) EK_TARGET static inline void block_8x32(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
-                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2], const pend_t *pd) {
-    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-    __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2], const pend_t *pd,
+                                 __m512i b0, __m512i b1) {
+    __m512i a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    __m512i a40 = b0, a41 = b1, a50 = b0, a51 = b1, a60 = b0, a61 = b1, a70 = b0, a71 = b1;
     const size_t skip = rowb - 4 * (size_t)w4;
     const int32_t nq = k_h * w4;
     size_t o = 0;
@@ -153,8 +154,8 @@ __attribute__((always_inline)) EK_TARGET static inline void block_8x32(const uin
 
 /* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
 __attribute__((always_inline)) EK_TARGET static inline void block_8x16(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
-                                 const int8_t *w0p, __m512i acc[PX][2], const pend_t *pd) {
-    __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
+                                 const int8_t *w0p, __m512i acc[PX][2], const pend_t *pd, __m512i b0) {
+    __m512i a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
     const size_t skip = rowb - 4 * (size_t)w4;
     const int32_t nq = k_h * w4;
     size_t o = 0;
@@ -180,14 +181,15 @@ __attribute__((always_inline)) EK_TARGET static inline void block_8x16(const uin
 
 __attribute__((noinline)) EK_TARGET static void block_8x32_call(const uint8_t *const *u, size_t rowb, int32_t k_h,
                                                                 int32_t w4, const int8_t *w0p, const int8_t *w1p,
-                                                                __m512i acc[PX][2], const pend_t *pd) {
-    block_8x32(u, rowb, k_h, w4, w0p, w1p, acc, pd);
+                                                                __m512i acc[PX][2], const pend_t *pd, __m512i b0,
+                                                                __m512i b1) {
+    block_8x32(u, rowb, k_h, w4, w0p, w1p, acc, pd, b0, b1);
 }
 
 __attribute__((noinline)) EK_TARGET static void block_8x16_call(const uint8_t *const *u, size_t rowb, int32_t k_h,
                                                                 int32_t w4, const int8_t *w0p, __m512i acc[PX][2],
-                                                                const pend_t *pd) {
-    block_8x16(u, rowb, k_h, w4, w0p, acc, pd);
+                                                                const pend_t *pd, __m512i b0) {
+    block_8x16(u, rowb, k_h, w4, w0p, acc, pd, b0);
 }
 
 /* out_c <= 8 (EK_CONV_ROWS_PAIRS): lanes 0-7 hold pixel 2j's channels, lanes 8-15 pixel 2j + 1's, so one
@@ -287,9 +289,9 @@ __attribute__((noinline)) EK_TARGET static int run_blocks(const uint8_t *u0, siz
         const uint8_t *u[PX];
         for (i = 0; i < PX; ++i) u[i] = u0 + (size_t)i * step;
         if (oc == 32)
-            block_8x32(u, rowb, k_h, w4, w_packed, w_packed + (size_t)16 * wlen, accs[cur], *pdp);
+            block_8x32(u, rowb, k_h, w4, w_packed, w_packed + (size_t)16 * wlen, accs[cur], *pdp, pd->r0->bias, pd->r1->bias);
         else
-            block_8x16(u, rowb, k_h, w4, w_packed, accs[cur], *pdp);
+            block_8x16(u, rowb, k_h, w4, w_packed, accs[cur], *pdp, pd->r0->bias);
         pd->acc = accs[cur], pd->o = o;
         *pdp = pd;
     }
@@ -374,15 +376,27 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                 const int32_t n = ek_min_i32(32, oc - ob);
                 const int8_t *w0p = w_packed + (size_t)ob * wlen;
                 __m512i (*acc)[2] = accs[cur];
+                ek_x86_rq16 tail[2];
+                const ek_x86_rq16 *rq[2];
+                __m512i b0 = _mm512_setzero_si512(), b1 = b0;
                 if (n == 8) {   /* EK_CONV_ROWS_TAIL8 */
                     block_8x8c8(u, row_off, k_h, (w4 + 1) / 2, w0p, acc);
                     store_pairs(acc, np, &rq2, sf, p, 8, o + ob);
                     continue;
                 }
+                for (q = 0; q < 2; ++q) {   /* the constants of channels ob + 16 q .. */
+                    const int32_t cc = ob + 16 * ek_min_i32(q, (n - 1) / 16);
+                    rq[q] = cc / 16 < RQ_KEEP ? &rqk[cc / 16] : &tail[q];
+                    if (cc / 16 >= RQ_KEEP) {
+                        tail[q] = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, oc - cc));
+                        if (sf) ek_x86_rq16_fold(&tail[q], p->out_offset);
+                    }
+                }
+                if (sf) b0 = rq[0]->bias, b1 = rq[1]->bias;   /* the short form's bias starts the sums */
                 if (n > 16)
-                    block_8x32_call(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp);
+                    block_8x32_call(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp, b0, b1);
                 else
-                    block_8x16_call(u, rowb, k_h, w4, w0p, acc, pdp);
+                    block_8x16_call(u, rowb, k_h, w4, w0p, acc, pdp, b0);
                 pdp = NULL;
                 if (sf && (oc == 16 || oc == 32) && np == PX) {   /* stored by the next block (or at the end) */
                     pd.acc = acc, pd.o = o;
@@ -391,20 +405,14 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                 }
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
                     const int32_t cc = ob + 16 * q;
-                    ek_x86_rq16 tail;
-                    const ek_x86_rq16 *rq = cc / 16 < RQ_KEEP ? &rqk[cc / 16] : &tail;
-                    if (cc / 16 >= RQ_KEEP) {
-                        tail = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
-                        if (sf) ek_x86_rq16_fold(&tail, p->out_offset);
-                    }
                     if (sf) {   /* constants copied to a local: kept in registers across the int8 stores */
-                        const ek_x86_rq16 r = *rq;
+                        const ek_x86_rq16 r = *rq[q];
                         for (i = 0; i < np; ++i)
-                            ek_x86_store16(ek_x86_mbqm16_short(_mm512_add_epi32(acc[i][q], r.bias), &r), r.m, 0,
+                            ek_x86_store16(ek_x86_mbqm16_short(acc[i][q], &r), r.m, 0,
                                            p->act_min, p->act_max, o + (size_t)i * oc + cc);
                     } else {
                         for (i = 0; i < np; ++i)
-                            ek_x86_rq16_store(acc[i][q], rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                            ek_x86_rq16_store(acc[i][q], rq[q], p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
                     }
                 }
             }
