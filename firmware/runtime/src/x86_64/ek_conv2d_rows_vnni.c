@@ -275,26 +275,59 @@ EK_TARGET static void store_pairs(__m512i acc[PX][2], int32_t np, const ek_x86_r
     }
 }
 
-/* nblk whole blocks of out_c 16 or 32 (short form, pipelined stores) side by side in one output row:
- * the windows lie step bytes apart from u0, and the block before each one is pending in pd. Kept out
- * of the main loop, whose per-block bookkeeping (GCC keeps its many locals on the stack) cost ~40
- * cycles a block, ~10% of a 16-channel block (measured, rdtsc per op); the blocks inlined here.
- * Returns the pending buffer. */
-__attribute__((noinline)) EK_TARGET static int run_blocks(const uint8_t *u0, size_t step, int32_t nblk, size_t rowb,
-                                                        int32_t k_h, int32_t w4, int32_t wlen, int32_t oc,
+/* The ring: row iy in slot iy - base, rows filled in increasing order (next_iy: the first not yet filled) */
+typedef struct {
+    const ek_conv_params *p;
+    const int8_t *in_b;   /* this batch's input */
+    uint8_t *ring;
+    size_t rowb;
+    int32_t pw, r, base, next_iy;
+    uint8_t pad;
+} ring_t;
+
+/* rows [first, last) (at most r) in the ring, rebased to slot 0 (refilled) when last would pass slot
+ * 2 r; returns row first's slot. The rows a block reads are then never overwritten before it runs. */
+EK_TARGET static const uint8_t *ring_rows(ring_t *g, int32_t first, int32_t last) {
+    const ek_conv_params *p = g->p;
+    if (g->next_iy < first || last - g->base > 2 * g->r) g->next_iy = g->base = first;
+    for (; g->next_iy < last; ++g->next_iy)
+        fill_row(p, g->next_iy < 0 || g->next_iy >= p->in_h ? NULL : g->in_b + (size_t)g->next_iy * p->in_w * p->in_c,
+                 -p->pad_w, g->pw, g->pad, g->ring + (size_t)(g->next_iy - g->base) * g->rowb);
+    return g->ring + (size_t)(first - g->base) * g->rowb;
+}
+
+/* Up to nblk whole blocks of out_c 16 or 32 (short form, pipelined stores) from output pixel (*oy,
+ * *ox) on, each within an output row, row after row (the next row's input rows filled at its
+ * start): stops at a row's rest of fewer than 8 pixels. The block before each one is pending in pd.
+ * Kept out of the main loop, whose per-block bookkeeping (GCC keeps its many locals on the stack)
+ * cost ~40 cycles a block, ~10% of a 16-channel block, and a call per output row ~1k ticks on
+ * resnet's 32x32 layers (measured, rdtsc per op); the blocks inlined here. Sets *done (blocks run),
+ * returns the pending buffer. */
+__attribute__((noinline)) EK_TARGET static int run_blocks(ring_t *g, int32_t *oyp, int32_t *oxp, int32_t nblk,
+                                                        int32_t *done, int32_t w4, int32_t wlen,
                                                         const int8_t *w_packed, __m512i accs[2][PX][2], int cur,
                                                         pend_t *pd, pend_t **pdp, int8_t *o) {
-    int32_t k, i;
-    for (k = 0; k < nblk; ++k, u0 += PX * step, o += PX * oc, cur ^= 1) {
+    const ek_conv_params *p = g->p;
+    const int32_t ow = p->out_w, oc = p->out_c, k_h = p->k_h, sh = p->stride_h;
+    const size_t step = (size_t)p->stride_w * p->in_c;
+    int32_t oy = *oyp, ox = *oxp, k = 0, i;
+    const uint8_t *u0 = ring_rows(g, oy * sh - p->pad_h, oy * sh - p->pad_h + k_h) + (size_t)ox * step;
+    while (k < nblk && ox + PX <= ow) {
         const uint8_t *u[PX];
         for (i = 0; i < PX; ++i) u[i] = u0 + (size_t)i * step;
         if (oc == 32)
-            block_8x32(u, rowb, k_h, w4, w_packed, w_packed + (size_t)16 * wlen, accs[cur], *pdp, pd->r0->bias, pd->r1->bias);
+            block_8x32(u, g->rowb, k_h, w4, w_packed, w_packed + (size_t)16 * wlen, accs[cur], *pdp, pd->r0->bias, pd->r1->bias);
         else
-            block_8x16(u, rowb, k_h, w4, w_packed, accs[cur], *pdp, pd->r0->bias);
+            block_8x16(u, g->rowb, k_h, w4, w_packed, accs[cur], *pdp, pd->r0->bias);
         pd->acc = accs[cur], pd->o = o;
         *pdp = pd;
+        cur ^= 1, o += PX * oc, u0 += PX * step, ox += PX, ++k;
+        if (ox == ow) {
+            ox = 0, ++oy;
+            if (k < nblk) u0 = ring_rows(g, oy * sh - p->pad_h, oy * sh - p->pad_h + k_h);
+        }
     }
+    *oyp = oy, *oxp = ox, *done = k;
     return cur;
 }
 
@@ -332,33 +365,26 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     pd.lo = _mm512_set1_epi32(p->act_min), pd.hi = _mm512_set1_epi32(p->act_max);
     pd.clamp = p->act_min > -128 || p->act_max < 127;
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
         int8_t *out_b = out + (size_t)b * total * oc;
-        /* rows are filled in increasing order, row iy in slot iy - base: next_iy is the first not yet
-         * filled; a block needs rows [first, last), at most r, rebased to slot 0 (refilled) when last
-         * would pass slot 2 r */
-        int32_t next_iy = INT32_MIN, base = 0, oy_a = 0, ox_a = 0;
+        ring_t g;
+        int32_t oy_a = 0, ox_a = 0;
+        g.p = p, g.in_b = in + (size_t)b * p->in_h * p->in_w * c, g.ring = ring, g.rowb = rowb;
+        g.pw = pw, g.r = r, g.base = 0, g.next_iy = INT32_MIN, g.pad = pad;
         for (px = 0; px < total; px += PX) {
             const int32_t np = ek_min_i32(PX, total - px), oy_b = (px + np - 1) / ow;
             const int32_t first = oy_a * sh - p->pad_h, last = oy_b * sh - p->pad_h + k_h;   /* rows [first, last) */
             int8_t *o = out_b + (size_t)px * oc;
             const uint8_t *u[PX];
-            int32_t ox = ox_a, iy = first;
-            if (next_iy < first || last - base > 2 * r) next_iy = base = first;
-            for (; next_iy < last; ++next_iy)
-                fill_row(p, next_iy < 0 || next_iy >= p->in_h ? NULL : in_b + (size_t)next_iy * p->in_w * c, -p->pad_w,
-                         pw, pad, ring + (size_t)(next_iy - base) * rowb);
+            const uint8_t *row0;
+            int32_t ox = ox_a, iy = first, done;
             if (sf && (oc == 16 || oc == 32) && ox_a + PX <= ow && px + PX <= total) {
-                /* whole blocks to the end of this output row: their rows are those filled for the first */
-                const int32_t nblk = ek_min_i32((ow - ox_a) / PX, (total - px) / PX);
-                cur = run_blocks(ring + (size_t)(first - base) * rowb + (size_t)ox_a * sw * c, (size_t)sw * c, nblk, rowb, k_h,
-                                 w4, wlen, oc, w_packed, accs, cur, &pd, &pdp, o);
-                px += PX * (nblk - 1);
-                if ((ox_a += PX * nblk) == ow) ox_a = 0, ++oy_a;
+                cur = run_blocks(&g, &oy_a, &ox_a, (total - px) / PX, &done, w4, wlen, w_packed, accs, cur, &pd, &pdp, o);
+                px += PX * (done - 1);
                 continue;
             }
+            row0 = ring_rows(&g, first, last);
             for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
-                u[i] = ring + (size_t)(iy - base) * rowb + (size_t)ox * sw * c;
+                u[i] = row0 + (size_t)(iy - first) * rowb + (size_t)ox * sw * c;
                 if (i + 1 < np && ++ox == ow) {
                     ox = 0;
                     iy += sh;
