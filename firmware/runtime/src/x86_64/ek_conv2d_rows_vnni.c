@@ -2,12 +2,16 @@
  * ../ek_conv2d.c (TFLM ConvPerChannel).
  *
  * The input rows the windows read are copied once, as u8 = x ^ 0x80 padded left/right with
- * zp ^ 0x80 (rows above/below the input: all padding), into a ring of r rows of pw = (out_w - 1) *
- * stride_w + k_w pixels: row iy in slot iy mod r, written twice (slot and slot + r), so that the
- * k_h rows of any window are contiguous, rowb bytes apart. r (EK_CONV_ROWS_RING) covers the rows of
- * 8 consecutive output pixels, which may span output rows. With dilation 1, a window's row fy is
- * then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4) quads straight by vpdpbusd:
- * no per-pixel patch. Bytes past k_w * in_c meet zero weights (zeroed slack after the ring).
+ * zp ^ 0x80 (rows above/below the input: all padding), into a ring of 2 r slots of pw = (out_w - 1) *
+ * stride_w + k_w pixels, rowb bytes apart: row iy in slot iy - base, so that the k_h rows of any
+ * window are contiguous. r (EK_CONV_ROWS_RING) covers the rows of 8 consecutive output pixels, which
+ * may span output rows; when the next rows would pass the last slot, the rows still needed are
+ * written again from slot 0 (ring_rows: each row written ~1.3 times for resnet's 3x3 layers, where a
+ * ring of r slots, each row written twice into slot and mirror, cost ~650 ticks more a layer). With
+ * dilation 1, a window's row fy is then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4)
+ * quads straight by vpdpbusd:
+ * no per-pixel patch. Bytes past k_w * in_c meet zero weights (the next slot's bytes, or the zeroed
+ * slack after the ring).
  * Sums, bias fold and padding value as ek_conv2d_vnni.c: bias_packed = bias + (in_offset - 128) * sum(w).
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
