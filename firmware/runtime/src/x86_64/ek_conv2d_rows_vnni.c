@@ -9,8 +9,7 @@
  * written again from slot 0 (ring_rows: each row written ~1.3 times for resnet's 3x3 layers, where a
  * ring of r slots, each row written twice into slot and mirror, cost ~650 ticks more a layer). With
  * dilation 1, a window's row fy is then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4)
- * quads straight by vpdpbusd:
- * no per-pixel patch. Bytes past k_w * in_c meet zero weights (the next slot's bytes, or the zeroed
+ * quads straight by vpdpbusd: no per-pixel patch. Bytes past k_w * in_c meet zero weights (the next slot's bytes, or the zeroed
  * slack after the ring).
  * Sums, bias fold and padding value as ek_conv2d_vnni.c: bias_packed = bias + (in_offset - 128) * sum(w).
  *
