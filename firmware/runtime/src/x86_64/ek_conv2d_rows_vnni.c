@@ -84,18 +84,22 @@ typedef struct {
     __m512i (*acc)[2];
     const ek_x86_rq16 *r0, *r1;
     int8_t *o;
-    __m512i lo, hi;
+    __m512i lo, hi;   /* act_min, act_max in every byte */
     int clamp;   /* act_min > -128 or act_max < 127 (else the narrowing's saturation is the clamp) */
 } pend_t;
 
 #define PERM() _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
-/* step e (a constant) of pd with constants r */
+/* step e (a constant) of pd with constants r. The clamp runs on the 64 packed bytes, once per 4
+ * registers: the packs saturate to [-128, 127], which contains [act_min, act_max], so clamping
+ * after them gives what clamping before them does (act_min below act_min, act_max above act_max,
+ * anything between unchanged). */
 #define PEND(pd, e, nb, r, y) do { \
         y[(e) % 4] = ek_x86_mbqm16_short(pa_[(e) / (nb)][(e) % (nb)], (r)); \
-        if (clamp_) y[(e) % 4] = _mm512_min_epi32(_mm512_max_epi32(y[(e) % 4], (pd)->lo), (pd)->hi); \
-        if ((e) % 4 == 3) \
-            _mm512_storeu_si512((void *)(po_ + 16 * ((e) - 3)), _mm512_permutexvar_epi32(PERM(), \
-                                _mm512_packs_epi16(_mm512_packs_epi32(y[0], y[1]), _mm512_packs_epi32(y[2], y[3])))); \
+        if ((e) % 4 == 3) { \
+            __m512i b_ = _mm512_packs_epi16(_mm512_packs_epi32(y[0], y[1]), _mm512_packs_epi32(y[2], y[3])); \
+            if (clamp_) b_ = _mm512_min_epi8(_mm512_max_epi8(b_, (pd)->lo), (pd)->hi); \
+            _mm512_storeu_si512((void *)(po_ + 16 * ((e) - 3)), _mm512_permutexvar_epi32(PERM(), b_)); \
+        } \
     } while (0)
 /* pd's fields PEND reads, in locals (through pd, every store would reload them) */
 #define PEND_LOCALS(pd) __m512i (*const pa_)[2] = (pd)->acc; int8_t *const po_ = (pd)->o; const int clamp_ = (pd)->clamp
@@ -365,7 +369,7 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     }
     memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
     pd.r0 = &rqk[0], pd.r1 = &rqk[oc > 16 ? 1 : 0];
-    pd.lo = _mm512_set1_epi32(p->act_min), pd.hi = _mm512_set1_epi32(p->act_max);
+    pd.lo = _mm512_set1_epi8((char)p->act_min), pd.hi = _mm512_set1_epi8((char)p->act_max);
     pd.clamp = p->act_min > -128 || p->act_max < 127;
     for (b = 0; b < p->batches; ++b) {
         int8_t *out_b = out + (size_t)b * total * oc;
