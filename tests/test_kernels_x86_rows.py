@@ -100,6 +100,11 @@ def test_vnni_rows_harness_matches_portable(tmp_path):
         # runs of whole blocks along an output row (run_blocks), then the row's rest across rows
         (2, 5, 19, 16, 16, (3, 3), (1, 1), (1, 1), [-12, -13]), (1, 6, 32, 16, 32, (3, 3), (1, 1), (1, 1), [-13]),
         (1, 9, 34, 8, 32, (3, 3), (2, 2), (1, 1), [-12]), (2, 4, 24, 16, 16, (3, 3), (1, 1), (0, 0), [-13]),
+        # tall inputs: the ring's rows rebased to slot 0 (refilled) many times, blocks spanning 2 and 3
+        # output rows, stride_h > k_h (rows skipped), padding at the bottom only via a tall stride
+        (2, 21, 16, 16, 16, (3, 3), (1, 1), (1, 1), [-13]), (1, 20, 5, 16, 32, (3, 3), (1, 1), (1, 1), [-12]),
+        (1, 23, 9, 8, 32, (2, 2), (3, 3), (0, 0), [-13]), (1, 30, 3, 4, 16, (3, 3), (2, 1), (1, 1), [-12]),
+        (1, 25, 11, 16, 16, (3, 3), (2, 2), (1, 1), [-13]), (1, 19, 8, 12, 8, (5, 3), (1, 1), (2, 1), [-13]),
     ]
     blob, sizes = b"", []
     for i, (b, hh, ww, ic, oc, k, st, pad, shifts) in enumerate(cases):

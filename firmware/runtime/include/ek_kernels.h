@@ -34,8 +34,8 @@ void ek_depthwise_conv2d_s8(const ek_conv_params *p, const int8_t *in, const int
 void ek_conv2d_s8_vnni(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed, const int32_t *bias_packed, int8_t *out);
 /* x86-64 AVX-512 VNNI conv without im2col (dilation 1, groups == 1, EK_CONV_ROWS_RING <= EK_CONV_ROWS_MAX_RING):
  * w_packed [ceil(out_c/16)][k_h][ceil(k_w*in_c/4)][16][4] int8, bias_packed as for the VNNI conv, scratch
- * 2 * EK_CONV_ROWS_RING * ((out_w - 1) * stride_w + k_w) * in_c + 64 bytes (a mirrored ring of input rows
- * that the windows of 8 consecutive output pixels read). */
+ * 2 * EK_CONV_ROWS_RING * ((out_w - 1) * stride_w + k_w) * in_c + 64 bytes (a ring of 2 EK_CONV_ROWS_RING
+ * input rows; EK_CONV_ROWS_RING: the rows the windows of 8 consecutive output pixels read). */
 #define EK_CONV_ROWS_RING(k_h, stride_h, out_w) ((k_h) + (stride_h) * (((out_w) + 6) / (out_w)))
 #define EK_CONV_ROWS_MAX_RING 32
 /* out_c <= 8: two pixels per register; w_packed [k_h][ceil(k_w*in_c/4)][16][4], lane l = channel l % 8 */

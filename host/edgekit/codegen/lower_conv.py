@@ -181,7 +181,7 @@ def pack_rows(w, bias, in_offset):
 
 
 def _conv_rows(ctx, fields, w, bias, x, y):
-    """x86_64/ek_conv2d_rows_vnni.c: packed by pack_rows; a mirrored ring of input rows."""
+    """x86_64/ek_conv2d_rows_vnni.c: packed by pack_rows; a ring of 2 EK_CONV_ROWS_RING input rows."""
     _, kh, kw, ic = w.shape
     packed, b = pack_rows(w, bias, fields["in_offset"])
     if kh == kw == 1 and fields["stride_h"] == fields["stride_w"] == 1 and fields["pad_h"] == fields["pad_w"] == 0:

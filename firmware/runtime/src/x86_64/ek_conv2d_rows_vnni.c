@@ -2,12 +2,15 @@
  * ../ek_conv2d.c (TFLM ConvPerChannel).
  *
  * The input rows the windows read are copied once, as u8 = x ^ 0x80 padded left/right with
- * zp ^ 0x80 (rows above/below the input: all padding), into a ring of r rows of pw = (out_w - 1) *
- * stride_w + k_w pixels: row iy in slot iy mod r, written twice (slot and slot + r), so that the
- * k_h rows of any window are contiguous, rowb bytes apart. r (EK_CONV_ROWS_RING) covers the rows of
- * 8 consecutive output pixels, which may span output rows. With dilation 1, a window's row fy is
- * then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4) quads straight by vpdpbusd:
- * no per-pixel patch. Bytes past k_w * in_c meet zero weights (zeroed slack after the ring).
+ * zp ^ 0x80 (rows above/below the input: all padding), into a ring of 2 r slots of pw = (out_w - 1) *
+ * stride_w + k_w pixels, rowb bytes apart: row iy in slot iy - base, so that the k_h rows of any
+ * window are contiguous. r (EK_CONV_ROWS_RING) covers the rows of 8 consecutive output pixels, which
+ * may span output rows; when the next rows would pass the last slot, the rows still needed are
+ * written again from slot 0 (ring_rows: each row written ~1.3 times for resnet's 3x3 layers, where a
+ * ring of r slots, each row written twice into slot and mirror, cost ~650 ticks more a layer). With
+ * dilation 1, a window's row fy is then k_w * in_c contiguous bytes, read as w4 = ceil(k_w * in_c / 4)
+ * quads straight by vpdpbusd: no per-pixel patch. Bytes past k_w * in_c meet zero weights (the next slot's bytes, or the zeroed
+ * slack after the ring).
  * Sums, bias fold and padding value as ek_conv2d_vnni.c: bias_packed = bias + (in_offset - 128) * sum(w).
  *
  * Weights are packed [oc / 16][k_h][w4][16 channels][4 bytes], out_c padded to 16 with zero rows.
@@ -32,37 +35,33 @@
 #define SLACK 64   /* zeroed bytes after the last ring row: a window row's last quad may pass its end */
 #define RQ_KEEP 8   /* requant constants of the first 128 channels are loaded once per call */
 
-/* dst[0..n) and mir[0..n) = src ^ 0x80 (src NULL: = v), 64 bytes at a time: the ring row and its
- * mirror written in one pass (no memset/memcpy calls: the rows are short) */
-EK_TARGET static void put2(uint8_t *dst, uint8_t *mir, const int8_t *src, __m512i v, size_t n) {
+/* dst[0..n) = src ^ 0x80 (src NULL: = v), 64 bytes at a time (no memset/memcpy calls: the rows are short) */
+EK_TARGET static void put(uint8_t *dst, const int8_t *src, __m512i v, size_t n) {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    for (; n >= 64; n -= 64, dst += 64, mir += 64) {
+    for (; n >= 64; n -= 64, dst += 64) {
         const __m512i x = src ? _mm512_xor_si512(_mm512_loadu_si512((const void *)src), flip) : v;
         _mm512_storeu_si512((void *)dst, x);
-        _mm512_storeu_si512((void *)mir, x);
         if (src) src += 64;
     }
     if (n > 0) {
         const __mmask64 m = ((__mmask64)1 << n) - 1;
         const __m512i x = src ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src), flip) : v;
         _mm512_mask_storeu_epi8(dst, m, x);
-        _mm512_mask_storeu_epi8(mir, m, x);
     }
 }
 
-/* ring row and its mirror: input row iy (row_in; NULL: a row outside the input), pixels ix0 .. ix0 + pw,
- * outside columns = pad */
+/* ring row: input row iy (row_in; NULL: a row outside the input), pixels ix0 .. ix0 + pw, outside columns = pad */
 EK_TARGET static void fill_row(const ek_conv_params *p, const int8_t *row_in, int32_t ix0, int32_t pw, uint8_t pad,
-                               uint8_t *dst, uint8_t *mir) {
+                               uint8_t *dst) {
     const int32_t c = p->in_c, a = ek_min_i32(pw, ek_max_i32(0, -ix0)), e = ek_max_i32(a, ek_min_i32(pw, p->in_w - ix0));
     const __m512i pv = _mm512_set1_epi8((char)pad);
     if (!row_in) {
-        put2(dst, mir, NULL, pv, (size_t)pw * c);
+        put(dst, NULL, pv, (size_t)pw * c);
         return;
     }
-    put2(dst, mir, NULL, pv, (size_t)a * c);
-    if (e > a) put2(dst + (size_t)a * c, mir + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, pv, (size_t)(e - a) * c);
-    put2(dst + (size_t)e * c, mir + (size_t)e * c, NULL, pv, (size_t)(pw - e) * c);
+    put(dst, NULL, pv, (size_t)a * c);
+    if (e > a) put(dst + (size_t)a * c, row_in + (size_t)(ix0 + a) * c, pv, (size_t)(e - a) * c);
+    put(dst + (size_t)e * c, NULL, pv, (size_t)(pw - e) * c);
 }
 
 EK_TARGET static __m512i bcast4(const uint8_t *p) {
@@ -85,18 +84,22 @@ typedef struct {
     __m512i (*acc)[2];
     const ek_x86_rq16 *r0, *r1;
     int8_t *o;
-    __m512i lo, hi;
+    __m512i lo, hi;   /* act_min, act_max in every byte */
     int clamp;   /* act_min > -128 or act_max < 127 (else the narrowing's saturation is the clamp) */
 } pend_t;
 
 #define PERM() _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
-/* step e (a constant) of pd with constants r */
+/* step e (a constant) of pd with constants r. The clamp runs on the 64 packed bytes, once per 4
+ * registers: the packs saturate to [-128, 127], which contains [act_min, act_max], so clamping
+ * after them gives what clamping before them does (act_min below act_min, act_max above act_max,
+ * anything between unchanged). */
 #define PEND(pd, e, nb, r, y) do { \
-        y[(e) % 4] = ek_x86_mbqm16_short(_mm512_add_epi32(pa_[(e) / (nb)][(e) % (nb)], (r)->bias), (r)); \
-        if (clamp_) y[(e) % 4] = _mm512_min_epi32(_mm512_max_epi32(y[(e) % 4], (pd)->lo), (pd)->hi); \
-        if ((e) % 4 == 3) \
-            _mm512_storeu_si512((void *)(po_ + 16 * ((e) - 3)), _mm512_permutexvar_epi32(PERM(), \
-                                _mm512_packs_epi16(_mm512_packs_epi32(y[0], y[1]), _mm512_packs_epi32(y[2], y[3])))); \
+        y[(e) % 4] = ek_x86_mbqm16_short(pa_[(e) / (nb)][(e) % (nb)], (r)); \
+        if ((e) % 4 == 3) { \
+            __m512i b_ = _mm512_packs_epi16(_mm512_packs_epi32(y[0], y[1]), _mm512_packs_epi32(y[2], y[3])); \
+            if (clamp_) b_ = _mm512_min_epi8(_mm512_max_epi8(b_, (pd)->lo), (pd)->hi); \
+            _mm512_storeu_si512((void *)(po_ + 16 * ((e) - 3)), _mm512_permutexvar_epi32(PERM(), b_)); \
+        } \
     } while (0)
 /* pd's fields PEND reads, in locals (through pd, every store would reload them) */
 #define PEND_LOCALS(pd) __m512i (*const pa_)[2] = (pd)->acc; int8_t *const po_ = (pd)->o; const int clamp_ = (pd)->clamp
@@ -113,17 +116,20 @@ __attribute__((noinline)) EK_TARGET static void pend_flush(const pend_t *pd, int
     }
 }
 
-/* The blocks are not inlined: inlined, the requantization constants kept in registers around
- * them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower).
+/* The blocks are inlined only into run_blocks (one block after the other: ~800 ticks less on each of
+ * resnet's 16-channel 3x3 layers than a call per block); the main loop calls them through
+ * block_8x32_call / block_8x16_call: inlined there, the requantization constants kept in registers
+ * around them made GCC -O2 spill a weight register inside the tap loop (32-channel layers ~25% slower).
  * Their quads run in one flat loop over the k_h * w4 quads of the window (the offset jumps to the
  * next ring row, rowb bytes on, with a branch GCC makes a cmov or a predictable jump): nested row /
  * quad loops cost 4% more on resnet's 16-channel layers (measured, rdtsc per op). */
 #define NEXT_QUAD() do { o += 4; if (++g == w4) { g = 0; o += skip; } } while (0)
 /* acc[8][2]: pixels at u[0..7] (row 0 of their windows), ring rows rowb bytes apart, against w0p, w1p */
-__attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
-                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2], const pend_t *pd) {
-    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-    __m512i a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+__attribute__((always_inline)) EK_TARGET static inline void block_8x32(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, const int8_t *w1p, __m512i acc[PX][2], const pend_t *pd,
+                                 __m512i b0, __m512i b1) {
+    __m512i a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+    __m512i a40 = b0, a41 = b1, a50 = b0, a51 = b1, a60 = b0, a61 = b1, a70 = b0, a71 = b1;
     const size_t skip = rowb - 4 * (size_t)w4;
     const int32_t nq = k_h * w4;
     size_t o = 0;
@@ -154,9 +160,9 @@ __attribute__((noinline)) EK_TARGET static void block_8x32(const uint8_t *const 
 #define DOT1(i) do { a##i##0 = _mm512_dpbusd_epi32(a##i##0, bcast4(u[i] + o), w0); } while (0)
 
 /* acc[8][0] for the last 16-channel block of an out_c that is not a multiple of 32 */
-__attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
-                                 const int8_t *w0p, __m512i acc[PX][2], const pend_t *pd) {
-    __m512i a00 = _mm512_setzero_si512(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00, a60 = a00, a70 = a00;
+__attribute__((always_inline)) EK_TARGET static inline void block_8x16(const uint8_t *const *u, size_t rowb, int32_t k_h, int32_t w4,
+                                 const int8_t *w0p, __m512i acc[PX][2], const pend_t *pd, __m512i b0) {
+    __m512i a00 = b0, a10 = b0, a20 = b0, a30 = b0, a40 = b0, a50 = b0, a60 = b0, a70 = b0;
     const size_t skip = rowb - 4 * (size_t)w4;
     const int32_t nq = k_h * w4;
     size_t o = 0;
@@ -178,6 +184,19 @@ __attribute__((noinline)) EK_TARGET static void block_8x16(const uint8_t *const 
     while (j < nq) QUAD16();
     acc[0][0] = a00; acc[1][0] = a10; acc[2][0] = a20; acc[3][0] = a30;
     acc[4][0] = a40; acc[5][0] = a50; acc[6][0] = a60; acc[7][0] = a70;
+}
+
+__attribute__((noinline)) EK_TARGET static void block_8x32_call(const uint8_t *const *u, size_t rowb, int32_t k_h,
+                                                                int32_t w4, const int8_t *w0p, const int8_t *w1p,
+                                                                __m512i acc[PX][2], const pend_t *pd, __m512i b0,
+                                                                __m512i b1) {
+    block_8x32(u, rowb, k_h, w4, w0p, w1p, acc, pd, b0, b1);
+}
+
+__attribute__((noinline)) EK_TARGET static void block_8x16_call(const uint8_t *const *u, size_t rowb, int32_t k_h,
+                                                                int32_t w4, const int8_t *w0p, __m512i acc[PX][2],
+                                                                const pend_t *pd, __m512i b0) {
+    block_8x16(u, rowb, k_h, w4, w0p, acc, pd, b0);
 }
 
 /* out_c <= 8 (EK_CONV_ROWS_PAIRS): lanes 0-7 hold pixel 2j's channels, lanes 8-15 pixel 2j + 1's, so one
@@ -263,31 +282,60 @@ EK_TARGET static void store_pairs(__m512i acc[PX][2], int32_t np, const ek_x86_r
     }
 }
 
-/* nblk whole blocks of out_c 16 or 32 (short form, pipelined stores) side by side in one output row:
- * the windows lie step bytes apart from u0, and the block before each one is pending in pd. Kept out
- * of the main loop, whose per-block bookkeeping (GCC keeps its many locals on the stack) cost ~40
- * cycles a block, ~10% of a 16-channel block (measured, rdtsc per op). Returns the pending buffer. */
-__attribute__((noinline)) EK_TARGET static int run_blocks(const uint8_t *u0, size_t step, int32_t nblk, size_t rowb,
-                                                        int32_t k_h, int32_t w4, int32_t wlen, int32_t oc,
+/* The ring: row iy in slot iy - base, rows filled in increasing order (next_iy: the first not yet filled) */
+typedef struct {
+    const ek_conv_params *p;
+    const int8_t *in_b;   /* this batch's input */
+    uint8_t *ring;
+    size_t rowb;
+    int32_t pw, r, base, next_iy;
+    uint8_t pad;
+} ring_t;
+
+/* rows [first, last) (at most r) in the ring, rebased to slot 0 (refilled) when last would pass slot
+ * 2 r; returns row first's slot. The rows a block reads are then never overwritten before it runs. */
+EK_TARGET static const uint8_t *ring_rows(ring_t *g, int32_t first, int32_t last) {
+    const ek_conv_params *p = g->p;
+    if (g->next_iy < first || last - g->base > 2 * g->r) g->next_iy = g->base = first;
+    for (; g->next_iy < last; ++g->next_iy)
+        fill_row(p, g->next_iy < 0 || g->next_iy >= p->in_h ? NULL : g->in_b + (size_t)g->next_iy * p->in_w * p->in_c,
+                 -p->pad_w, g->pw, g->pad, g->ring + (size_t)(g->next_iy - g->base) * g->rowb);
+    return g->ring + (size_t)(first - g->base) * g->rowb;
+}
+
+/* Up to nblk whole blocks of out_c 16 or 32 (short form, pipelined stores) from output pixel (*oy,
+ * *ox) on, each within an output row, row after row (the next row's input rows filled at its
+ * start): stops at a row's rest of fewer than 8 pixels. The block before each one is pending in pd.
+ * Kept out of the main loop, whose per-block bookkeeping (GCC keeps its many locals on the stack)
+ * cost ~40 cycles a block, ~10% of a 16-channel block, and a call per output row ~1k ticks on
+ * resnet's 32x32 layers (measured, rdtsc per op); the blocks inlined here. Sets *done (blocks run),
+ * returns the pending buffer. */
+__attribute__((noinline)) EK_TARGET static int run_blocks(ring_t *g, int32_t *oyp, int32_t *oxp, int32_t nblk,
+                                                        int32_t *done, int32_t w4, int32_t wlen,
                                                         const int8_t *w_packed, __m512i accs[2][PX][2], int cur,
                                                         pend_t *pd, pend_t **pdp, int8_t *o) {
-    int32_t k, i;
-    for (k = 0; k < nblk; ++k, u0 += PX * step, o += PX * oc, cur ^= 1) {
+    const ek_conv_params *p = g->p;
+    const int32_t ow = p->out_w, oc = p->out_c, k_h = p->k_h, sh = p->stride_h;
+    const size_t step = (size_t)p->stride_w * p->in_c;
+    int32_t oy = *oyp, ox = *oxp, k = 0, i;
+    const uint8_t *u0 = ring_rows(g, oy * sh - p->pad_h, oy * sh - p->pad_h + k_h) + (size_t)ox * step;
+    while (k < nblk && ox + PX <= ow) {
         const uint8_t *u[PX];
         for (i = 0; i < PX; ++i) u[i] = u0 + (size_t)i * step;
         if (oc == 32)
-            block_8x32(u, rowb, k_h, w4, w_packed, w_packed + (size_t)16 * wlen, accs[cur], *pdp);
+            block_8x32(u, g->rowb, k_h, w4, w_packed, w_packed + (size_t)16 * wlen, accs[cur], *pdp, pd->r0->bias, pd->r1->bias);
         else
-            block_8x16(u, rowb, k_h, w4, w_packed, accs[cur], *pdp);
+            block_8x16(u, g->rowb, k_h, w4, w_packed, accs[cur], *pdp, pd->r0->bias);
         pd->acc = accs[cur], pd->o = o;
         *pdp = pd;
+        cur ^= 1, o += PX * oc, u0 += PX * step, ox += PX, ++k;
+        if (ox == ow) {
+            ox = 0, ++oy;
+            if (k < nblk) u0 = ring_rows(g, oy * sh - p->pad_h, oy * sh - p->pad_h + k_h);
+        }
     }
+    *oyp = oy, *oxp = ox, *done = k;
     return cur;
-}
-
-/* ring slot of input row iy (iy >= -pad_h) */
-static int32_t slot_of(int32_t iy, int32_t r) {
-    return (iy % r + r) % r;
 }
 
 EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in, const int8_t *w_packed,
@@ -297,7 +345,7 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     const int32_t r = EK_CONV_ROWS_RING(k_h, sh, ow), total = p->out_h * ow;
     const size_t rowb = (size_t)pw * c;
     const uint8_t pad = (uint8_t)((-p->in_offset) ^ 0x80);
-    uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r rows, then SLACK zero bytes */
+    uint8_t *ring = (uint8_t *)p->scratch;   /* 2 r row slots, then SLACK zero bytes */
     size_t row_off[EK_CONV_ROWS_MAX_RING];
     __m512i accs[2][PX][2];   /* a block's accumulators and the pending ones of the block before */
     pend_t pd, *pdp = NULL;
@@ -321,55 +369,36 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
     }
     memset(ring + 2 * (size_t)r * rowb, 0, SLACK);
     pd.r0 = &rqk[0], pd.r1 = &rqk[oc > 16 ? 1 : 0];
-    pd.lo = _mm512_set1_epi32(p->act_min), pd.hi = _mm512_set1_epi32(p->act_max);
+    pd.lo = _mm512_set1_epi8((char)p->act_min), pd.hi = _mm512_set1_epi8((char)p->act_max);
     pd.clamp = p->act_min > -128 || p->act_max < 127;
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = in + (size_t)b * p->in_h * p->in_w * c;
         int8_t *out_b = out + (size_t)b * total * oc;
-        /* rows are filled in increasing order: next_iy is the first not yet filled, in next_slot;
-         * a block needs at most r rows up to next_iy - 1, none of them overwritten yet */
-        int32_t next_iy = INT32_MIN, next_slot = 0, oy_a = 0, ox_a = 0, slot_a = slot_of(-p->pad_h, r);
+        ring_t g;
+        int32_t oy_a = 0, ox_a = 0;
+        g.p = p, g.in_b = in + (size_t)b * p->in_h * p->in_w * c, g.ring = ring, g.rowb = rowb;
+        g.pw = pw, g.r = r, g.base = 0, g.next_iy = INT32_MIN, g.pad = pad;
         for (px = 0; px < total; px += PX) {
             const int32_t np = ek_min_i32(PX, total - px), oy_b = (px + np - 1) / ow;
             const int32_t first = oy_a * sh - p->pad_h, last = oy_b * sh - p->pad_h + k_h;   /* rows [first, last) */
             int8_t *o = out_b + (size_t)px * oc;
             const uint8_t *u[PX];
-            int32_t ox = ox_a, sl = slot_a;
-            if (next_iy < first) {
-                next_iy = first;
-                next_slot = slot_a;
-            }
-            for (; next_iy < last; ++next_iy) {
-                uint8_t *dst = ring + (size_t)next_slot * rowb;
-                /* with the mirror (slot + r): k_h rows from any slot are contiguous */
-                fill_row(p, next_iy < 0 || next_iy >= p->in_h ? NULL : in_b + (size_t)next_iy * p->in_w * c, -p->pad_w,
-                         pw, pad, dst, dst + (size_t)r * rowb);
-                if (++next_slot == r) next_slot = 0;
-            }
+            const uint8_t *row0;
+            int32_t ox = ox_a, iy = first, done;
             if (sf && (oc == 16 || oc == 32) && ox_a + PX <= ow && px + PX <= total) {
-                /* whole blocks to the end of this output row: their rows are those filled for the first */
-                const int32_t nblk = ek_min_i32((ow - ox_a) / PX, (total - px) / PX);
-                cur = run_blocks(ring + (size_t)slot_a * rowb + (size_t)ox_a * sw * c, (size_t)sw * c, nblk, rowb, k_h,
-                                 w4, wlen, oc, w_packed, accs, cur, &pd, &pdp, o);
-                px += PX * (nblk - 1);
-                if ((ox_a += PX * nblk) == ow) {
-                    ox_a = 0, ++oy_a;
-                    slot_a = (slot_a + sh) % r;
-                }
+                cur = run_blocks(&g, &oy_a, &ox_a, (total - px) / PX, &done, w4, wlen, w_packed, accs, cur, &pd, &pdp, o);
+                px += PX * (done - 1);
                 continue;
             }
+            row0 = ring_rows(&g, first, last);
             for (i = 0; i < PX; ++i) {   /* pixels past the end repeat the last */
-                u[i] = ring + (size_t)sl * rowb + (size_t)ox * sw * c;
+                u[i] = row0 + (size_t)(iy - first) * rowb + (size_t)ox * sw * c;
                 if (i + 1 < np && ++ox == ow) {
                     ox = 0;
-                    sl = (sl + sh) % r;
+                    iy += sh;
                 }
             }
             for (i = 0; i < PX; ++i) {   /* the next block's first pixel */
-                if (++ox_a == ow) {
-                    ox_a = 0, ++oy_a;
-                    slot_a = (slot_a + sh) % r;
-                }
+                if (++ox_a == ow) ox_a = 0, ++oy_a;
             }
             if (EK_CONV_ROWS_PAIRS(oc)) {
                 block_pairs(u, row_off, k_h, w4, w_packed, accs[0]);
@@ -380,15 +409,27 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                 const int32_t n = ek_min_i32(32, oc - ob);
                 const int8_t *w0p = w_packed + (size_t)ob * wlen;
                 __m512i (*acc)[2] = accs[cur];
+                ek_x86_rq16 tail[2];
+                const ek_x86_rq16 *rq[2];
+                __m512i b0 = _mm512_setzero_si512(), b1 = b0;
                 if (n == 8) {   /* EK_CONV_ROWS_TAIL8 */
                     block_8x8c8(u, row_off, k_h, (w4 + 1) / 2, w0p, acc);
                     store_pairs(acc, np, &rq2, sf, p, 8, o + ob);
                     continue;
                 }
+                for (q = 0; q < 2; ++q) {   /* the constants of channels ob + 16 q .. */
+                    const int32_t cc = ob + 16 * ek_min_i32(q, (n - 1) / 16);
+                    rq[q] = cc / 16 < RQ_KEEP ? &rqk[cc / 16] : &tail[q];
+                    if (cc / 16 >= RQ_KEEP) {
+                        tail[q] = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, oc - cc));
+                        if (sf) ek_x86_rq16_fold(&tail[q], p->out_offset);
+                    }
+                }
+                if (sf) b0 = rq[0]->bias, b1 = rq[1]->bias;   /* the short form's bias starts the sums */
                 if (n > 16)
-                    block_8x32(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp);
+                    block_8x32_call(u, rowb, k_h, w4, w0p, w0p + (size_t)16 * wlen, acc, pdp, b0, b1);
                 else
-                    block_8x16(u, rowb, k_h, w4, w0p, acc, pdp);
+                    block_8x16_call(u, rowb, k_h, w4, w0p, acc, pdp, b0);
                 pdp = NULL;
                 if (sf && (oc == 16 || oc == 32) && np == PX) {   /* stored by the next block (or at the end) */
                     pd.acc = acc, pd.o = o;
@@ -397,20 +438,14 @@ EK_TARGET void ek_conv2d_s8_vnni_rows(const ek_conv_params *p, const int8_t *in,
                 }
                 for (q = 0; q < 2 && 16 * q < n; ++q) {
                     const int32_t cc = ob + 16 * q;
-                    ek_x86_rq16 tail;
-                    const ek_x86_rq16 *rq = cc / 16 < RQ_KEEP ? &rqk[cc / 16] : &tail;
-                    if (cc / 16 >= RQ_KEEP) {
-                        tail = ek_x86_rq16_load(bias_packed + cc, p->mult + cc, p->shift + cc, ek_min_i32(16, n - 16 * q));
-                        if (sf) ek_x86_rq16_fold(&tail, p->out_offset);
-                    }
                     if (sf) {   /* constants copied to a local: kept in registers across the int8 stores */
-                        const ek_x86_rq16 r = *rq;
+                        const ek_x86_rq16 r = *rq[q];
                         for (i = 0; i < np; ++i)
-                            ek_x86_store16(ek_x86_mbqm16_short(_mm512_add_epi32(acc[i][q], r.bias), &r), r.m, 0,
+                            ek_x86_store16(ek_x86_mbqm16_short(acc[i][q], &r), r.m, 0,
                                            p->act_min, p->act_max, o + (size_t)i * oc + cc);
                     } else {
                         for (i = 0; i < np; ++i)
-                            ek_x86_rq16_store(acc[i][q], rq, p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
+                            ek_x86_rq16_store(acc[i][q], rq[q], p->out_offset, p->act_min, p->act_max, o + (size_t)i * oc + cc);
                     }
                 }
             }
