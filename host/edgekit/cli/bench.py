@@ -1,7 +1,9 @@
 """`edgekit bench MODEL.tflite [--runs N] [--json]`: host latency of the generated C next to
 TFLM, LiteRT without delegates and LiteRT's default (XNNPACK), one thread, on the same inputs.
-Runtimes are timed in interleaved rounds (each round runs every runtime once, in rotating
-order) so that all of them see the same machine load; figures are medians and p99 of the
+Runtimes are timed in interleaved rounds (each round runs every runtime once) so that all of
+them see the same machine load; the rounds' orders put every runtime right after each other
+runtime equally often (a plain rotation would always put the same one right after TFLM's long
+invoke, which leaves the next runtime's caches cold); figures are medians and p99 of the
 per-invoke wall times (measured-host)."""
 from __future__ import annotations
 
@@ -68,17 +70,35 @@ def cpu_info() -> dict:
     return {"model": model, "flags": [f for f in _FLAGS_OF_INTEREST if f in flags]}
 
 
+def balanced_orders(n: int) -> list[tuple[int, ...]]:
+    """Orders of range(n) for consecutive rounds whose concatenation, read cyclically, puts each
+    index right after each other index equally often: n - 1 rounds in which every ordered pair
+    (a right after b, a != b) occurs once, found by search for n <= 4 (e.g. n = 4: 0123 0213
+    1032); plain rotations for larger n."""
+    import itertools
+    if n <= 2:
+        return [tuple(range(n))]
+    if n <= 4:
+        for seq in itertools.product(itertools.permutations(range(n)), repeat=n - 1):
+            stream = [i for order in seq for i in order]
+            pairs = {(stream[k], stream[k - 1]) for k in range(len(stream))}
+            if len(pairs) == n * (n - 1) and all(a != b for a, b in pairs):
+                return list(seq)
+    return [tuple((i + r) % n for i in range(n)) for r in range(n)]
+
+
 def interleaved(runners: dict, runs: int) -> dict:
-    """Per-runtime wall times (ms) of `runs` invokes, one invoke per runtime per round, the order
-    rotating each round. Each runner is warmed up once first."""
+    """Per-runtime wall times (ms) of `runs` invokes, one invoke per runtime per round, in the
+    rounds' orders of balanced_orders. Each runner is warmed up once first."""
     names = list(runners)
     for fn in runners.values():
         fn()
     walls: dict[str, list[float]] = {n: [] for n in names}
     cpu = dict.fromkeys(names, 0.0)
+    orders = balanced_orders(len(names))
     for r in range(runs):
-        for i in range(len(names)):
-            n = names[(i + r) % len(names)]
+        for i in orders[r % len(orders)]:
+            n = names[i]
             c0, t0 = time.process_time(), time.perf_counter()
             runners[n]()
             walls[n].append((time.perf_counter() - t0) * 1000)
