@@ -158,6 +158,10 @@ typedef struct {
 static inline size_t ek_at4(const int32_t s[4], int32_t i0, int32_t i1, int32_t i2, int32_t i3) {
     return (size_t)i0 * (size_t)s[0] + (size_t)i1 * (size_t)s[1] + (size_t)i2 * (size_t)s[2] + (size_t)i3 * (size_t)s[3];
 }
+/* A 4-D operand stored densely in output order (no broadcast axis): the add kernels' fast paths. */
+static inline int ek_dense4(const int32_t shape[4], const int32_t s[4]) {
+    return s[3] == 1 && s[2] == shape[3] && s[1] == shape[2] * shape[3] && s[0] == shape[1] * shape[2] * shape[3];
+}
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* x86-64 AVX-512 (VNNI tier): ek_add_s8, vectorised without broadcast (runs ek_add_s8 otherwise) */
 void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out);

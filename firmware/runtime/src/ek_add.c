@@ -10,11 +10,6 @@
                                 ek_mbqm_nn(ek_shl((int32_t)(xb) + b_off, ls), bm, bs),        \
                             om, os) + out_off, lo, hi)
 
-static int dense(const int32_t *shape, const int32_t *stride) {
-    return stride[3] == 1 && stride[2] == shape[3] && stride[1] == shape[2] * shape[3] &&
-           stride[0] == shape[1] * shape[2] * shape[3];
-}
-
 void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8_t *out) {
     /* locals, not p->...: the int8 stores could alias *p, which would stop vectorisation */
     const int32_t a_off = p->a_offset, b_off = p->b_offset, out_off = p->out_offset, ls = p->left_shift;
@@ -22,7 +17,7 @@ void ek_add_s8(const ek_binary_params *p, const int8_t *a, const int8_t *b, int8
     const int32_t lo = p->act_min, hi = p->act_max;
     int32_t i0, i1, i2, i3;
     size_t n = 0;
-    if (dense(p->out_shape, p->a_stride) && dense(p->out_shape, p->b_stride)) {
+    if (ek_dense4(p->out_shape, p->a_stride) && ek_dense4(p->out_shape, p->b_stride)) {
         const size_t total = (size_t)p->out_shape[0] * p->out_shape[1] * p->out_shape[2] * p->out_shape[3];
         for (n = 0; n < total; ++n) out[n] = (int8_t)EK_ADD_ONE(a[n], b[n]);
         return;

@@ -20,11 +20,6 @@ EK_INLINE int32_t smmulr(int32_t a, int32_t b) {
     return r;
 }
 
-static int dense(const int32_t *shape, const int32_t *stride) {
-    return stride[3] == 1 && stride[2] == shape[3] && stride[1] == shape[2] * shape[3] &&
-           stride[0] == shape[1] * shape[2] * shape[3];
-}
-
 /* one input rescaled: r0 (shift 0) by SMMULR, else the short form */
 EK_INLINE int32_t scale_in(int8_t x, int32_t off, int32_t ls, const ek_rqc *c, int r0) {
     const int32_t v = (int32_t)((uint32_t)((int32_t)x + off) << ls);
@@ -52,7 +47,7 @@ void ek_add_s8_dsp(const ek_binary_params *p, const int8_t *a, const int8_t *b, 
     /* short form for the inputs not of shift 0 (offset 0) and for the sum (the output offset) */
     const int ok_a = ek_rq_dsp_prepare(q, mult, shift, 1, 0), ok_b = ek_rq_dsp_prepare(q + 1, mult + 1, shift + 1, 1, 0);
     const int ok_o = ek_rq_dsp_prepare(q + 2, mult + 2, shift + 2, 1, p->out_offset), fold = (ok_o & EK_RQ_FOLD) != 0;
-    if (!dense(p->out_shape, p->a_stride) || !dense(p->out_shape, p->b_stride) || p->left_shift > 22 || !ok_o ||
+    if (!ek_dense4(p->out_shape, p->a_stride) || !ek_dense4(p->out_shape, p->b_stride) || p->left_shift > 22 || !ok_o ||
         !(r0a || ok_a) || !(r0b || ok_b)) {
         ek_add_s8(p, a, b, out);
         return;

@@ -19,11 +19,6 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "ek_requant_x86.h"
 
-static int dense(const int32_t *shape, const int32_t *stride) {
-    return stride[3] == 1 && stride[2] == shape[3] && stride[1] == shape[2] * shape[3] &&
-           stride[0] == shape[1] * shape[2] * shape[3];
-}
-
 typedef struct {
     __m512i off, mh, ml2k, c;
     __m128i s, p2;
@@ -61,7 +56,7 @@ EK_TARGET_VNNI void ek_add_s8_avx512(const ek_binary_params *p, const int8_t *a,
     const __m512i a_off = _mm512_set1_epi32(p->a_offset), b_off = _mm512_set1_epi32(p->b_offset);
     const __m128i ls = _mm_cvtsi32_si128(p->left_shift);
     size_t total, n;
-    if (!dense(p->out_shape, p->a_stride) || !dense(p->out_shape, p->b_stride)) {
+    if (!ek_dense4(p->out_shape, p->a_stride) || !ek_dense4(p->out_shape, p->b_stride)) {
         ek_add_s8(p, a, b, out);
         return;
     }

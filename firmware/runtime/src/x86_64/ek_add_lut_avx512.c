@@ -15,11 +15,6 @@
 
 #define EK_TARGET_VBMI __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi")))
 
-static int dense(const int32_t *shape, const int32_t *stride) {
-    return stride[3] == 1 && stride[2] == shape[3] && stride[1] == shape[2] * shape[3] &&
-           stride[0] == shape[1] * shape[2] * shape[3];
-}
-
 static int has_vbmi(void) {
 #ifdef EK_X86_NO_VBMI   /* tests: the fallback on this CPU */
     return 0;
@@ -84,7 +79,7 @@ EK_TARGET_VBMI static void add_lut(const ek_binary_params *p, const uint8_t *lut
 
 void ek_add_s8_lut_avx512(const ek_binary_params *p, const uint8_t *lut, const int8_t *a, const int8_t *b,
                           int8_t *out) {
-    if (!has_vbmi() || !dense(p->out_shape, p->a_stride) || !dense(p->out_shape, p->b_stride)) {
+    if (!has_vbmi() || !ek_dense4(p->out_shape, p->a_stride) || !ek_dense4(p->out_shape, p->b_stride)) {
         ek_add_s8_avx512(p, a, b, out);
         return;
     }
