@@ -28,11 +28,16 @@ EK_TARGET_VNNI static __inline__ void ek_x86_flip_copy(uint8_t *dst, const int8_
 }
 
 /* dst = an input row's pixels ix0 .. ix0 + pw (in_c bytes each) as u8 = x ^ 0x80, pixels outside
- * [0, in_w) = pad (the first-layer kernels' padded rows) */
+ * [0, in_w) = pad; row_in NULL (a row outside the input): all pad. The padded input rows of the
+ * first-layer and quad depthwise kernels (the rows conv pads with vector stores: see its fill_row) */
 EK_TARGET_VNNI static __inline__ void ek_x86_fill_row(const int8_t *row_in, int32_t in_c, int32_t in_w, int32_t ix0,
                                                       int32_t pw, uint8_t pad, uint8_t *dst) {
     const int32_t a = pw < -ix0 ? pw : (ix0 < 0 ? -ix0 : 0);   /* min(pw, max(0, -ix0)) */
     const int32_t e = in_w - ix0 < a ? a : (in_w - ix0 < pw ? in_w - ix0 : pw);   /* max(a, min(pw, in_w - ix0)) */
+    if (!row_in) {
+        memset(dst, pad, (size_t)pw * in_c);
+        return;
+    }
     memset(dst, pad, (size_t)a * in_c);
     ek_x86_flip_copy(dst + (size_t)a * in_c, row_in + (size_t)(ix0 + a) * in_c, (e - a) * in_c);
     memset(dst + (size_t)e * in_c, pad, (size_t)(pw - e) * in_c);
@@ -49,11 +54,9 @@ EK_TARGET_VNNI static __inline__ void ek_x86_ring_rows(const ek_conv_params *p, 
     int32_t fy;
     if (*next_iy < iy0) *next_iy = iy0;
     for (; *next_iy < iy0 + kh; ++*next_iy) {
-        uint8_t *dst = ring + (size_t)(((*next_iy % kh) + kh) % kh) * rowb;
-        if (*next_iy < 0 || *next_iy >= p->in_h)
-            memset(dst, pad, (size_t)pw * c);
-        else
-            ek_x86_fill_row(in_b + (size_t)*next_iy * p->in_w * c, c, p->in_w, -p->pad_w, pw, pad, dst);
+        const int outside = *next_iy < 0 || *next_iy >= p->in_h;
+        ek_x86_fill_row(outside ? NULL : in_b + (size_t)*next_iy * p->in_w * c, c, p->in_w, -p->pad_w, pw, pad,
+                        ring + (size_t)(((*next_iy % kh) + kh) % kh) * rowb);
     }
     for (fy = 0; fy < kh; ++fy) rowp[fy] = ring + (size_t)((((iy0 + fy) % kh) + kh) % kh) * rowb;
 }

@@ -51,10 +51,8 @@ EK_TARGET static void fill_row(uint8_t *r, size_t prs, const int8_t *src, const 
     const int32_t ch = p->in_c, sw = p->stride_w;
     const int32_t lo = ek_min_i32(p->pad_w, bw), hi = ek_max_i32(ek_min_i32(p->pad_w + p->in_w, bw), lo);
     int32_t k;
-    if (sw == 1) {
-        memset(r, pad, (size_t)lo * ch);
-        ek_x86_flip_copy(r + (size_t)lo * ch, src + (size_t)(lo - p->pad_w) * ch, (hi - lo) * ch);
-        memset(r + (size_t)hi * ch, pad, (size_t)(bw - hi) * ch);
+    if (sw == 1) {   /* band pixel k = input pixel k - pad_w: the plain padded row */
+        ek_x86_fill_row(src, ch, p->in_w, -p->pad_w, bw, pad, r);
         return;
     }
     if (split) {
